@@ -1,0 +1,1 @@
+"""The ``exportctl`` command line: thin commands over the core modules."""

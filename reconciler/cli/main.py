@@ -1,0 +1,110 @@
+"""The ``exportctl`` group: command discovery, exit codes, last-resort errors.
+
+Commands live one per module and are imported only when run, so ``exportctl
+--help`` stays fast and a command's dependencies load only when needed.
+
+Exit codes follow Terraform: 0 success, 1 any error (usage errors included:
+click's default of 2 would collide with "changes present"), 2 only from
+``plan --detailed-exitcode`` and ``drift``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+__all__ = ["cli"]
+
+# name -> (module, attribute, one-line help shown by `exportctl --help`)
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("reconciler.cli.validate_cmd", "validate", "Check manifests offline."),
+    "plan": ("reconciler.cli.plan_cmd", "plan", "Show what apply would change."),
+    "apply": ("reconciler.cli.apply_cmd", "apply", "Make the platform match the manifest."),
+    "drift": ("reconciler.cli.drift_cmd", "drift", "Report exports changed outside exportctl."),
+    "import": ("reconciler.cli.import_cmd", "import_", "Write a manifest from live exports."),
+    "schema": ("reconciler.cli.schema_cmd", "schema", "Print the manifest JSON Schema."),
+    "sandbox": ("reconciler.cli.sandbox_cmd", "sandbox", "Run a local Mammoth API sandbox."),
+}
+
+
+class ExportctlGroup(click.Group):
+    """A group that loads commands lazily and never exits 2 on a usage error."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in _COMMANDS if _module_exists(_COMMANDS[name][0])]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None or not _module_exists(entry[0]):
+            return None
+        command: click.Command = getattr(importlib.import_module(entry[0]), entry[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Use the short help from the table so --help imports no command module.
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> None:
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(1)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except Exception as error:  # last resort: never a traceback unless asked for
+            _report_internal_error(error)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _module_exists(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _report_internal_error(error: Exception) -> None:
+    if os.environ.get("EXPORTCTL_DEBUG"):
+        traceback.print_exception(error)
+    click.echo(
+        f"Error: internal error ({type(error).__name__}). This is a bug in exportctl; "
+        "rerun with EXPORTCTL_DEBUG=1 for details and report it.",
+        err=True,
+    )
+
+
+@click.group(
+    cls=ExportctlGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="exportctl", prog_name="exportctl")
+def cli() -> None:
+    """Manage Mammoth Analytics dataview exports as code.
+
+    Keep the exports you want in YAML, review `exportctl plan` in a pull
+    request, let CI run `exportctl apply`, and catch hand-made changes with
+    `exportctl drift`.
+
+    \b
+    Try it with no account, against the embedded sandbox:
+      exportctl plan --sandbox -f examples/exports.yaml
+
+    \b
+    Against Mammoth, set MAMMOTH_API_KEY and MAMMOTH_API_SECRET
+    (and MAMMOTH_BASE_URL or --endpoint for another server).
+    """

@@ -1,0 +1,108 @@
+"""Options shared by several commands, as reusable decorators.
+
+Defining each option once keeps its name, default and help identical on every
+command that takes it (pip-tools' ``scripts/options.py`` habit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+__all__ = [
+    "DEFAULT_PARALLELISM",
+    "DEFAULT_SANDBOX_DB",
+    "color_option",
+    "connection_options",
+    "format_option",
+    "manifest_option",
+    "selector_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_SANDBOX_DB = ".exportctl/sandbox.db"
+DEFAULT_PARALLELISM = 8
+
+
+def manifest_option(command: F) -> F:
+    return click.option(
+        "-f",
+        "--file",
+        "files",
+        multiple=True,
+        required=True,
+        type=click.Path(exists=True, dir_okay=True, readable=True),
+        metavar="PATH",
+        help="Manifest file, or a directory whose *.yaml/*.yml files are read in "
+        "sorted order. Repeat to combine several.",
+    )(command)
+
+
+def connection_options(command: F) -> F:
+    """--endpoint, --sandbox and --parallelism: where the API is and how hard to use it."""
+    command = click.option(
+        "--parallelism",
+        type=click.IntRange(1, 64),
+        default=DEFAULT_PARALLELISM,
+        show_default=True,
+        help="Requests in flight at once (and dataviews worked on at once).",
+    )(command)
+    command = click.option(
+        "--sandbox",
+        "sandbox_db",
+        is_flag=False,
+        flag_value=DEFAULT_SANDBOX_DB,
+        default=None,
+        metavar="[DB]",
+        help=f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
+        "needs no credentials and creates the manifest's dataviews on first use.",
+    )(command)
+    return click.option(
+        "--endpoint",
+        metavar="URL",
+        envvar="MAMMOTH_BASE_URL",
+        show_envvar=True,
+        help="Base URL of the Mammoth API [default: https://app.mammoth.io/api/v2]. "
+        "Credentials come from MAMMOTH_API_KEY and MAMMOTH_API_SECRET only.",
+    )(command)
+
+
+def selector_options(command: F) -> F:
+    """--target and --exclude, the two halves of narrowing a run."""
+    command = click.option(
+        "--exclude",
+        "excludes",
+        multiple=True,
+        metavar="SELECTOR",
+        help="Leave out matching dataviews or exports; the inverse of --target. Repeatable.",
+    )(command)
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="SELECTOR",
+        help="Only these dataviews or exports: dataview=456, dataview=1/1/123/456, "
+        "dataview=456/monthly-sales. Repeatable.",
+    )(command)
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def color_option(command: F) -> F:
+    return click.option(
+        "--color/--no-color",
+        default=None,
+        help="Force colour on or off. Default: colour on a terminal unless NO_COLOR is set.",
+    )(command)

@@ -1,0 +1,117 @@
+"""The one exception tree of exportctl.
+
+Every error a user can meet is an ``ExportctlError``: a ``click.ClickException``
+whose message says what went wrong, where, and what to check next, so the CLI
+prints it without a traceback and exits 1 (nothing but ``plan
+--detailed-exitcode`` and ``drift`` may exit 2)::
+
+    ExportctlError
+    ├── ManifestError        the manifest cannot be loaded (carries every diagnostic)
+    ├── ConfigError          missing credentials, a bad endpoint, bad options
+    ├── ApiError             the Mammoth API answered with an error
+    │   ├── AuthError        401/403: wrong or missing key and secret
+    │   └── NotFoundError    404: unknown dataview or export
+    ├── ApiUnreachableError  no answer at all: DNS, refused connection, timeout
+    ├── PlanFileError        a saved plan cannot be read or used
+    │   └── StalePlanError   live exports changed since the plan was made
+    └── ApplyRefusedError    a safety rule refused the apply (protect, --max-deletes, no approval)
+
+Messages never contain credentials or secret values: callers build them from
+redacted data only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from reconciler.diagnostics import Diagnostic
+
+__all__ = [
+    "ApiError",
+    "ApiUnreachableError",
+    "ApplyRefusedError",
+    "AuthError",
+    "ConfigError",
+    "ExportctlError",
+    "ManifestError",
+    "NotFoundError",
+    "PlanFileError",
+    "StalePlanError",
+]
+
+
+class ExportctlError(click.ClickException):
+    """Base of every error exportctl reports to a user."""
+
+    exit_code = 1
+
+
+class ManifestError(ExportctlError):
+    """The manifest has problems; ``diagnostics`` lists all of them, in file order."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        lines = [str(d) for d in self.diagnostics]
+        count = len(lines)
+        lines.append(f"{count} error{'s' if count != 1 else ''} in the manifest.")
+        super().__init__("\n".join(lines))
+
+
+class ConfigError(ExportctlError):
+    """Configuration is missing or inconsistent (credentials, endpoint, options)."""
+
+
+class ApiError(ExportctlError):
+    """The API answered with an error status.
+
+    Carries the HTTP method, the request path (never the query or headers), the
+    status, the server's ``detail`` and, where known, the dataview and export key
+    the request was about.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        detail: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        dataview: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.detail = detail
+        self.method = method
+        self.path = path
+        self.dataview = dataview
+        self.key = key
+
+
+class AuthError(ApiError):
+    """The API refused the credentials (401/403)."""
+
+
+class NotFoundError(ApiError):
+    """The API does not know the dataview or export (404)."""
+
+
+class ApiUnreachableError(ExportctlError):
+    """No HTTP answer at all: the endpoint is down, unresolvable or too slow."""
+
+
+class PlanFileError(ExportctlError):
+    """A saved plan file is unreadable, of an unknown version, or does not fit."""
+
+
+class StalePlanError(PlanFileError):
+    """The live exports changed since the saved plan was made."""
+
+
+class ApplyRefusedError(ExportctlError):
+    """A safety rule refused to apply: ``protect``, ``--max-deletes`` or no approval."""

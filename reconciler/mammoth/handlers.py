@@ -1,0 +1,138 @@
+"""Facts about Mammoth's export handler types, read from ``schemas/targets``.
+
+Each ``schemas/targets/<handler_type>.json`` is the single source of truth for
+one handler: the JSON Schema of its ``target_properties`` (with the SDK's
+defaults as ``default``), plus two exportctl keywords:
+
+- ``x-exportctl-address``: the target fields that name the destination (S3
+  file, dataset name, connection+schema+table, ...). Two exports of a dataview
+  with the same address write to the same place; adoption matches on it.
+- ``x-exportctl-default-trigger-type``: the trigger type the SDK uses when the
+  manifest sets none.
+
+The manifest validator, the planner's normalization and the sandbox all read
+these, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler._resources import load_schema
+
+__all__ = [
+    "HANDLER_TYPES",
+    "MASK",
+    "STATUSES",
+    "TRIGGER_TYPES",
+    "address_fields",
+    "address_of",
+    "default_trigger_type",
+    "is_secret_field",
+    "secret_paths",
+    "target_defaults",
+    "target_schema",
+]
+
+# The order of Mammoth's ExportHandlerType enum.
+HANDLER_TYPES: tuple[str, ...] = (
+    "postgres",
+    "csv_file",
+    "s3",
+    "mysql",
+    "mssql",
+    "ftp",
+    "sftp",
+    "email",
+    "elasticsearch",
+    "powerbi",
+    "redshift",
+    "bigquery",
+    "internal_dataset",
+    "publishdb",
+    "sharepoint",
+    "onedrive",
+    "azure_blob",
+    "tableau_server",
+    "generic_rest_api_export",
+)
+TRIGGER_TYPES: tuple[str, ...] = ("none", "pipeline", "schedule")
+STATUSES: tuple[str, ...] = (
+    "deleted",
+    "executed",
+    "executing",
+    "edited",
+    "added",
+    "suspended",
+    "suspending",
+)
+
+# What the API shows instead of a secret value.
+MASK = "********"
+
+_SECRET_NAME = re.compile(
+    r"password|passwd|secret|token|credential|private_?key|api_?key|access_?key"
+    r"|account_?key|sas_?key|^key$",
+    re.IGNORECASE,
+)
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a target field holds a secret the API masks in every answer."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def secret_paths(value: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of every secret-named field at any depth of ``value``."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for name, child in value.items():
+            path = f"{prefix}.{name}" if prefix else str(name)
+            if is_secret_field(str(name)):
+                found.append(path)
+            else:
+                found.extend(secret_paths(child, path))
+    return found
+
+
+def target_schema(handler_type: str) -> dict[str, Any]:
+    """The JSON Schema of ``target_properties`` for a handler type."""
+    if handler_type not in HANDLER_TYPES:
+        raise KeyError(handler_type)
+    return load_schema(f"targets/{handler_type}.json")
+
+
+def target_defaults(handler_type: str) -> dict[str, Any]:
+    """The SDK's defaults for a handler's target fields (top level only)."""
+    properties = target_schema(handler_type).get("properties", {})
+    return {name: spec["default"] for name, spec in properties.items() if "default" in spec}
+
+
+def address_fields(handler_type: str) -> tuple[str, ...]:
+    return tuple(target_schema(handler_type).get("x-exportctl-address", ()))
+
+
+def default_trigger_type(handler_type: str) -> str:
+    return str(target_schema(handler_type).get("x-exportctl-default-trigger-type", "none"))
+
+
+def address_of(handler_type: str, target_properties: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The destination an export writes to, or None when it names none.
+
+    Values are compared case-sensitively; lists (e.g. email recipients) are
+    compared as sorted tuples so their order does not matter.
+    """
+    fields = address_fields(handler_type)
+    if not fields:
+        return None
+    values: list[Any] = [handler_type]
+    for name in fields:
+        value = target_properties.get(name)
+        if isinstance(value, list | tuple):
+            value = tuple(sorted(map(str, value)))
+        values.append(value)
+    if all(v is None for v in values[1:]):
+        return None
+    return tuple(values)
