@@ -1,0 +1,132 @@
+"""Following 202 answers through ``/jobs``, all pending jobs in one poll.
+
+Dataviews are applied concurrently and each may be waiting on a job. Rather
+than every waiter polling on its own, one loop asks ``GET /jobs?job_ids=...``
+for every pending id at once and wakes the waiters whose jobs ended, so a run
+with fifty jobs in flight costs one request per interval, not fifty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from reconciler.errors import ApiError
+
+__all__ = ["JobWaiter"]
+
+# Largest number of ids sent in one /jobs request, to keep the URL short.
+_BATCH = 50
+_DONE = frozenset({"success"})
+_FAILED = frozenset({"failure", "error"})
+
+FetchJobs = Callable[[Sequence[int]], Awaitable[Iterable[Mapping[str, Any]]]]
+
+
+class JobWaiter:
+    """Wait for jobs to end; one shared poll loop serves every waiter.
+
+    ``fetch`` is the client's ``get_jobs``. ``timeout`` bounds each wait; a job
+    that outlives it is reported by id and may still finish on the server, which
+    is why the message sends the user to ``exportctl plan``.
+    """
+
+    def __init__(self, fetch: FetchJobs, *, timeout: float, poll_interval: float = 0.5) -> None:
+        self._fetch = fetch
+        self._timeout = timeout
+        self._interval = poll_interval
+        self._pending: dict[int, asyncio.Future[Mapping[str, Any]]] = {}
+        self._last_status: dict[int, str] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def wait(self, job_id: int, what: str) -> Mapping[str, Any]:
+        """The job's final record once it succeeded; ``ApiError`` if it failed or timed out.
+
+        ``what`` names the change for the error message ("add monthly-sales").
+        """
+        future = self._pending.get(job_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._pending[job_id] = future
+        self._ensure_polling()
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+        except TimeoutError:
+            self._pending.pop(job_id, None)
+            raise self._timed_out(job_id, what) from None
+        except ApiError as error:
+            raise ApiError(f"job {job_id} for {what} failed: {error.message}") from None
+
+    async def close(self) -> None:
+        """Stop the poll loop (it also stops by itself when nothing is pending)."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+
+    def _timed_out(self, job_id: int, what: str) -> ApiError:
+        status = self._last_status.get(job_id, "unknown")
+        return ApiError(
+            f"job {job_id} for {what} did not finish within {self._timeout:g}s "
+            f"(last status: {status}); it may still finish on the server. Run "
+            "'exportctl plan' to see where things stand, then apply again "
+            "(or raise --job-timeout)."
+        )
+
+    def _ensure_polling(self) -> None:
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
+
+    async def _poll_loop(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self._interval)
+            ids = sorted(self._pending)
+            for start in range(0, len(ids), _BATCH):
+                await self._poll_batch(ids[start : start + _BATCH])
+
+    async def _poll_batch(self, ids: list[int]) -> None:
+        try:
+            jobs = list(await self._fetch(ids))
+        except ApiError as error:
+            for job_id in ids:
+                self._settle(job_id, error=error)
+            return
+        for job in jobs:
+            self._record(job)
+
+    def _record(self, job: Mapping[str, Any]) -> None:
+        job_id = int(job["id"])
+        status = str(job.get("status"))
+        self._last_status[job_id] = status
+        if status in _DONE:
+            self._settle(job_id, record=job)
+        elif status in _FAILED:
+            detail = _job_detail(job)
+            self._settle(job_id, error=ApiError(f"the server reported {status}: {detail}"))
+
+    def _settle(
+        self,
+        job_id: int,
+        *,
+        record: Mapping[str, Any] | None = None,
+        error: ApiError | None = None,
+    ) -> None:
+        future = self._pending.pop(job_id, None)
+        if future is None or future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(record or {})
+
+
+def _job_detail(job: Mapping[str, Any]) -> str:
+    """The server's explanation of a failed job, as short text."""
+    response = job.get("response")
+    if isinstance(response, Mapping):
+        for name in ("detail", "error", "message"):
+            if response.get(name):
+                return str(response[name])
+    return "no detail given"

@@ -1,0 +1,96 @@
+"""What apply did, as plain data: one entry per planned change, per dataview.
+
+The engine returns an ``ApplyResult`` even when it fails part way, so the CLI
+can say exactly what was applied, what failed and what was skipped (Terraform's
+``Context.Apply`` returns the new state alongside its diagnostics). Renderers
+work from this data only; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
+
+from reconciler.model import DataviewRef
+from reconciler.plan import Action
+
+__all__ = [
+    "ActionResult",
+    "ApplyResult",
+    "DataviewResult",
+    "Outcome",
+    "PreflightFailure",
+]
+
+
+class Outcome(Enum):
+    """How one planned change ended."""
+
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The end of one planned change.
+
+    ``export_id`` is the export's id afterwards (the new id for an add), or the
+    id it had when it could not be changed. ``message`` is the human half of
+    the progress line ("created as export 17", "failed: ..."); it is built from
+    redacted data only.
+    """
+
+    ref: DataviewRef
+    key: str
+    action: Action
+    handler_type: str
+    outcome: Outcome
+    message: str
+    export_id: int | None = None
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PreflightFailure:
+    """One add or edit the server refused with ``validate_only: true``."""
+
+    ref: DataviewRef
+    key: str
+    action: Action
+    status_code: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class DataviewResult:
+    """The results of one dataview's changes, in the order they were planned."""
+
+    ref: DataviewRef
+    actions: tuple[ActionResult, ...]
+
+    def counts(self) -> Counter[Outcome]:
+        return Counter(a.outcome for a in self.actions)
+
+    @property
+    def failed(self) -> bool:
+        return any(a.outcome is Outcome.FAILED for a in self.actions)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """Everything apply did. ``ok`` is what picks exit code 0 or 1."""
+
+    dataviews: tuple[DataviewResult, ...]
+    preflight_failures: tuple[PreflightFailure, ...] = ()
+
+    def actions(self) -> tuple[ActionResult, ...]:
+        return tuple(a for dv in self.dataviews for a in dv.actions)
+
+    def counts(self) -> Counter[Outcome]:
+        return Counter(a.outcome for a in self.actions())
+
+    @property
+    def ok(self) -> bool:
+        return not self.preflight_failures and not any(dv.failed for dv in self.dataviews)

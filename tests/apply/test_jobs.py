@@ -1,0 +1,75 @@
+"""The shared job poller: batched requests, failures and timeouts named by job id."""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from reconciler.apply.jobs import JobWaiter
+from reconciler.errors import ApiError
+
+
+class ScriptedJobs:
+    """Jobs that finish after a given number of polls; records each batch asked for."""
+
+    def __init__(self, finish_after: dict[int, tuple[int, str]]) -> None:
+        self.finish_after = finish_after
+        self.batches: list[list[int]] = []
+
+    async def __call__(self, ids: Sequence[int]) -> list[Mapping[str, Any]]:
+        self.batches.append(list(ids))
+        polls = len(self.batches)
+        return [self._job(job_id, polls) for job_id in ids]
+
+    def _job(self, job_id: int, polls: int) -> Mapping[str, Any]:
+        after, final = self.finish_after[job_id]
+        status = final if polls >= after else "processing"
+        return {"id": job_id, "status": status, "response": {"detail": "disk full"}}
+
+
+def test_concurrent_waiters_share_batched_polls() -> None:
+    jobs = ScriptedJobs({1: (1, "success"), 2: (2, "success"), 3: (2, "success")})
+
+    async def run() -> list[Mapping[str, Any]]:
+        waiter = JobWaiter(jobs, timeout=5, poll_interval=0.001)
+        done = await asyncio.gather(*(waiter.wait(i, f"add e{i}") for i in (1, 2, 3)))
+        await waiter.close()
+        return list(done)
+
+    records = asyncio.run(run())
+    assert [r["id"] for r in records] == [1, 2, 3]
+    assert jobs.batches == [[1, 2, 3], [2, 3]]
+
+
+def test_a_failed_job_names_itself_and_the_change() -> None:
+    jobs = ScriptedJobs({9: (1, "failure")})
+
+    async def run() -> None:
+        waiter = JobWaiter(jobs, timeout=5, poll_interval=0.001)
+        await waiter.wait(9, "add monthly-sales")
+
+    with pytest.raises(ApiError) as caught:
+        asyncio.run(run())
+    assert caught.value.message == (
+        "job 9 for add monthly-sales failed: the server reported failure: disk full"
+    )
+
+
+def test_a_timeout_says_which_job_and_what_to_do() -> None:
+    jobs = ScriptedJobs({5: (10_000, "success")})
+
+    async def run() -> None:
+        waiter = JobWaiter(jobs, timeout=0.05, poll_interval=0.01)
+        try:
+            await waiter.wait(5, "delete old")
+        finally:
+            await waiter.close()
+
+    with pytest.raises(ApiError) as caught:
+        asyncio.run(run())
+    assert caught.value.message == (
+        "job 5 for delete old did not finish within 0.05s (last status: processing); "
+        "it may still finish on the server. Run 'exportctl plan' to see where things "
+        "stand, then apply again (or raise --job-timeout)."
+    )
