@@ -121,10 +121,11 @@ def check_format_version(version: object, *, supported: str, what: str) -> None:
             f"such as {supported!r}. Re-create it with `exportctl plan --out`."
         )
     if parsed[0] != ours[0] or parsed[1] > ours[1]:
+        readable = f"{ours[0]}.0 to {supported}" if ours[1] else supported
         raise PlanFileError(
             f"{what} uses format_version {version}, which this exportctl cannot read "
-            f"(it reads {ours[0]}.0 to {supported}). Use the exportctl version that "
-            "wrote it, or re-create it with `exportctl plan --out`."
+            f"(it reads {readable}). Use the exportctl version that wrote it, or "
+            "re-create it with `exportctl plan --out`."
         )
 
 
@@ -137,7 +138,7 @@ def _parse_version(version: object) -> tuple[int, int] | None:
     return int(major), int(minor)
 
 
-def validate_plan_json(data: object, *, what: str = "the plan") -> PlanJson:
+def validate_plan_json(data: object, *, what: str = "The plan") -> PlanJson:
     """Check version, then shape; raise ``PlanFileError`` naming the first problem."""
     if not isinstance(data, Mapping) or "format_version" not in data:
         raise PlanFileError(f"{what} is not an exportctl plan: it has no format_version.")
