@@ -366,4 +366,4 @@ def _label(export: LiveExport) -> str:
     address = natural_address(export.handler_type, export.target_properties)
     if address is None:
         return f"{export.handler_type}#{export.id}"
-    return f"{export.handler_type}:" + "/".join(str(v) for v in address[1:])
+    return f"{export.handler_type}:" + "/".join(str(v) for v in address[1:] if v is not None)

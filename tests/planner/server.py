@@ -1,0 +1,93 @@
+"""A pure, in-memory stand-in for what the server stores, for planner tests.
+
+It does what the planner must cope with: fills target defaults, masks secret
+fields, answers ``null`` for empty objects, picks a sequence when none is sent,
+keeps deleted rows with status ``deleted``. ``apply_plan`` executes a plan's
+changes on a live state the way the applier would, using the wire bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.mammoth.handlers import MASK, is_secret_field
+from reconciler.model import DataviewRef, ExportSpec, LiveDataview, thaw
+from reconciler.normalize import MARKER_FIELD, target_defaults
+from reconciler.plan import Action, Change, Plan
+from reconciler.wire import add_body, edit_body
+
+
+def masked(value: Any) -> Any:
+    """What the API shows: every secret-named field at any depth masked."""
+    if isinstance(value, Mapping):
+        return {
+            k: MASK if is_secret_field(str(k)) and v is not None else masked(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+def record_from_body(export_id: int, body: Mapping[str, Any], suspended: bool) -> dict[str, Any]:
+    """The record the server lists after accepting ``body``."""
+    target = {**target_defaults(body["handler_type"]), **body["target_properties"]}
+    return {
+        "id": export_id,
+        "dataview_id": body["DATAVIEW_ID"],
+        "handler_type": body["handler_type"],
+        "trigger_type": body["trigger_type"],
+        "status": "suspended" if suspended else "executed",
+        "sequence": body.get("sequence", export_id * 10),
+        "sub_sequence": 0,
+        "end_of_pipeline": body["end_of_pipeline"],
+        "target_properties": masked(target),
+        "condition": body["condition"] or None,
+        "additional_properties": body["additional_properties"] or None,
+        "runnable": True,
+        "last_modified_time": "2024-01-01T00:00:00Z",
+    }
+
+
+def stored_record(
+    export_id: int, spec: ExportSpec, ref: DataviewRef, *, salt: str, marked: bool = True
+) -> dict[str, Any]:
+    """The record of ``spec`` once written by exportctl (``marked``) or by hand."""
+    body = add_body(spec, ref, salt=salt)
+    if not marked:
+        body["additional_properties"].pop(MARKER_FIELD)
+    return record_from_body(export_id, body, spec.suspended)
+
+
+def apply_plan(
+    plan: Plan, live: Mapping[DataviewRef, LiveDataview], salt: str
+) -> dict[DataviewRef, LiveDataview]:
+    """Execute every change that is not refused, as the applier would."""
+    result = dict(live)
+    next_id = 1 + max((e.id for dv in live.values() for e in dv.exports), default=0)
+    for dataview in plan.dataviews:
+        before = live.get(dataview.ref, LiveDataview(dataview.ref, ()))
+        records = {e.id: dict(thaw(e.raw)) for e in before.exports}
+        for change in dataview.changes:
+            if change.refused is None:
+                next_id = _apply(change, dataview.ref, records, next_id, salt)
+        result[dataview.ref] = LiveDataview.from_records(dataview.ref, records.values())
+    return result
+
+
+def _apply(
+    change: Change, ref: DataviewRef, records: dict[int, dict[str, Any]], next_id: int, salt: str
+) -> int:
+    if change.action in (Action.DELETE, Action.REPLACE) and change.export_id is not None:
+        records[change.export_id]["status"] = "deleted"
+    spec = change.desired
+    if spec is None:
+        return next_id
+    if change.action in (Action.ADD, Action.REPLACE):
+        records[next_id] = record_from_body(next_id, add_body(spec, ref, salt=salt), spec.suspended)
+        return next_id + 1
+    if change.action in (Action.EDIT, Action.ADOPT) and change.export_id is not None:
+        body = edit_body(spec, ref, change.export_id, salt=salt, live=change.live)
+        records[change.export_id] = record_from_body(change.export_id, body, spec.suspended)
+    return next_id
