@@ -1,0 +1,65 @@
+"""``apply_plan``: the whole apply of one plan, safety checks to results.
+
+Order matters and is the point of this module: safety rules first (nothing
+sent), then preflight (dry runs only), then execution. Whatever happens during
+execution, what succeeded comes back as data (``ApplyResult``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.apply.execute import ExecuteOptions, Salts, execute
+from reconciler.apply.preflight import WRITES, preflight
+from reconciler.apply.result import ActionResult, ApplyResult, DataviewResult, Outcome
+from reconciler.apply.safety import check_safety
+from reconciler.identity import new_salt
+from reconciler.mammoth.client import MammothClient
+from reconciler.plan import Plan
+from reconciler.progress import Progress
+
+__all__ = ["SKIPPED_PREFLIGHT", "ApplyOptions", "apply_plan"]
+
+SKIPPED_PREFLIGHT = "skipped: preflight failed, nothing was changed"
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """Everything the CLI flags decide about one apply."""
+
+    max_deletes: int | None = None
+    execute: ExecuteOptions = field(default_factory=ExecuteOptions)
+
+
+async def apply_plan(
+    client: MammothClient, plan: Plan, *, options: ApplyOptions, progress: Progress
+) -> ApplyResult:
+    """Apply ``plan``; ``ApplyRefusedError`` if a safety rule forbids it.
+
+    Preflight failures come back in the result (every change skipped), so the
+    caller renders them like any other outcome.
+    """
+    check_safety(plan, max_deletes=options.max_deletes)
+    salts: Salts = {(ref, c.key): new_salt() for ref, c in plan.changes() if c.action in WRITES}
+    failures = await preflight(client, plan, salts)
+    if failures:
+        progress.close()
+        return ApplyResult(_all_skipped(plan, SKIPPED_PREFLIGHT), failures)
+    dataviews = await execute(client, plan, salts, options=options.execute, progress=progress)
+    return ApplyResult(dataviews)
+
+
+def _all_skipped(plan: Plan, reason: str) -> tuple[DataviewResult, ...]:
+    return tuple(
+        DataviewResult(
+            dv.ref,
+            tuple(
+                ActionResult(
+                    dv.ref, c.key, c.action, c.handler_type, Outcome.SKIPPED, reason, c.export_id
+                )
+                for c in dv.changes
+                if c.action.is_change
+            ),
+        )
+        for dv in plan.dataviews
+    )

@@ -1,0 +1,100 @@
+"""``ApplyResult`` as JSON (``--format json``) and as the text summary a person reads.
+
+The text is rendered from the JSON form, so the two cannot disagree (the same
+habit as the plan's renderers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.apply.result import ActionResult, ApplyResult, Outcome, PreflightFailure
+
+__all__ = ["RESULT_FORMAT_VERSION", "render_result_text", "result_to_json"]
+
+RESULT_FORMAT_VERSION = "1.0"
+_OUTCOMES = tuple(o.value for o in Outcome)
+
+
+def result_to_json(result: ApplyResult) -> dict[str, Any]:
+    """The result as plain JSON: summary counts, preflight failures, every action."""
+    counts = result.counts()
+    return {
+        "format_version": RESULT_FORMAT_VERSION,
+        "ok": result.ok,
+        "summary": {o.value: counts.get(o, 0) for o in Outcome},
+        "preflight_failures": [_failure_json(f) for f in result.preflight_failures],
+        "dataviews": [
+            {
+                "dataview": str(dv.ref),
+                "summary": {o.value: dv.counts().get(o, 0) for o in Outcome},
+                "actions": [_action_json(a) for a in dv.actions],
+            }
+            for dv in result.dataviews
+        ],
+    }
+
+
+def _failure_json(failure: PreflightFailure) -> dict[str, Any]:
+    return {
+        "dataview": str(failure.ref),
+        "key": failure.key,
+        "action": failure.action.value,
+        "status_code": failure.status_code,
+        "detail": failure.detail,
+    }
+
+
+def _action_json(action: ActionResult) -> dict[str, Any]:
+    return {
+        "key": action.key,
+        "action": action.action.value,
+        "symbol": action.action.symbol,
+        "handler_type": action.handler_type,
+        "outcome": action.outcome.value,
+        "message": action.message,
+        "export_id": action.export_id,
+        "job_id": action.job_id,
+    }
+
+
+def render_result_text(data: Mapping[str, Any]) -> str:
+    """The closing summary: preflight refusals or per-dataview counts, then failures."""
+    if data["preflight_failures"]:
+        return "\n".join(_preflight_lines(data["preflight_failures"])) + "\n"
+    return "\n".join(_summary_lines(data)) + "\n"
+
+
+def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
+    count = len(failures)
+    yield (
+        f"Preflight failed: the server refused {count} change{'s' if count != 1 else ''} "
+        "sent with validate_only. Nothing was changed."
+    )
+    for f in failures:
+        status = f" ({f['status_code']})" if f["status_code"] is not None else ""
+        yield f"  dataview {f['dataview']}: {f['key']}{status}: {f['detail']}"
+    yield "Fix the manifest (or the platform) and run exportctl apply again."
+
+
+def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
+    heading = "Apply complete" if data["ok"] else "Apply finished with failures"
+    yield f"{heading}: {_counts(data['summary'])}."
+    for dv in data["dataviews"]:
+        yield f"  dataview {dv['dataview']}: {_counts(dv['summary'])}"
+    failed = [
+        (dv["dataview"], a)
+        for dv in data["dataviews"]
+        for a in dv["actions"]
+        if a["outcome"] == Outcome.FAILED.value
+    ]
+    if failed:
+        yield "Failed:"
+        for ref, a in failed:
+            yield f"  dataview {ref}: {a['symbol']} {a['key']} ({a['handler_type']}) {a['message']}"
+        yield "Run exportctl apply again to finish: it plans only what is left."
+
+
+def _counts(summary: Mapping[str, int]) -> str:
+    return ", ".join(f"{summary[name]} {name}" for name in _OUTCOMES)

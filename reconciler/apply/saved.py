@@ -1,0 +1,123 @@
+"""Checks that a saved plan still fits before it is applied (Terraform's stale plan rule).
+
+A saved plan promises to do exactly what it showed. That holds only if the
+manifest files are the same version, the secrets resolve to the same values,
+and no dataview it covers changed since. Then the plan is made again from the
+same inputs and must contain the same changes; only the fresh changes (which
+carry the desired specs the file does not store) are executed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.model import DesiredState
+from reconciler.normalize import canonical_json, normalize_desired
+from reconciler.plan import Change, DataviewPlan, Plan
+from reconciler.planfile import SavedPlan, secret_address
+from reconciler.render.json_form import plan_to_json
+
+__all__ = ["check_manifest_version", "check_secrets", "current_secrets", "replay_saved_plan"]
+
+_AGAIN = "Run 'exportctl plan --out FILE' again, review it, and apply the new plan."
+
+
+def check_manifest_version(saved: SavedPlan, desired: DesiredState, path: str) -> None:
+    """Refuse a plan made from other manifest text than the files hold now."""
+    if desired.digest == saved.manifest_digest:
+        return
+    files = ", ".join(saved.sources) or "(none recorded)"
+    raise PlanFileError(
+        f"Saved plan {path} was made from a different version of the manifest: "
+        f"{files} changed since the plan was made ({saved.created_at}). {_AGAIN}"
+    )
+
+
+def current_secrets(desired: DesiredState) -> dict[str, str]:
+    """Every secret value the manifest resolves to now, by ``secret_address``.
+
+    Non-string secrets (rare: a secret-named object) are hashed in canonical JSON.
+    """
+    values: dict[str, str] = {}
+    for dataview in desired.dataviews:
+        for spec in dataview.exports:
+            for path, value in normalize_desired(spec).secrets:
+                text = value if isinstance(value, str) else canonical_json(value)
+                values[secret_address(dataview.ref, spec.key, path)] = text
+    return values
+
+
+def check_secrets(saved: SavedPlan, secrets: Mapping[str, str], path: str) -> None:
+    """Refuse when a secret the plan relied on resolves to another value now.
+
+    Names the address only (dataview/key/path), never a value.
+    """
+    # A secret that is new since the plan needs a manifest change, which the
+    # digest check catches; here only the planned ones can have moved.
+    differing = sorted(
+        address
+        for address in saved.secret_hashes
+        if address not in secrets or not saved.secret_matches(address, secrets[address])
+    )
+    if not differing:
+        return
+    listed = "\n".join(f"  {address}" for address in differing)
+    raise PlanFileError(
+        f"Saved plan {path} was made with other secret values than the environment "
+        f"resolves now (an environment variable changed since the plan was made):\n"
+        f"{listed}\n{_AGAIN}"
+    )
+
+
+def replay_saved_plan(saved: SavedPlan, fresh: Plan, path: str) -> Plan:
+    """The fresh changes that are the saved ones; refuse if live or the changes moved.
+
+    ``fresh`` is planned now from the same manifest. The saved plan may cover
+    fewer changes than ``fresh`` (it was made with ``--target``): only the
+    saved ones are kept.
+    """
+    by_ref = {dv.ref: dv for dv in fresh.dataviews}
+    stale = [
+        str(ref)
+        for ref, print_ in saved.fingerprints.items()
+        if ref not in by_ref or by_ref[ref].live_fingerprint != print_
+    ]
+    if stale:
+        raise StalePlanError(_stale_message(path, saved, stale))
+    dataviews = tuple(_replay(dv, by_ref[dv.ref], path) for dv in saved.plan.dataviews)
+    return replace(fresh, dataviews=dataviews)
+
+
+def _stale_message(path: str, saved: SavedPlan, stale: list[str]) -> str:
+    listed = "\n".join(f"  dataview {ref}" for ref in stale)
+    return (
+        f"Saved plan {path} is stale: the live exports of these dataviews changed since "
+        f"the plan was made ({saved.created_at}):\n{listed}\n"
+        f"Nothing was changed. {_AGAIN}"
+    )
+
+
+def _replay(saved: DataviewPlan, fresh: DataviewPlan, path: str) -> DataviewPlan:
+    fresh_changes = [(c, _as_json(fresh, c)) for c in fresh.changes]
+    kept: list[Change] = []
+    for change in saved.changes:
+        wanted = _as_json(saved, change)
+        match = next((c for c, form in fresh_changes if form == wanted), None)
+        if match is None:
+            raise PlanFileError(
+                f"Saved plan {path} no longer matches what apply would do in dataview "
+                f"{saved.ref}: {change.action.symbol} {change.key} is planned differently "
+                f"now. Nothing was changed. {_AGAIN}"
+            )
+        kept.append(match)
+    return replace(fresh, changes=tuple(kept))
+
+
+def _as_json(dataview: DataviewPlan, change: Change) -> dict[str, Any]:
+    """One change in its JSON form, the form the file stores it in."""
+    single = Plan((replace(dataview, changes=(change,)),))
+    form: dict[str, Any] = plan_to_json(single)["dataviews"][0]["changes"][0]
+    return form
