@@ -1,0 +1,71 @@
+"""``${env:NAME}`` references in manifest strings.
+
+Syntax (documented in the manifest schema and README):
+
+- ``${env:NAME}``: the value of environment variable NAME; unset is an error;
+- ``${env:NAME:-fallback}``: the fallback text when NAME is unset (as in a
+  POSIX shell, but an *empty* NAME counts as set);
+- ``$${env:NAME}``: the literal text ``${env:NAME}``.
+
+Errors name the variable, never a value. Resolved values are always strings.
+# Limitation: a fallback cannot contain '}'.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["EnvProblem", "has_reference", "resolve"]
+
+_REFERENCE = re.compile(r"\$\$\{env:|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{env:")
+
+
+@dataclass(frozen=True)
+class EnvProblem:
+    """Why a string could not be resolved; the message names no value."""
+
+    message: str
+
+
+def has_reference(text: str) -> bool:
+    """Whether ``text`` holds anything this module would act on."""
+    return "${env:" in text
+
+
+def resolve(text: str, environ: Mapping[str, str]) -> str | list[EnvProblem]:
+    """``text`` with every reference replaced, or every problem found in it."""
+    problems: list[EnvProblem] = []
+
+    def replace(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if whole == "$${env:":
+            return "${env:"
+        name, fallback = match.group(1), match.group(2)
+        if name is None:
+            problems.append(EnvProblem(_malformed(text, match.start())))
+            return whole
+        if name in environ:
+            return environ[name]
+        if fallback is not None:
+            return fallback
+        problems.append(
+            EnvProblem(
+                f"environment variable {name} is not set; set it, "
+                f"or give a fallback: ${{env:{name}:-...}}"
+            )
+        )
+        return whole
+
+    result = _REFERENCE.sub(replace, text)
+    return problems or result
+
+
+def _malformed(text: str, start: int) -> str:
+    close = text.find("}", start)
+    shown = text[start : close + 1] if 0 <= close < start + 40 else text[start : start + 8] + "..."
+    return (
+        f"malformed reference {shown!r}: write ${{env:NAME}} or ${{env:NAME:-fallback}}, "
+        "NAME made of letters, digits and '_'"
+    )
