@@ -1,0 +1,66 @@
+"""Rules only a server can check: they need the platform's current state.
+
+They give ``apply``'s preflight (``validate_only``) something real to catch.
+Each raises a 400 whose detail names the clash and the other export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.model import DataviewRef
+from reconciler.sandbox.problems import bad_request
+from reconciler.sandbox.store import Tx
+
+__all__ = ["check_server_rules"]
+
+
+def check_server_rules(
+    tx: Tx, ref: DataviewRef, spec: Mapping[str, Any], export_id: int | None
+) -> None:
+    """Raise a 400 if ``spec`` (for ``export_id``, or a new export) breaks a server rule."""
+    target = spec["target_properties"]
+    _check_connection(tx, target)
+    if spec["handler_type"] == "s3" and "file" in target:
+        _check_unique(tx, ref, spec, export_id, "file", same_dataview=True)
+    if spec["handler_type"] == "internal_dataset" and "dataset_name" in target:
+        _check_unique(tx, ref, spec, export_id, "dataset_name", same_dataview=False)
+
+
+def _check_connection(tx: Tx, target: Mapping[str, Any]) -> None:
+    connection = target.get("connection_id")
+    if connection is None:
+        return
+    known = tx.connection_ids()
+    if str(connection) not in known:
+        listed = ", ".join(known) if known else "none"
+        raise bad_request(
+            f"target_properties.connection_id {connection!r} is not a known connection "
+            f"(known: {listed}); create the connection in Mammoth first"
+        )
+
+
+def _check_unique(
+    tx: Tx,
+    ref: DataviewRef,
+    spec: Mapping[str, Any],
+    export_id: int | None,
+    field: str,
+    *,
+    same_dataview: bool,
+) -> None:
+    value = spec["target_properties"][field]
+    for other in tx.live_exports(spec["handler_type"], ref.workspace_id, ref.project_id):
+        if other["id"] == export_id or other["target_properties"].get(field) != value:
+            continue
+        if same_dataview and (other["dataset_id"], other["dataview_id"]) != (
+            ref.dataset_id,
+            ref.dataview_id,
+        ):
+            continue
+        scope = "this dataview" if same_dataview else "this project"
+        raise bad_request(
+            f"target_properties.{field} {value!r} is already used by export {other['id']} "
+            f"of {scope} (dataview {other['dataview_id']}); choose another {field}"
+        )

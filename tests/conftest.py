@@ -1,0 +1,53 @@
+"""Shared fixtures: the sandbox API on a real loopback socket.
+
+``sandbox`` is a fresh server over a fresh database for one test;
+``sandbox_factory`` starts servers with a chosen config, seed file or database
+(a second start on the same database is how restarts are tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.sandbox.config import SandboxConfig
+from reconciler.sandbox.server import RunningSandbox, serve_in_thread
+
+SANDBOX_HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
+
+SandboxFactory = Callable[..., RunningSandbox]
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
+    """Start sandboxes: ``factory(config=None, seed_file=None, db_path=None, **knobs)``.
+
+    Knobs are SandboxConfig fields; credentials default to sandbox/sandbox
+    whatever the environment says, so tests never depend on it.
+    """
+    with ExitStack() as stack:
+        count = 0
+
+        def start(
+            config: SandboxConfig | None = None,
+            seed_file: str | Path | None = None,
+            db_path: str | Path | None = None,
+            **knobs: Any,
+        ) -> RunningSandbox:
+            nonlocal count
+            count += 1
+            chosen = config if config is not None else SandboxConfig(**knobs)
+            db = db_path if db_path is not None else tmp_path / f"sandbox-{count}.db"
+            return stack.enter_context(serve_in_thread(db, chosen, seed_file))
+
+        yield start
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: SandboxFactory) -> RunningSandbox:
+    """A sandbox with no faults, an empty database and credentials sandbox/sandbox."""
+    return sandbox_factory()
