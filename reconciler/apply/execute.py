@@ -51,6 +51,12 @@ class ExecuteOptions:
     poll_interval: float = 0.5  # seconds between /jobs polls
     fail_fast: bool = False
     max_sends: int = 3  # sends of one mutation whose answers were lost
+    # After a lost answer to an add, how long to keep looking for the export
+    # before sending it again: the lost answer may have been a 202 whose job
+    # has not run yet.
+    # Limitation: a job slower than this can still produce a second export; the
+    # next plan then deletes the extra one (same key, higher id).
+    landed_grace: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,7 @@ class _DataviewRun:
         sent = await self._send(
             f"add {spec.key}",
             lambda: self.client.add_export(self.ref, body, key=spec.key),
-            self._marker_lookup(spec, salt),
+            self._patiently(self._marker_lookup(spec, salt)),
         )
         export_id = await self._export_id(sent, spec, salt)
         suffix = await self._settle_suspension(spec, export_id, sent, was_suspended=False)
@@ -278,6 +284,22 @@ class _DataviewRun:
             return found.id if found else None
 
         return lookup
+
+    def _patiently(
+        self, lookup: Callable[[], Awaitable[int | None]]
+    ) -> Callable[[], Awaitable[int | None]]:
+        """``lookup``, repeated for ``landed_grace`` seconds until it finds something."""
+        options = self.run.options
+
+        async def patient() -> int | None:
+            deadline = asyncio.get_running_loop().time() + options.landed_grace
+            while (found := await lookup()) is None:
+                if asyncio.get_running_loop().time() >= deadline:
+                    return None
+                await asyncio.sleep(options.poll_interval)
+            return found
+
+        return patient
 
     async def _export_id(self, sent: _Sent, spec: ExportSpec, salt: str) -> int:
         """The new export's id: from the answer or its job, else found by its marker."""

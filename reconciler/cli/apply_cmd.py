@@ -1,0 +1,296 @@
+"""``exportctl apply``: make the platform match the manifest, or apply a saved plan.
+
+A thin command: it loads inputs, plans (or checks a saved plan), asks for
+approval, hands the plan to ``reconciler.apply.engine.apply_plan`` and renders
+what came back. Exit 0 when everything applied, 1 otherwise.
+
+Approval follows Terraform: without a saved plan, apply shows the plan and
+asks on a terminal, and needs ``--auto-approve`` anywhere else; a saved plan
+was reviewed when it was made, so applying it asks nothing, but it must still
+fit (same manifest version, same secrets, live unchanged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TextIO
+
+import click
+
+from reconciler.apply.engine import ApplyOptions, apply_plan
+from reconciler.apply.execute import ExecuteOptions
+from reconciler.apply.report import render_result_text, result_to_json
+from reconciler.apply.result import ApplyResult
+from reconciler.apply.safety import check_safety
+from reconciler.apply.saved import (
+    check_manifest_version,
+    check_secrets,
+    current_secrets,
+    replay_saved_plan,
+)
+from reconciler.cli.options import (
+    color_option,
+    connection_options,
+    format_option,
+    selector_options,
+)
+from reconciler.errors import ApplyRefusedError, ConfigError
+from reconciler.live import fetch_live
+from reconciler.mammoth.client import MammothClient
+from reconciler.mammoth.connect import open_client
+from reconciler.manifest import load_manifest
+from reconciler.model import DesiredState
+from reconciler.plan import Plan
+from reconciler.planfile import SavedPlan, load_plan
+from reconciler.planner import make_plan
+from reconciler.progress import make_progress
+from reconciler.render.json_form import plan_to_json
+from reconciler.render.style import should_color
+from reconciler.render.text import render_text
+from reconciler.selectors import select_dataviews, select_plan
+
+__all__ = ["NEEDS_APPROVAL", "apply"]
+
+NEEDS_APPROVAL = (
+    "apply needs approval, but stdin is not a terminal to ask on. Pass --auto-approve "
+    "to apply without asking, or review a saved plan first: 'exportctl plan -f ... "
+    "--out FILE', then 'exportctl apply FILE'."
+)
+CANCELLED = "Apply cancelled: only 'yes' approves. Nothing was changed."
+PROMPT = "Apply these changes? Only 'yes' is accepted."
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What the options say, checked for consistency."""
+
+    desired: DesiredState
+    saved: SavedPlan | None
+    planfile: str | None
+    targets: tuple[str, ...]
+    excludes: tuple[str, ...]
+
+
+@click.command("apply")
+@click.argument("planfile", required=False, metavar="[PLANFILE]")
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=True, readable=True),
+    metavar="PATH",
+    help="Manifest file or directory (its *.yaml/*.yml, sorted). Repeatable. "
+    "Not with PLANFILE, which records its own manifest files.",
+)
+@connection_options
+@selector_options
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="Apply without asking. Required when stdin is not a terminal, unless "
+    "applying a saved plan.",
+)
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Refuse the whole apply if it would delete more than N exports (a replace deletes one).",
+)
+@click.option(
+    "--job-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for each background job (a 202 answer) to finish.",
+)
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first failure: work not yet started is skipped and reported.",
+)
+@format_option("text", "json")
+@color_option
+def apply(
+    planfile: str | None,
+    files: tuple[str, ...],
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    auto_approve: bool,
+    max_deletes: int | None,
+    job_timeout: float,
+    fail_fast: bool,
+    output_format: str,
+    color: bool | None,
+) -> int:
+    """Make the platform match the manifest (-f), or apply a saved PLANFILE.
+
+    \b
+    Examples:
+      exportctl apply -f exports.yaml                # shows the plan, asks 'yes'
+      exportctl apply -f exports.yaml --auto-approve # CI without a saved plan
+      exportctl plan -f exports.yaml --out plan.json && exportctl apply plan.json
+    """
+    inputs = _inputs(planfile, files, targets, excludes)
+    out = click.get_text_stream("stdout")
+    options = ApplyOptions(
+        max_deletes=max_deletes,
+        execute=ExecuteOptions(
+            parallelism=parallelism, job_timeout=job_timeout, fail_fast=fail_fast
+        ),
+    )
+    client = open_client(
+        endpoint=endpoint,
+        sandbox_db=sandbox_db,
+        parallelism=parallelism,
+        dataviews=[dv.ref for dv in inputs.desired.dataviews],
+        sandbox_connections=_connection_ids(inputs.desired),
+    )
+    session = _Session(
+        inputs=inputs,
+        options=options,
+        auto_approve=auto_approve,
+        output_format=output_format,
+        color=should_color(out, color),
+        out=out,
+    )
+    result = asyncio.run(session.run(client))
+    if result is None:
+        return 0
+    _render(result, output_format, out)
+    return 0 if result.ok else 1
+
+
+def _inputs(
+    planfile: str | None,
+    files: Sequence[str],
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+) -> _Inputs:
+    if planfile is not None and files:
+        raise ConfigError(
+            "Pass either -f MANIFEST or a saved PLANFILE, not both: a saved plan "
+            "records the manifest files it was made from."
+        )
+    if planfile is None and not files:
+        raise ConfigError(
+            "Nothing to apply: pass -f MANIFEST (a file or directory), or a saved "
+            "plan file written by 'exportctl plan --out FILE'."
+        )
+    if planfile is None:
+        desired = select_dataviews(load_manifest(list(files)), targets, excludes)
+        return _Inputs(desired, None, None, targets, excludes)
+    if targets or excludes:
+        raise ConfigError(
+            "--target and --exclude cannot narrow a saved plan: it applies exactly "
+            "what it showed. Pass them to 'exportctl plan --out' instead."
+        )
+    return _saved_inputs(planfile)
+
+
+def _saved_inputs(planfile: str) -> _Inputs:
+    """Load a saved plan and the manifest it records; refuse if either moved."""
+    saved = load_plan(planfile)
+    desired = load_manifest(list(saved.sources))
+    check_manifest_version(saved, desired, planfile)
+    covered = {dv.ref for dv in saved.plan.dataviews}
+    desired = replace(desired, dataviews=tuple(d for d in desired.dataviews if d.ref in covered))
+    check_secrets(saved, current_secrets(desired), planfile)
+    return _Inputs(desired, saved, planfile, (), ())
+
+
+def _connection_ids(desired: DesiredState) -> list[str]:
+    """Database connection ids the manifest uses, for the embedded sandbox to know."""
+    ids = {
+        str(spec.target_properties["connection_id"])
+        for dv in desired.dataviews
+        for spec in dv.exports
+        if spec.target_properties.get("connection_id") is not None
+    }
+    return sorted(ids)
+
+
+@dataclass
+class _Session:
+    """One apply run against one open client."""
+
+    inputs: _Inputs
+    options: ApplyOptions
+    auto_approve: bool
+    output_format: str
+    color: bool
+    out: TextIO
+
+    async def run(self, client: MammothClient) -> ApplyResult | None:
+        """The apply's result, or ``None`` when there was nothing to do."""
+        async with client:
+            plan = await self._plan(client)
+            if not plan.has_changes:
+                self._say("No changes. The live exports already match the manifest.")
+                return None
+            check_safety(plan, max_deletes=self.options.max_deletes)
+            if self.inputs.saved is None:
+                self._approve(plan)
+            progress = make_progress(self._progress_stream())
+            return await apply_plan(client, plan, options=self.options, progress=progress)
+
+    async def _plan(self, client: MammothClient) -> Plan:
+        desired = self.inputs.desired
+        live = await fetch_live(client, [dv.ref for dv in desired.dataviews])
+        fresh = make_plan(desired, live)
+        if self.inputs.saved is not None and self.inputs.planfile is not None:
+            return replay_saved_plan(self.inputs.saved, fresh, self.inputs.planfile)
+        return select_plan(fresh, self.inputs.targets, self.inputs.excludes)
+
+    def _approve(self, plan: Plan) -> None:
+        stream = self._progress_stream()
+        stream.write(render_text(plan_to_json(plan), color=self.color))
+        if self.auto_approve:
+            return
+        approve(interactive=_stdin_is_terminal(), ask=_ask)
+
+    def _progress_stream(self) -> TextIO:
+        """Text mode writes everything to stdout; JSON mode keeps stdout for the JSON."""
+        return click.get_text_stream("stderr") if self.output_format == "json" else self.out
+
+    def _say(self, line: str) -> None:
+        if self.output_format == "json":
+            self.out.write(json.dumps(result_to_json(ApplyResult(())), indent=2) + "\n")
+        else:
+            self.out.write(line + "\n")
+
+
+def approve(*, interactive: bool, ask: Callable[[], str]) -> None:
+    """Go on only on an explicit 'yes' typed at a terminal."""
+    if not interactive:
+        raise ApplyRefusedError(NEEDS_APPROVAL)
+    if ask().strip() != "yes":
+        raise ApplyRefusedError(CANCELLED)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask() -> str:
+    answer: str = click.prompt(
+        f"\n{PROMPT}\n  Enter a value", default="", show_default=False, err=False
+    )
+    return answer
+
+
+def _render(result: ApplyResult, output_format: str, out: TextIO) -> None:
+    data: dict[str, Any] = result_to_json(result)
+    if output_format == "json":
+        out.write(json.dumps(data, indent=2) + "\n")
+    else:
+        out.write(render_result_text(data))
