@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 
 from reconciler._resources import load_schema
