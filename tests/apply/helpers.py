@@ -33,15 +33,19 @@ REF2 = DataviewRef(1, 1, 123, 457)
 FAST = ExecuteOptions(poll_interval=0.02, job_timeout=10, landed_grace=0.3)
 
 
-def s3(key: str, file: str, **extra: Any) -> ExportSpec:
+def spec(key: str, handler_type: str, target: Mapping[str, Any], **extra: Any) -> ExportSpec:
     return ExportSpec(
         key=key,
-        handler_type="s3",
+        handler_type=handler_type,
         trigger_type="none",
-        target_properties=freeze({"file": file}),
+        target_properties=freeze(dict(target)),
         run_immediately=False,
         **extra,
     )
+
+
+def s3(key: str, file: str, **extra: Any) -> ExportSpec:
+    return spec(key, "s3", {"file": file}, **extra)
 
 
 def desired(
