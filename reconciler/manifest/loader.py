@@ -215,7 +215,6 @@ class _Run:
         return parts
 
     def _export(self, export: _Export, ref: DataviewRef | None) -> ExportSpec | None:
-        before = len(self.diagnostics)
         value = export.value
         handler = value.get("handler_type")
         known = handler if isinstance(handler, str) and handler in handlers.HANDLER_TYPES else None
@@ -226,8 +225,8 @@ class _Run:
             self._check_field_paths(export, name, known)
         self._check_marker(export)
         resolved, env_refs = self._resolve_env(export)
-        if len(self.diagnostics) > before or known is None:
-            return None
+        if self.diagnostics or known is None:
+            return None  # the model is only ever built from a fully valid manifest
         return _spec(resolved, known, env_refs, export.doc.at(export.base))
 
     def _report_at(self, export: _Export, relative: Path, message: str, key: bool = False) -> None:

@@ -198,9 +198,16 @@ _TYPE_WORDS = {
 }
 
 
+def _is_secret(path: Path) -> bool:
+    """Secret-named fields inside the free-form mappings (``key`` itself is not one)."""
+    inside = any(p in ("target_properties", "additional_properties") for p in path[:-1])
+    name = path[-1] if path else None
+    return isinstance(name, str) and (inside or path == (name,)) and is_secret_field(name)
+
+
 def _show(value: Any, path: Path) -> str:
     """A short rendering of a wrong value; secret-named fields show only the kind."""
-    secret = bool(path) and isinstance(path[-1], str) and is_secret_field(path[-1])
+    secret = _is_secret(path)
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -195,7 +195,8 @@ class _Builder:
         if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             return self._end_collection()
         if isinstance(event, yaml.StreamEndEvent) and self.documents == 0:
-            self._error(event, (), "the file is empty; a manifest starts with 'version: 1'")
+            message = "the file is empty; a manifest starts with 'version: 1'"
+            self.diagnostics.append(Diagnostic(message, SourceLocation(self.file, 1, 1)))
         return False
 
     def _start_document(self, event: yaml.Event) -> bool:
@@ -270,7 +271,7 @@ class _Builder:
         if tag in (_STR, _TIMESTAMP):
             return event.value  # Decision: dates stay text; the API speaks JSON.
         if tag not in _SCALAR_TAGS:
-            self._error(event, path, f"unsupported YAML tag {tag}; write plain values")
+            self._error(event, path, _unsupported(tag))
             return _Stop()
         node = yaml.ScalarNode(tag, event.value)
         try:
@@ -310,7 +311,7 @@ class _Builder:
         if self.stack and self.stack[-1].key_expected and isinstance(self.stack[-1].value, dict):
             return self._error(event, path, "keys must be strings, not lists or mappings")
         if event.tag not in _PLAIN_COLLECTION_TAGS:
-            return self._error(event, path, f"unsupported YAML tag {event.tag}; write plain values")
+            return self._error(event, path, _unsupported(event.tag))
         if len(self.stack) >= MAX_DEPTH:
             return self._error(event, path, f"nested deeper than {MAX_DEPTH} levels")
         self._remember(event, path)
@@ -369,6 +370,11 @@ class _Builder:
 
 class _Stop:
     """Marks a scalar that produced a diagnostic; parsing stops there."""
+
+
+def _unsupported(tag: str | None) -> str:
+    shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+    return f"unsupported YAML tag {shown}; write plain values"
 
 
 def _where(event: yaml.Event) -> tuple[int, int]:

@@ -1,0 +1,59 @@
+"""``exportctl validate``: check manifests offline, with no network and no credentials."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from reconciler.cli.options import format_option, manifest_option
+from reconciler.diagnostics import Diagnostic
+from reconciler.manifest import check_manifest
+from reconciler.model import DesiredState
+
+__all__ = ["validate"]
+
+
+@click.command()
+@manifest_option
+@format_option("text", "json")
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], output_format: str) -> None:
+    """Check manifest files: YAML, schema, keys and environment variables.
+
+    Exits 0 when valid, 1 with every problem found otherwise.
+    """
+    state, diagnostics = check_manifest(files)
+    if output_format == "json":
+        click.echo(json.dumps(_as_json(state, diagnostics), indent=2))
+    elif state is not None:
+        click.echo(_summary(state))
+    else:
+        for diagnostic in diagnostics:
+            click.echo(str(diagnostic), err=True)
+        count = len(diagnostics)
+        click.echo(f"Invalid: {count} error{'s' if count != 1 else ''}.", err=True)
+    ctx.exit(0 if state is not None else 1)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _summary(state: DesiredState) -> str:
+    return (
+        f"Valid: {_plural(len(state.dataviews), 'dataview')}, "
+        f"{_plural(state.export_count(), 'export')} in {_plural(len(state.sources), 'file')}."
+    )
+
+
+def _as_json(state: DesiredState | None, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    return {
+        "format_version": 1,
+        "valid": state is not None,
+        "files": list(state.sources) if state else [],
+        "dataviews": len(state.dataviews) if state else 0,
+        "exports": state.export_count() if state else 0,
+        "diagnostics": [d.to_json() for d in diagnostics],
+    }
