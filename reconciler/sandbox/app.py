@@ -126,7 +126,7 @@ async def _mutate(
 
 async def job_item(request: Request) -> Response:
     job_id: int = request.path_params["job_id"]
-    return JSONResponse(await run_in_threadpool(_service(request).job, job_id))
+    return JSONResponse({"job": await run_in_threadpool(_service(request).job, job_id)})
 
 
 async def job_collection(request: Request) -> Response:
