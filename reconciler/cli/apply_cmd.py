@@ -141,7 +141,7 @@ def apply(
       exportctl plan -f exports.yaml --out plan.json && exportctl apply plan.json
     """
     inputs = _inputs(planfile, files, targets, excludes)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     options = ApplyOptions(
         max_deletes=max_deletes,
         execute=ExecuteOptions(
@@ -260,7 +260,7 @@ class _Session:
 
     def _progress_stream(self) -> TextIO:
         """Text mode writes everything to stdout; JSON mode keeps stdout for the JSON."""
-        return click.get_text_stream("stderr") if self.output_format == "json" else self.out
+        return sys.stderr if self.output_format == "json" else self.out
 
     def _say(self, line: str) -> None:
         if self.output_format == "json":

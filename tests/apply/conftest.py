@@ -1,17 +1,16 @@
-"""A sandbox on a real loopback socket, with the dataviews the apply tests use."""
+"""The shared sandbox fixture, with the dataviews the apply tests use, at a known DB path."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import RunningSandbox, serve_in_thread
+from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import REF, REF2
+from tests.conftest import SandboxFactory
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningSandbox]:
-    with serve_in_thread(tmp_path / "sandbox.db", SandboxConfig()) as running:
-        running.store.ensure_dataviews([REF, REF2])
-        yield running
+def server(sandbox_factory: SandboxFactory, tmp_path: Path) -> RunningSandbox:
+    running = sandbox_factory(db_path=tmp_path / "sandbox.db")
+    running.store.ensure_dataviews([REF, REF2])
+    return running
