@@ -421,8 +421,8 @@ class MammothClient:
                 key=call.key,
             )
         return ApiUnreachableError(
-            f"Cannot reach the Mammoth API at {self.endpoint} ({outcome}; {tries}) "
-            f"to {call.subject}. Check --endpoint or MAMMOTH_BASE_URL, and the network "
+            f"Cannot reach the Mammoth API at {self.endpoint} to {call.subject} "
+            f"({outcome}; {tries}). Check --endpoint or MAMMOTH_BASE_URL, and the network "
             "(DNS, proxy, firewall)."
         )
 
@@ -524,7 +524,7 @@ def _not_found_message(call: _Call, endpoint: str) -> str:
     if call.export_id is not None and call.dataview is not None:
         return (
             f"export {call.export_id}{key} of dataview {call.dataview} not found (404): "
-            "it was removed since it was listed. Run plan again."
+            "it may have been deleted since it was listed. Run plan again."
         )
     if call.dataview is not None:
         return (

@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -25,6 +26,9 @@ from reconciler.errors import ConfigError
 from reconciler.mammoth.client import MammothClient
 from reconciler.mammoth.retry import RetryPolicy
 from reconciler.model import DataviewRef
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 __all__ = ["DEFAULT_BASE_URL", "SANDBOX_BASE_URL", "base_url_from", "open_client"]
 
@@ -130,20 +134,17 @@ def _sandbox_client(
     retry: RetryPolicy | None,
 ) -> MammothClient:
     # Imported here: the sandbox (starlette, sqlite) is not needed against the real API.
-    from reconciler.sandbox.app import create_app
+    from reconciler.sandbox.app import create_app, sandbox_service
     from reconciler.sandbox.config import SandboxConfig
-    from reconciler.sandbox.store import Store
-    from reconciler.sandbox.transport import in_process_transport
 
+    config = SandboxConfig.from_env(env)
     problem = None
     try:
         Path(db).parent.mkdir(parents=True, exist_ok=True)
-        store = Store(db)
-        try:
-            store.ensure_dataviews(dataviews)
-            store.add_connections(connections)
-        finally:
-            store.close()
+        app = create_app(db, config)
+        store = sandbox_service(app).store
+        store.ensure_dataviews(dataviews)
+        store.add_connections(connections)
     except (OSError, sqlite3.Error) as exc:
         problem = f"{type(exc).__name__}: {exc}"
     if problem:  # raised outside the except block: the message says it all
@@ -151,13 +152,29 @@ def _sandbox_client(
             f"Cannot open the sandbox database {db!r} ({problem}). "
             "Pass a writable file path to --sandbox."
         )
-    config = SandboxConfig.from_env(env)
     return MammothClient(
         SANDBOX_BASE_URL,
         config.api_key,
         config.api_secret,
-        transport=in_process_transport(create_app(db, config)),
+        transport=_ClosingTransport(app, store.close),
         parallelism=parallelism,
         timeout=timeout,
         retry=retry,
     )
+
+
+class _ClosingTransport(httpx.AsyncBaseTransport):
+    """The in-process sandbox transport, closing the sandbox database with the client."""
+
+    def __init__(self, app: ASGIApp, close_store: Callable[[], None]) -> None:
+        from reconciler.sandbox.transport import in_process_transport
+
+        self._inner = in_process_transport(app)
+        self._close_store = close_store
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+        self._close_store()
