@@ -28,7 +28,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from reconciler.mammoth import handlers
 from reconciler.model import ExportSpec, LiveExport
@@ -95,56 +95,70 @@ def target_defaults(handler_type: str) -> dict[str, Any]:
         return {}
 
 
+class _Export(Protocol):
+    """What ExportSpec and LiveExport share: the compared fields, by the same names."""
+
+    @property
+    def handler_type(self) -> str: ...
+    @property
+    def trigger_type(self) -> str | None: ...
+    @property
+    def target_properties(self) -> Mapping[str, Any]: ...
+    @property
+    def condition(self) -> Mapping[str, Any]: ...
+    @property
+    def end_of_pipeline(self) -> bool | None: ...
+    @property
+    def sequence(self) -> int | None: ...
+    @property
+    def suspended(self) -> bool: ...
+    @property
+    def additional_properties(self) -> Mapping[str, Any]: ...
+
+
 def normalize_desired(spec: ExportSpec) -> Normalized:
-    return _normalize(
-        {
-            "handler_type": spec.handler_type,
-            "trigger_type": spec.trigger_type,
-            "target_properties": spec.target_properties,
-            "condition": spec.condition,
-            "end_of_pipeline": spec.end_of_pipeline,
-            "sequence": spec.sequence,
-            "suspended": spec.suspended,
-            "additional_properties": spec.additional_properties,
-        },
-        options_for(spec),
-    )
+    return _normalize(spec, options_for(spec))
 
 
 def normalize_live(live: LiveExport, options: CompareOptions) -> Normalized:
     """Normalize a live export with the options of the desired one it is compared to."""
-    return _normalize(
-        {
-            "handler_type": live.handler_type,
-            "trigger_type": live.trigger_type,
-            "target_properties": live.target_properties,
-            "condition": live.condition,
-            "end_of_pipeline": live.end_of_pipeline,
-            "sequence": live.sequence,
-            "suspended": live.suspended,
-            "additional_properties": live.additional_properties,
-        },
-        options,
-    )
+    return _normalize(live, options)
 
 
-def _normalize(fields: dict[str, Any], options: CompareOptions) -> Normalized:
-    if not options.include_sequence:
-        del fields["sequence"]
-    target = {k: v for k, v in fields["target_properties"].items() if v is not None}
-    fields["target_properties"] = {**target_defaults(str(fields["handler_type"])), **target}
-    fields["additional_properties"] = {
-        k: v for k, v in fields["additional_properties"].items() if k != MARKER_FIELD
+def _normalize(export: _Export, options: CompareOptions) -> Normalized:
+    scalars = {
+        "handler_type": export.handler_type,
+        "trigger_type": export.trigger_type,
+        "end_of_pipeline": export.end_of_pipeline,
+        "sequence": export.sequence if options.include_sequence else None,
+        "suspended": export.suspended,
     }
+    form: dict[str, Any] = {k: v for k, v in scalars.items() if v is not None}
     secrets: dict[str, Any] = {}
-    form: dict[str, Any] = _clean(fields, "", options.sensitive, secrets)
-    for name in _EMPTY_MEANS_MISSING:
-        if form.get(name) == {}:
-            del form[name]
+    for name, value in _objects(export).items():
+        cleaned = _clean(value, name, options.sensitive, secrets)
+        if cleaned or name not in _EMPTY_MEANS_MISSING:
+            form[name] = cleaned
     for path in options.ignore_changes:
         _remove_path(form, path)
         secrets = {p: v for p, v in secrets.items() if not _is_at_or_under(p, path)}
     return Normalized(form, tuple(sorted(secrets.items())))
+
+
+def _objects(export: _Export) -> dict[str, Mapping[str, Any]]:
+    """The object fields, target defaults filled in and the marker left out."""
+    target: Mapping[str, Any] = export.target_properties
+    defaults = target_defaults(export.handler_type)
+    if defaults:
+        target = {**defaults, **{k: v for k, v in target.items() if v is not None}}
+    extra = export.additional_properties
+    if MARKER_FIELD in extra:
+        extra = {k: v for k, v in extra.items() if k != MARKER_FIELD}
+    return {
+        "target_properties": target,
+        "condition": export.condition,
+        "additional_properties": extra,
+    }
 
 
 def _clean(value: Any, path: str, sensitive: frozenset[str], secrets: dict[str, Any]) -> Any:
@@ -152,22 +166,33 @@ def _clean(value: Any, path: str, sensitive: frozenset[str], secrets: dict[str, 
 
     Secret-named fields are found at any depth, inside lists too (where the
     handler rules do not look), so a secret can never slip into a form.
+    Scalars are copied without a call: this loop is the planner's hot path.
     """
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for name, child in value.items():
-            if child is None:
-                continue
-            child_path = f"{path}.{name}" if path else str(name)
-            if child_path in sensitive or (path and handlers.is_secret_field(str(name))):
-                secrets[child_path] = _plain(child)
-                out[name] = SENSITIVE
-            else:
-                out[name] = _clean(child, child_path, sensitive, secrets)
-        return out
     if isinstance(value, list | tuple):
         return [_clean(v, f"{path}.{i}", sensitive, secrets) for i, v in enumerate(value)]
-    return value
+    if not isinstance(value, dict):  # FrozenDict is a dict; no slower Mapping check
+        return value
+    out: dict[str, Any] = {}
+    for name, child in value.items():
+        if child is None:
+            continue
+        if (path and _is_secret_name(name)) or (sensitive and _join(path, name) in sensitive):
+            secrets[_join(path, name)] = _plain(child)
+            out[name] = SENSITIVE
+        elif isinstance(child, dict | list | tuple):
+            out[name] = _clean(child, _join(path, name), sensitive, secrets)
+        else:
+            out[name] = child
+    return out
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+@cache
+def _is_secret_name(name: str) -> bool:
+    return handlers.is_secret_field(name)
 
 
 def _plain(value: Any) -> Any:

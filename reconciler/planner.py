@@ -38,7 +38,6 @@ from reconciler.model import (
     LiveDataview,
     LiveExport,
     Prune,
-    thaw,
 )
 from reconciler.normalize import (
     Normalized,
@@ -76,6 +75,7 @@ def live_fingerprint(live: LiveDataview | None) -> str:
     suspended. Run-time status changes (executing -> executed), times and run
     results are left out, so a pipeline run does not make a saved plan stale.
     """
+    # FrozenDicts and tuples serialize as JSON objects and arrays: no thaw needed.
     records = [
         {
             "id": e.id,
@@ -84,9 +84,9 @@ def live_fingerprint(live: LiveDataview | None) -> str:
             "trigger_type": e.trigger_type,
             "sequence": e.sequence,
             "end_of_pipeline": e.end_of_pipeline,
-            "target_properties": thaw(e.target_properties),
-            "condition": thaw(e.condition),
-            "additional_properties": thaw(e.additional_properties),
+            "target_properties": e.target_properties,
+            "condition": e.condition,
+            "additional_properties": e.additional_properties,
         }
         for e in _present(live.exports if live is not None else ())
     ]
@@ -257,13 +257,21 @@ def _refusal(desired: ExportSpec, action: Action) -> str | None:
 
 
 def _field_changes(live: Normalized, desired: Normalized) -> list[FieldChange]:
-    """Field differences from deepdiff, at dotted paths; lists change as a whole."""
-    diff = DeepDiff(live.form, desired.form, ignore_order=False, verbose_level=2, view="tree")
+    """Field differences at dotted paths; lists change as a whole.
+
+    deepdiff is slow, so it only walks the top-level objects that differ.
+    """
     paths: set[tuple[str, ...]] = set()
-    for levels in diff.values():
-        for level in levels:
-            steps = level.path(output_format="list")
-            paths.add(_up_to_list(steps))
+    for name in sorted(live.form.keys() | desired.form.keys()):
+        old, new = live.form.get(name), desired.form.get(name)
+        if old == new:
+            continue
+        if not (isinstance(old, dict) and isinstance(new, dict)):
+            paths.add((name,))
+            continue
+        diff = DeepDiff(old, new, ignore_order=False, verbose_level=2, view="tree")
+        for levels in diff.values():
+            paths.update((name, *_up_to_list(level.path(output_format="list"))) for level in levels)
     secret = live.secret_paths | desired.secret_paths
     return [_field_change(p, live.form, desired.form, secret) for p in sorted(paths)]
 
