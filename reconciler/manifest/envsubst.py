@@ -17,9 +17,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["EnvProblem", "has_reference", "resolve"]
+__all__ = ["EnvProblem", "has_reference", "names_variable", "resolve"]
 
 _REFERENCE = re.compile(r"\$\$\{env:|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{env:")
+
+_UNESCAPED = re.compile(r"(?<!\$)\$\{env:")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,11 @@ class EnvProblem:
 def has_reference(text: str) -> bool:
     """Whether ``text`` holds anything this module would act on."""
     return "${env:" in text
+
+
+def names_variable(text: str) -> bool:
+    """Whether ``text`` reads the environment (an escaped ``$${env:`` does not)."""
+    return _UNESCAPED.search(text) is not None
 
 
 def resolve(text: str, environ: Mapping[str, str]) -> str | list[EnvProblem]:

@@ -293,7 +293,8 @@ class _Run:
                 for problem in result:
                     self._report_at(export, relative, problem.message)
                 return value
-            env_refs[".".join(map(str, relative))] = value
+            if envsubst.names_variable(value):
+                env_refs[".".join(map(str, relative))] = value
             return result
 
         resolved: dict[str, Any] = walk(export.value, ())

@@ -1,0 +1,73 @@
+"""``exportctl validate`` and ``exportctl schema`` through the real command group."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from reconciler.cli.main import cli
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "examples" / "exports.yaml"
+BROKEN = Path(__file__).parent / "broken"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_prints_a_one_line_summary_and_exits_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PG_WRITER_PASSWORD", raising=False)
+    assert run("validate", "-f", str(EXAMPLE)) == (
+        0,
+        "Valid: 3 dataviews, 7 exports in 1 file.\n",
+        "",
+    )
+
+
+def test_validate_lists_every_error_and_exits_1() -> None:
+    code, out, err = run("validate", "-f", str(BROKEN / "many_errors_sorted.yaml"))
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert len(lines) == 5
+    assert lines[0].endswith('dataviews[0].project_id: expected an integer, got "one"')
+    assert lines[-1] == "Invalid: 4 errors."
+
+
+def test_validate_json_is_for_machines() -> None:
+    code, out, _ = run("validate", "-f", str(BROKEN / "version_wrong.yaml"), "--format", "json")
+    report = json.loads(out)
+    assert code == 1
+    assert report["valid"] is False
+    assert report["diagnostics"] == [
+        {
+            "severity": "error",
+            "file": str(BROKEN / "version_wrong.yaml"),
+            "line": 1,
+            "column": 10,
+            "path": "version",
+            "message": "unsupported version 2; this exportctl reads version 1",
+        }
+    ]
+
+
+def test_schema_prints_a_self_contained_schema_the_example_satisfies() -> None:
+    code, out, _ = run("schema")
+    schema = json.loads(out)
+    assert code == 0
+    assert '"$ref": "targets/' not in out
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors(yaml.safe_load(EXAMPLE.read_text()))) == []
+    broken = yaml.safe_load(EXAMPLE.read_text())
+    broken["dataviews"][0]["exports"][0]["target_properties"]["fle"] = "x"
+    assert len(list(validator.iter_errors(broken))) == 1
+
+
+def test_schema_target_prints_one_handler_schema() -> None:
+    code, out, _ = run("schema", "--target", "bigquery")
+    assert code == 0
+    assert json.loads(out)["x-exportctl-address"] == ["project_id", "dataset_id", "table_id"]
