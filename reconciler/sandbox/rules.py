@@ -51,8 +51,13 @@ def _check_unique(
     same_dataview: bool,
 ) -> None:
     value = spec["target_properties"][field]
-    for other in tx.live_exports(spec["handler_type"], ref.workspace_id, ref.project_id):
-        if other["id"] == export_id or other["target_properties"].get(field) != value:
+    if not isinstance(value, str | int | float):
+        return  # Limitation: only scalar destinations are compared.
+    clashes = tx.live_exports_with(
+        spec["handler_type"], ref.workspace_id, ref.project_id, field, value
+    )
+    for other in clashes:
+        if other["id"] == export_id:
             continue
         if same_dataview and (other["dataset_id"], other["dataview_id"]) != (
             ref.dataset_id,

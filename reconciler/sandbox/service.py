@@ -60,7 +60,7 @@ class SandboxService:
         body: dict[str, Any] = {
             "exports": [render_export(row, query.fields) for row in rows],
             "offset": query.offset,
-            "next": f"{page_url}?{next_page_query(params, query)}" if more else "",
+            "next": f"{page_url}?{next_page_query(params, query)}" if more and query.limit else "",
         }
         if query.limit:
             body["limit"] = query.limit

@@ -163,16 +163,17 @@ class Tx:
         count: int = self.conn.execute(sql, _ref_params(ref)).fetchone()[0]
         return count
 
-    def live_exports(
-        self, handler_type: str, workspace_id: int, project_id: int
+    def live_exports_with(
+        self, handler_type: str, workspace_id: int, project_id: int, field: str, value: Any
     ) -> list[dict[str, Any]]:
-        """Live exports of one handler type in a project (for the server-only rules)."""
+        """Live exports of a project whose target ``field`` equals ``value`` (for the rules)."""
         sql = (
-            "SELECT * FROM exports WHERE handler_type = ? AND workspace_id = ? "
-            "AND project_id = ? AND status != 'deleted'"
+            "SELECT id, dataset_id, dataview_id FROM exports WHERE handler_type = ? "
+            "AND workspace_id = ? AND project_id = ? AND status != 'deleted' "
+            "AND json_extract(target_properties, ?) = ?"
         )
-        rows = self.conn.execute(sql, (handler_type, workspace_id, project_id))
-        return [_decode_export(r) for r in rows]
+        params = (handler_type, workspace_id, project_id, f'$."{field}"', value)
+        return [dict(r) for r in self.conn.execute(sql, params)]
 
     def insert_export(self, ref: DataviewRef, values: Mapping[str, Any]) -> int:
         columns = {

@@ -9,6 +9,7 @@ has no requirements and no defaults.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
@@ -64,21 +65,23 @@ def _check_choice(where: str, field: str, value: Any, choices: tuple[str, ...]) 
         raise _field_problem(where, field, f"must be one of {', '.join(choices)}; got {value!r}")
 
 
-def _target_schema(handler_type: str) -> dict[str, Any] | None:
+@cache
+def _target_validator(handler_type: str) -> Draft202012Validator | None:
     try:
-        return handlers.target_schema(handler_type)
+        schema = handlers.target_schema(handler_type)
     except FileNotFoundError:
         return None  # Limitation: no schema file yet, so nothing to require or default.
+    return Draft202012Validator(schema)
 
 
 def _complete_target(where: str, handler_type: str, target: dict[str, Any]) -> dict[str, Any]:
     """Fill the handler's defaults in, as the real server does, then check the result."""
-    schema = _target_schema(handler_type)
-    if schema is None:
+    validator = _target_validator(handler_type)
+    if validator is None:
         return target
     defaults = handlers.target_defaults(handler_type)
     completed = {**target, **{k: v for k, v in defaults.items() if k not in target}}
-    errors = sorted(Draft202012Validator(schema).iter_errors(completed), key=lambda e: e.path)
+    errors = sorted(validator.iter_errors(completed), key=lambda e: e.path)
     if errors:
         error = errors[0]
         path = ".".join(["target_properties", *map(str, error.absolute_path)])

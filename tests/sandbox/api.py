@@ -10,6 +10,7 @@ import json
 import re
 import ssl
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,13 @@ def validate_response(response: httpx.Response) -> None:
     name = schema_name(response.request.method, response.request.url.path, response.status_code)
     if name is None:
         return
+    _validator(name).validate(response.json())
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
     schema = _REGISTRY.contents(f"https://exportctl.dev/schemas/api/{name}.json")
-    validator = Draft202012Validator(schema, registry=_REGISTRY, format_checker=FormatChecker())
-    validator.validate(response.json())
+    return Draft202012Validator(schema, registry=_REGISTRY, format_checker=FormatChecker())
 
 
 def client(server: RunningSandbox, headers: Mapping[str, str] | None = None) -> httpx.Client:
