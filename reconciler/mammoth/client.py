@@ -243,6 +243,7 @@ class MammothClient:
     async def _list_page(self, call: _Call, *, offset: int) -> dict[str, Any]:
         params = {"limit": PAGE_SIZE, "offset": offset, "fields": "__full", "sort": "(id:asc)"}
         reply = await self._send(call, params=params)
+        self._check(call, reply.response)
         page = _json(call, reply.response)
         exports = page.get("exports") if isinstance(page, dict) else None
         if not isinstance(exports, list) or not all(isinstance(r, dict) for r in exports):
