@@ -5,19 +5,26 @@ file already written by another export), so each write is tried as a dry run
 first. All of them are tried, every refusal is collected with its server
 detail, and when there is any, apply stops before mutating anything.
 
-# Limitation: each body is validated against the dataview as it is now, before
-# this apply's deletes: an add that reuses a destination only a planned delete
-# frees is refused here. The planner avoids the common case (a renamed key
-# writing the same file is adopted, not deleted and re-added).
+Each body is validated against the dataview as it is now, before this
+apply's deletes and edits. A refusal of a write whose destination (natural
+address) another change of the plan frees first (a delete, a replace, or an
+edit moving that export elsewhere) is therefore not final: it is left to
+execution, which runs frees before takes.
+
+# Limitation: such a deferred write is not fully dry-run; if it fails for
+# another reason too, earlier steps of its dataview have already run (a rerun
+# still converges).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any
 
 from reconciler.apply.result import PreflightFailure
 from reconciler.errors import ApiError
+from reconciler.identity import natural_address
 from reconciler.mammoth.client import MammothClient, MutationResult
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, Plan
@@ -36,7 +43,30 @@ async def preflight(
     """Every write of ``plan`` the server would refuse, in plan order (empty: all pass)."""
     writes = [(ref, c) for ref, c in plan.changes() if c.action in WRITES]
     outcomes = await asyncio.gather(*(_validate(client, ref, c, salts) for ref, c in writes))
-    return tuple(failure for failure in outcomes if failure is not None)
+    freed = _freed_addresses(plan)
+    return tuple(
+        failure
+        for (_, change), failure in zip(writes, outcomes, strict=True)
+        if failure is not None and _desired_address(change) not in freed
+    )
+
+
+def _desired_address(change: Change) -> tuple[Any, ...] | None:
+    spec = change.desired
+    return natural_address(spec.handler_type, spec.target_properties) if spec else None
+
+
+def _freed_addresses(plan: Plan) -> set[tuple[Any, ...]]:
+    """Destinations that live exports hold now and this plan releases before writing."""
+    freed: set[tuple[Any, ...]] = set()
+    for _, change in plan.changes():
+        live = change.live
+        if live is None or not change.action.is_change:
+            continue
+        held = natural_address(live.handler_type, live.target_properties)
+        if held is not None and held != _desired_address(change):
+            freed.add(held)
+    return freed
 
 
 async def _validate(
