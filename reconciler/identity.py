@@ -104,7 +104,10 @@ def spec_digest(normalized: Normalized) -> str:
 
 def secret_digest(normalized: Normalized, salt: str) -> str:
     """The salted hash of an export's secret values, sorted by path."""
-    return digest(salt + canonical_json([list(item) for item in normalized.secrets]))
+    secrets = (
+        canonical_json([list(item) for item in normalized.secrets]) if normalized.secrets else "[]"
+    )
+    return digest(salt + secrets)
 
 
 def applied_digest(spec: ExportSpec, salt: str) -> str:

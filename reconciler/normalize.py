@@ -116,8 +116,9 @@ class _Export(Protocol):
     def additional_properties(self) -> Mapping[str, Any]: ...
 
 
-def normalize_desired(spec: ExportSpec) -> Normalized:
-    return _normalize(spec, options_for(spec))
+def normalize_desired(spec: ExportSpec, options: CompareOptions | None = None) -> Normalized:
+    """Normalize a desired export (``options`` saves recomputing ``options_for(spec)``)."""
+    return _normalize(spec, options or options_for(spec))
 
 
 def normalize_live(live: LiveExport, options: CompareOptions) -> Normalized:

@@ -171,8 +171,9 @@ def _by_address(exports: Iterable[LiveExport]) -> dict[tuple[object, ...], list[
 
 
 def _compare(pair: _Pair) -> Change:
-    desired = normalize_desired(pair.desired)
-    live = normalize_live(pair.live, options_for(pair.desired))
+    options = options_for(pair.desired)
+    desired = normalize_desired(pair.desired, options)
+    live = normalize_live(pair.live, options)
     visible = _field_changes(live, desired) if live.form != desired.form else []
     rotated = _secret_changes(desired, pair.marker, {f.path for f in visible})
     fields = visible + rotated
