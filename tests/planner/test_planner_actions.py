@@ -178,3 +178,16 @@ def test_plan_carries_the_manifest_digest_and_a_live_fingerprint() -> None:
     result = plan(state(spec()), live(10, spec()))
     assert result.manifest_digest == "d1"
     assert len(result.dataviews[0].live_fingerprint) == 16
+
+
+def test_no_secret_value_appears_anywhere_in_the_plan() -> None:
+    secret = {"file": "sales.csv", "password": "hunter2-new", "nested": {"api_key": "k-new"}}
+    old = {"file": "sales.csv", "password": "hunter2-old", "nested": {"api_key": "k-old"}}
+    desired = (
+        spec("a", target_properties=secret),
+        spec("b", file="b.csv", target_properties={**secret, "file": "b.csv"}),
+    )
+    result = plan(state(*desired), live(10, spec("a", target_properties=old)))
+    values = [(f.path, f.old, f.new) for _, c in result.changes() for f in c.fields]
+    assert not any(word in repr(result) + repr(values) for word in ("hunter2", "k-new", "k-old"))
+    assert ("target_properties.nested.api_key", SENSITIVE, SENSITIVE) in values
