@@ -41,6 +41,7 @@ __all__ = [
     "MammothClient",
     "MaybeLandedError",
     "MutationResult",
+    "endpoint_label",
 ]
 
 PAGE_SIZE = 100  # the API's maximum ``limit``
