@@ -25,9 +25,11 @@ import jsonschema  # type: ignore[import-untyped]
 
 from reconciler._resources import load_schema
 from reconciler.mammoth.handlers import is_secret_field, target_schema
+from reconciler.manifest.fastcheck import Check, compile_schema
 from reconciler.manifest.paths import Path
 
 __all__ = [
+    "SchemaChecker",
     "SchemaProblem",
     "check",
     "did_you_mean",
@@ -45,8 +47,20 @@ class SchemaProblem:
     at_key: bool = False
 
 
+@dataclass(frozen=True)
+class SchemaChecker:
+    """A schema compiled twice: a fast yes/no check, and jsonschema for the errors."""
+
+    is_valid: Check
+    validator: Any
+
+    @classmethod
+    def of(cls, schema: dict[str, Any]) -> SchemaChecker:
+        return cls(compile_schema(schema), jsonschema.Draft202012Validator(schema))
+
+
 @cache
-def manifest_validator() -> jsonschema.Draft202012Validator:
+def manifest_validator() -> SchemaChecker:
     """The manifest schema without its per-handler target checks.
 
     The loader checks target_properties itself, after merging ``defaults``, so
@@ -54,18 +68,20 @@ def manifest_validator() -> jsonschema.Draft202012Validator:
     """
     schema = copy.deepcopy(load_schema("manifest.schema.json"))
     schema["$defs"]["targetByHandler"] = {}
-    return jsonschema.Draft202012Validator(schema)
+    return SchemaChecker.of(schema)
 
 
 @cache
-def target_validator(handler_type: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(target_schema(handler_type))
+def target_validator(handler_type: str) -> SchemaChecker:
+    return SchemaChecker.of(target_schema(handler_type))
 
 
-def check(validator: jsonschema.Draft202012Validator, instance: Any) -> list[SchemaProblem]:
+def check(checker: SchemaChecker, instance: Any) -> list[SchemaProblem]:
     """Every problem of ``instance``, reworded, without repeats."""
+    if checker.is_valid(instance):
+        return []
     problems: list[SchemaProblem] = []
-    for error in validator.iter_errors(instance):
+    for error in checker.validator.iter_errors(instance):
         problems.extend(_reword(error))
     return list(dict.fromkeys(problems))
 

@@ -1,0 +1,93 @@
+"""How long loading a large manifest takes: 5,000 exports over 50 dataviews.
+
+Run by hand: ``python bench/bench_manifest_load.py``. Prints the best of
+several runs and the machine it ran on. Target: under one second.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from reconciler.manifest import load_manifest
+
+DATAVIEWS = 50
+EXPORTS_PER_DATAVIEW = 100
+RUNS = 5
+
+
+def manifest_text() -> str:
+    """A realistic mix: s3, internal datasets and postgres with an env secret."""
+    lines = ["version: 1", "defaults:", "  run_immediately: false", "dataviews:"]
+    for view in range(DATAVIEWS):
+        lines += [
+            "  - workspace_id: 1",
+            "    project_id: 1",
+            f"    dataset_id: {1000 + view}",
+            f"    dataview_id: {2000 + view}",
+            "    exports:",
+        ]
+        lines += [line for i in range(EXPORTS_PER_DATAVIEW) for line in export_lines(view, i)]
+    return "\n".join(lines) + "\n"
+
+
+def export_lines(view: int, index: int) -> list[str]:
+    head = [f"      - key: export-{index}"]
+    if index % 3 == 0:
+        return [
+            *head,
+            "        handler_type: postgres",
+            "        trigger_type: schedule",
+            "        target_properties:",
+            "          connection_id: postgres_prod",
+            f"          table_name: t_{view}_{index}",
+            "          username: writer",
+            "          password: ${env:PG_PASSWORD:-sandbox}",
+        ]
+    if index % 3 == 1:
+        return [
+            *head,
+            "        handler_type: internal_dataset",
+            f"        target_properties: {{dataset_name: ds_{view}_{index}}}",
+        ]
+    return [
+        *head,
+        "        handler_type: s3",
+        "        trigger_type: pipeline",
+        "        condition: {status: active}",
+        f"        target_properties: {{file: out_{view}_{index}.csv, file_type: csv}}",
+        "        ignore_changes: [target_properties.use_format]",
+    ]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "exports.yaml"
+        path.write_text(manifest_text())
+        timings, cpu = [], []
+        for _ in range(RUNS):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            state = load_manifest([path], environ={})
+            timings.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        size = path.stat().st_size
+    libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "pure-Python YAML"
+    print(f"load_manifest: {state.export_count()} exports, {size / 1e6:.1f} MB, {libyaml}")
+    print(
+        f"best of {RUNS}: {min(timings):.3f} s wall, {min(cpu):.3f} s CPU "
+        f"(worst {max(timings):.3f} s wall)"
+    )
+    print(f"load average while running: {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
+    )
+
+
+if __name__ == "__main__":
+    main()
