@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from reconciler.manifest.fastcheck import compile_schema
 from reconciler.manifest.schema_check import manifest_validator, target_validator
 
-NAMES = "key handler_type s3 file file_type csv version dataviews exports connection_id".split()
-NAMES += ["table_name", "password", "username", "prune", "all"]
+NAMES = ["key", "handler_type", "s3", "file", "file_type", "csv", "version", "dataviews"]
+NAMES += ["exports", "connection_id", "table_name", "password", "username", "prune", "all"]
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from(NAMES),
     lambda inner: (
