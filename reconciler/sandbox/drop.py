@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import socket
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -28,7 +29,18 @@ _TRANSPORT: contextvars.ContextVar[asyncio.Transport | None] = contextvars.Conte
 
 
 class DroppingH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, exposing the transport to the request task."""
+    """uvicorn's h11 protocol, exposing the transport to the request task.
+
+    It also turns Nagle's algorithm off: uvicorn writes headers and body
+    separately and, on a socket we bound ourselves, asyncio leaves Nagle on,
+    which with the client's delayed ACK costs ~40 ms per request.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         token = _TRANSPORT.set(self.transport)
