@@ -25,7 +25,7 @@ from typing import Any
 from reconciler.apply.result import PreflightFailure
 from reconciler.errors import ApiError
 from reconciler.identity import natural_address
-from reconciler.mammoth.client import MammothClient, MutationResult
+from reconciler.mammoth.client import MammothClient, MaybeLandedError, MutationResult
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, Plan
 from reconciler.wire import add_body, edit_body
@@ -35,6 +35,7 @@ __all__ = ["WRITES", "preflight"]
 # Actions that send a body: replace and add POST a new export, edit and adopt
 # POST the whole spec over an existing one.
 WRITES = (Action.ADD, Action.REPLACE, Action.EDIT, Action.ADOPT)
+_DRY_RUN_SENDS = 4  # tries of one dry run whose answer was lost
 
 
 async def preflight(
@@ -75,12 +76,24 @@ async def _validate(
     change: Change,
     salts: Mapping[tuple[DataviewRef, str], str],
 ) -> PreflightFailure | None:
-    try:
-        await _dry_run(client, ref, change, salts[(ref, change.key)])
-    except ApiError as error:
-        detail = error.detail or error.message
-        return PreflightFailure(ref, change.key, change.action, error.status_code, detail)
+    for attempt in range(1, _DRY_RUN_SENDS + 1):
+        try:
+            await _dry_run(client, ref, change, salts[(ref, change.key)])
+        except MaybeLandedError as error:
+            # A dry run changes nothing, so an answer lost to a 5xx or a dropped
+            # connection can simply be asked again.
+            if attempt == _DRY_RUN_SENDS:
+                return _failure(ref, change, error)
+        except ApiError as error:
+            return _failure(ref, change, error)
+        else:
+            return None
     return None
+
+
+def _failure(ref: DataviewRef, change: Change, error: ApiError) -> PreflightFailure:
+    detail = error.detail or error.message
+    return PreflightFailure(ref, change.key, change.action, error.status_code, detail)
 
 
 async def _dry_run(

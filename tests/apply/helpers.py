@@ -30,7 +30,7 @@ from reconciler.progress import LineProgress
 
 REF = DataviewRef(1, 1, 123, 456)
 REF2 = DataviewRef(1, 1, 123, 457)
-FAST = ExecuteOptions(poll_interval=0.02, job_timeout=10, landed_grace=0.3)
+FAST = ExecuteOptions(poll_interval=0.02, job_timeout=10, landed_grace=0.1)
 
 
 def spec(key: str, handler_type: str, target: Mapping[str, Any], **extra: Any) -> ExportSpec:

@@ -1,0 +1,38 @@
+"""Checks every convergence test makes: plan empty, no duplicate, hand-made exports intact."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reconciler.identity import read_marker
+from reconciler.model import DesiredState, LiveExport
+from tests.apply.helpers import live_exports, plan_now
+
+
+def duplicate_keys(base_url: str, state: DesiredState) -> list[str]:
+    """Marker keys held by more than one export of a dataview."""
+    found: list[str] = []
+    for dataview in state.dataviews:
+        keys = Counter(
+            marker.key
+            for export in live_exports(base_url, dataview.ref)
+            if (marker := read_marker(export)) is not None
+        )
+        found += [f"{dataview.ref}/{key}" for key, count in keys.items() if count > 1]
+    return found
+
+
+def unmarked(base_url: str, state: DesiredState) -> list[LiveExport]:
+    return [
+        export
+        for dataview in state.dataviews
+        for export in live_exports(base_url, dataview.ref)
+        if read_marker(export) is None
+    ]
+
+
+def assert_converged(base_url: str, state: DesiredState) -> None:
+    plan = plan_now(base_url, state)
+    pending = [(str(ref), c.action.value, c.key) for ref, c in plan.changes() if c.action.is_change]
+    assert pending == []
+    assert duplicate_keys(base_url, state) == []
