@@ -14,10 +14,10 @@ Errors name the variable, never a value. Resolved values are always strings.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-__all__ = ["EnvProblem", "has_reference", "names_variable", "resolve"]
+__all__ = ["EnvProblem", "EveryVariableSet", "has_reference", "names_variable", "resolve"]
 
 _REFERENCE = re.compile(r"\$\$\{env:|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{env:")
 
@@ -29,6 +29,32 @@ class EnvProblem:
     """Why a string could not be resolved; the message names no value."""
 
     message: str
+
+
+class EveryVariableSet(Mapping[str, str]):
+    """An environment in which every variable counts as set.
+
+    Offline checks (pre-commit, a pull request's lint job) run where secrets are
+    deliberately absent; they still check the references' syntax. Real values
+    are used where they exist, a placeholder elsewhere.
+    """
+
+    PLACEHOLDER = "placeholder-for-validation"
+
+    def __init__(self, real: Mapping[str, str]) -> None:
+        self._real = real
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str)
+
+    def __getitem__(self, name: str) -> str:
+        return self._real.get(name, self.PLACEHOLDER)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._real)
+
+    def __len__(self) -> int:
+        return len(self._real)
 
 
 def has_reference(text: str) -> bool:

@@ -71,3 +71,28 @@ def test_schema_target_prints_one_handler_schema() -> None:
     code, out, _ = run("schema", "--target", "bigquery")
     assert code == 0
     assert json.loads(out)["x-exportctl-address"] == ["project_id", "dataset_id", "table_id"]
+
+
+def test_validate_skip_env_accepts_unset_variables_but_still_checks_their_syntax(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    manifest = tmp_path / "exports.yaml"
+    manifest.write_text(
+        "version: 1\n"
+        "dataviews:\n"
+        "  - {workspace_id: 1, project_id: 1, dataset_id: 2, dataview_id: 3,\n"
+        "     exports: [{key: pg, handler_type: postgres,\n"
+        "                target_properties: {connection_id: c, table_name: t, username: u,\n"
+        "                                    password: '${env:NOT_SET_ANYWHERE}'}}]}\n"
+    )
+    assert run("validate", "-f", str(manifest))[0] == 1
+    assert run("validate", "--skip-env", "-f", str(manifest)) == (
+        0,
+        "Valid: 1 dataview, 1 export in 1 file.\n",
+        "",
+    )
+    manifest.write_text(manifest.read_text().replace("${env:NOT_SET_ANYWHERE}", "${env:}"))
+    code, _, err = run("validate", "--skip-env", "-f", str(manifest))
+    assert code == 1
+    assert "malformed reference" in err
