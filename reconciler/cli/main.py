@@ -30,6 +30,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "drift": ("reconciler.cli.drift_cmd", "drift", "Report exports changed outside exportctl."),
     "import": ("reconciler.cli.import_cmd", "import_", "Write a manifest from live exports."),
     "schema": ("reconciler.cli.schema_cmd", "schema", "Print the manifest JSON Schema."),
+    "show": ("reconciler.cli.show_cmd", "show", "Render a saved plan file."),
     "sandbox": ("reconciler.cli.sandbox_cmd", "sandbox", "Run a local Mammoth API sandbox."),
 }
 

@@ -1,0 +1,115 @@
+"""``exportctl plan``: show what apply would change, and optionally save it.
+
+A thin command: the shared session flow makes the plan, a renderer shows it
+on stdout, ``--out`` saves it for ``exportctl apply FILE``. Exit 0; with
+``--detailed-exitcode`` 0 no changes, 2 changes (Terraform's convention); 1 on
+any error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+
+from reconciler.apply.saved import current_secrets
+from reconciler.cli.options import (
+    color_option,
+    connection_options,
+    format_option,
+    manifest_option,
+    selector_options,
+)
+from reconciler.cli.session import load_desired, plan_once
+from reconciler.model import DesiredState
+from reconciler.plan import Plan
+from reconciler.planfile import save_plan, secret_hashes_for
+from reconciler.render.json_form import PlanJson, plan_to_json
+from reconciler.render.markdown import render_markdown
+from reconciler.render.style import should_color
+from reconciler.render.text import render_text
+
+__all__ = ["plan", "render_plan"]
+
+CHANGES_PRESENT = 2
+
+
+@click.command("plan")
+@manifest_option
+@format_option("text", "json", "markdown")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Also save the plan to FILE for 'exportctl apply FILE'. The file holds "
+    "secret hashes only, never secret values.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
+)
+@selector_options
+@connection_options
+@color_option
+def plan(
+    files: tuple[str, ...],
+    output_format: str,
+    out_path: str | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    excludes: tuple[str, ...],
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    color: bool | None,
+) -> int:
+    """Show what apply would change on the platform, without changing anything.
+
+    \b
+    Examples:
+      exportctl plan --sandbox -f examples/exports.yaml     # try it, no account needed
+      exportctl plan -f exports/ --out exportctl.plan       # save it for apply
+      exportctl plan -f exports/ --format markdown > plan.md   # a PR comment
+      exportctl plan -f exports/ --target dataview=456 --detailed-exitcode
+
+    \b
+    Symbols: + add, ~ edit, -/+ replace, - delete, <= adopt (write the marker).
+    Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error.
+    """
+    desired = load_desired(files, targets, excludes)
+    made = plan_once(
+        desired,
+        endpoint=endpoint,
+        sandbox_db=sandbox_db,
+        parallelism=parallelism,
+        targets=targets,
+        excludes=excludes,
+    )
+    plan_json = plan_to_json(made)
+    sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
+    if out_path is not None:
+        _save(out_path, made, desired, files)
+    return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
+
+
+def render_plan(plan_json: PlanJson, output_format: str, *, color: bool) -> str:
+    """The plan in the chosen format; ``show`` renders saved plans with the same call."""
+    if output_format == "json":
+        return json.dumps(plan_json, indent=2) + "\n"
+    if output_format == "markdown":
+        return render_markdown(plan_json)
+    return render_text(plan_json, color=color)
+
+
+def _save(path: str, made: Plan, desired: DesiredState, files: Sequence[str]) -> None:
+    """Write the plan with secret hashes only, and tell the user how to apply it."""
+    hashes = secret_hashes_for(current_secrets(desired))
+    save_plan(path, made, secret_hashes=hashes, sources=files)
+    click.echo(
+        f"Saved the plan to {path}. Apply exactly this plan with: exportctl apply {path}",
+        err=True,
+    )

@@ -1,0 +1,89 @@
+"""The flow every planning command shares: manifest in, client open, plan out.
+
+``plan``, ``drift`` and ``apply`` all load the manifest, narrow it with
+``--target``/``--exclude``, list the live exports of the dataviews left, and
+plan. Keeping that flow here means the three commands can never disagree on
+what "the plan" is; each command only renders it and picks its exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from reconciler.live import fetch_live
+from reconciler.mammoth.client import MammothClient
+from reconciler.mammoth.connect import open_client
+from reconciler.manifest import load_manifest
+from reconciler.model import DesiredState
+from reconciler.plan import Plan
+from reconciler.planner import make_plan
+from reconciler.selectors import select_dataviews, select_plan
+
+__all__ = ["connection_ids", "load_desired", "open_for", "plan_live", "plan_once"]
+
+
+def load_desired(
+    files: Sequence[str], targets: Sequence[str], excludes: Sequence[str]
+) -> DesiredState:
+    """The manifest narrowed to the dataviews the selectors can involve.
+
+    Selectors are parsed here, before any request, so a typo fails fast.
+    """
+    return select_dataviews(load_manifest(list(files)), targets, excludes)
+
+
+def connection_ids(desired: DesiredState) -> list[str]:
+    """Database connection ids the manifest uses, for the embedded sandbox to know."""
+    ids = {
+        str(spec.target_properties["connection_id"])
+        for dv in desired.dataviews
+        for spec in dv.exports
+        if spec.target_properties.get("connection_id") is not None
+    }
+    return sorted(ids)
+
+
+def open_for(
+    desired: DesiredState, endpoint: str | None, sandbox_db: str | None, parallelism: int
+) -> MammothClient:
+    """A client for the API the options name; the sandbox learns the manifest's dataviews."""
+    return open_client(
+        endpoint=endpoint,
+        sandbox_db=sandbox_db,
+        parallelism=parallelism,
+        dataviews=[dv.ref for dv in desired.dataviews],
+        sandbox_connections=connection_ids(desired),
+    )
+
+
+async def plan_live(
+    client: MammothClient,
+    desired: DesiredState,
+    targets: Sequence[str],
+    excludes: Sequence[str],
+) -> Plan:
+    """List the live exports of ``desired``'s dataviews and plan, narrowed by the selectors.
+
+    ``client`` must already be open (inside ``async with``); it stays open.
+    """
+    live = await fetch_live(client, [dv.ref for dv in desired.dataviews])
+    return select_plan(make_plan(desired, live), targets, excludes)
+
+
+def plan_once(
+    desired: DesiredState,
+    *,
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    targets: Sequence[str],
+    excludes: Sequence[str],
+) -> Plan:
+    """``plan_live`` for synchronous commands that only read: opens and closes the client."""
+
+    async def run() -> Plan:
+        async with open_for(desired, endpoint, sandbox_db, parallelism) as client:
+            return await plan_live(client, desired, targets, excludes)
+
+    return asyncio.run(run())
