@@ -96,8 +96,9 @@ def _ref_params(ref: DataviewRef) -> tuple[int, int, int, int]:
 def _decode_export(row: sqlite3.Row) -> dict[str, Any]:
     record: dict[str, Any] = dict(row)
     for name in JSON_COLUMNS:
-        if record[name] is not None:
-            record[name] = json.loads(record[name])
+        text = record[name]
+        if text is not None:
+            record[name] = json.loads(text)
     for name in _BOOL_COLUMNS:
         record[name] = bool(record[name])
     return record
