@@ -1,0 +1,34 @@
+"""The CLI tests' sandbox (with the manifest's dataviews and connection) and environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.sandbox.server import RunningSandbox
+from tests.cli.support import CONNECTION, DATAVIEWS, SECRET, SECRET_VARIABLE, write_manifest
+from tests.conftest import SandboxFactory
+
+
+@pytest.fixture
+def server(sandbox_factory: SandboxFactory) -> RunningSandbox:
+    running = sandbox_factory()
+    running.store.ensure_dataviews(DATAVIEWS)
+    running.store.add_connections([CONNECTION])
+    return running
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox's credentials and the manifest's secret, as CI would export them."""
+    monkeypatch.setenv("MAMMOTH_API_KEY", "sandbox")
+    monkeypatch.setenv("MAMMOTH_API_SECRET", "sandbox")
+    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
+    monkeypatch.delenv("MAMMOTH_BASE_URL", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    return write_manifest(tmp_path)

@@ -1,0 +1,144 @@
+"""``exportctl plan`` against the sandbox on a real socket: output, formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+
+from reconciler.render.markdown import MARKER
+from reconciler.sandbox.server import RunningSandbox
+from tests.cli.support import invoke, lines
+from tests.render.schemas import errors
+
+pytestmark = pytest.mark.usefixtures("credentials")
+
+ADDS = [
+    "dataview 1/1/123/456",
+    "    + sales (s3): not found among the live exports",
+    "    + warehouse (postgres): not found among the live exports",
+    "",
+    "dataview 1/1/123/457",
+    "    + summary (s3): not found among the live exports",
+    "",
+    "Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy, 0 to adopt.",
+]
+
+
+def _plan(server: RunningSandbox, manifest: Path, *extra: str) -> list[str]:
+    return ["plan", "-f", str(manifest), "--endpoint", server.base_url, *extra]
+
+
+def _apply(server: RunningSandbox, manifest: Path) -> None:
+    result = invoke("apply", "-f", manifest, "--endpoint", server.base_url, "--auto-approve")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_plan_lists_the_adds_for_empty_dataviews(server: RunningSandbox, manifest: Path) -> None:
+    result = invoke(*_plan(server, manifest))
+    assert (result.exit_code, lines(result.stdout), result.stderr) == (0, ADDS, "")
+
+
+def test_plan_after_apply_has_no_changes(server: RunningSandbox, manifest: Path) -> None:
+    _apply(server, manifest)
+    result = invoke(*_plan(server, manifest, "--detailed-exitcode"))
+    assert lines(result.stdout) == ["No changes. Live exports match the manifest."]
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("applied", "flags", "code"),
+    [
+        (False, (), 0),
+        (False, ("--detailed-exitcode",), 2),
+        (True, (), 0),
+        (True, ("--detailed-exitcode",), 0),
+    ],
+)
+def test_plan_exit_codes(
+    server: RunningSandbox, manifest: Path, applied: bool, flags: tuple[str, ...], code: int
+) -> None:
+    if applied:
+        _apply(server, manifest)
+    assert invoke(*_plan(server, manifest, *flags)).exit_code == code
+
+
+def test_plan_json_follows_the_published_schema(server: RunningSandbox, manifest: Path) -> None:
+    result = invoke(*_plan(server, manifest, "--format", "json"))
+    document = json.loads(result.stdout)
+    assert errors("plan.schema.json", document) == []
+    assert document["summary"]["counts"]["add"] == 3
+    assert result.exit_code == 0
+
+
+def test_plan_markdown_carries_the_comment_marker(server: RunningSandbox, manifest: Path) -> None:
+    result = invoke(*_plan(server, manifest, "--format", "markdown"))
+    assert lines(result.stdout)[:2] == [MARKER, "## exportctl plan"]
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("selectors", "expected"),
+    [
+        (("--target", "dataview=457"), [ADDS[4], ADDS[5]]),
+        (("--target", "key=warehouse"), [ADDS[0], ADDS[2]]),
+        (("--exclude", "dataview=456"), [ADDS[4], ADDS[5]]),
+        (("--exclude", "handler=s3"), [ADDS[0], ADDS[2]]),
+        (("--target", "dataview=456", "--exclude", "key=sales"), [ADDS[0], ADDS[2]]),
+    ],
+)
+def test_selectors_narrow_the_plan(
+    server: RunningSandbox, manifest: Path, selectors: tuple[str, ...], expected: list[str]
+) -> None:
+    result = invoke(*_plan(server, manifest, *selectors))
+    summary = "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy, 0 to adopt."
+    assert lines(result.stdout) == [*expected, "", summary]
+
+
+def test_colour_only_when_asked_off_a_terminal(server: RunningSandbox, manifest: Path) -> None:
+    plain = invoke(*_plan(server, manifest))
+    coloured = invoke(*_plan(server, manifest, "--color"))
+    assert "\x1b[" not in plain.stdout
+    assert "\x1b[32m" in coloured.stdout  # green "+"
+    assert click.unstyle(coloured.stdout) == plain.stdout
+
+
+def test_out_saves_a_plan_that_show_renders_identically(
+    server: RunningSandbox, manifest: Path, tmp_path: Path
+) -> None:
+    planfile = tmp_path / "exportctl.plan"
+    planned = invoke(*_plan(server, manifest, "--out", str(planfile)))
+    assert lines(planned.stderr) == [
+        f"Saved the plan to {planfile}. Apply exactly this plan with: exportctl apply {planfile}"
+    ]
+    shown = invoke("show", planfile, "--no-color")
+    assert (shown.exit_code, shown.stdout, shown.stderr) == (0, planned.stdout, "")
+    assert planfile.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("output_format", ["json", "markdown"])
+def test_show_renders_every_format_as_plan_did(
+    server: RunningSandbox, manifest: Path, tmp_path: Path, output_format: str
+) -> None:
+    planfile = tmp_path / "exportctl.plan"
+    planned = invoke(*_plan(server, manifest, "--format", output_format, "--out", str(planfile)))
+    shown = invoke("show", planfile, "--format", output_format)
+    assert shown.stdout == planned.stdout
+
+
+def test_saved_plan_applies(server: RunningSandbox, manifest: Path, tmp_path: Path) -> None:
+    planfile = tmp_path / "exportctl.plan"
+    invoke(*_plan(server, manifest, "--out", str(planfile)))
+    applied = invoke("apply", planfile, "--endpoint", server.base_url)
+    assert applied.exit_code == 0, applied.stderr
+    assert invoke(*_plan(server, manifest, "--detailed-exitcode")).exit_code == 0
+
+
+def test_help_teaches_with_examples() -> None:
+    result = invoke("plan", "--help")
+    assert "    exportctl plan -f exports/ --out exportctl.plan       # save it for apply" in (
+        lines(result.stdout)
+    )
+    assert result.exit_code == 0
