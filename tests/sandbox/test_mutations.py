@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,10 +15,10 @@ from tests.sandbox.api import EXPORTS, add_body, admin, client, make_dataview
 
 
 @pytest.fixture
-def api(sandbox: RunningSandbox) -> httpx.Client:
+def api(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
     make_dataview(sandbox)
     with client(sandbox) as http:
-        yield http  # type: ignore[misc]
+        yield http
 
 
 def _layout(api: httpx.Client) -> list[tuple[int, int | None, str]]:
