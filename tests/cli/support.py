@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +89,19 @@ _EDITABLE = (
 )
 
 
-def export_ids(base_url: str, keys: Iterable[str]) -> dict[str, int]:
-    """Live export ids by marker key, for the keys asked."""
+def export_ids(base_url: str) -> dict[str, int]:
+    """Live export ids by marker key, over the manifest's dataviews.
+
+    Apply works on dataviews in parallel, so ids are not known in advance.
+    """
 
     async def run() -> list[dict[str, Any]]:
         async with client(base_url) as api:
-            return await api.list_exports(REF)
+            return [r for ref in DATAVIEWS for r in await api.list_exports(ref)]
 
-    wanted = set(keys)
     found = {}
     for record in asyncio.run(run()):
         key = (record.get("additional_properties") or {}).get("exportctl", {}).get("key")
-        if key in wanted and record.get("status") != "deleted":
+        if key is not None and record.get("status") != "deleted":
             found[key] = int(record["id"])
     return found
