@@ -232,6 +232,8 @@ class _Writer:
     def _export(self, ref: DataviewRef, export: LiveExport, key: str) -> list[str]:
         self.exports += 1
         status = export.status or "unknown"
+        if read_marker(export) is not None:
+            status += ", already managed by exportctl"
         body = self._body(ref, export, key)
         dumped = yaml.safe_dump([body], sort_keys=False, allow_unicode=True, width=1000)
         return [
