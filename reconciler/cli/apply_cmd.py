@@ -38,20 +38,17 @@ from reconciler.cli.options import (
     format_option,
     selector_options,
 )
+from reconciler.cli.session import load_desired, open_for, plan_live
 from reconciler.errors import ApplyRefusedError, ConfigError
-from reconciler.live import fetch_live
 from reconciler.mammoth.client import MammothClient
-from reconciler.mammoth.connect import open_client
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan, load_plan
-from reconciler.planner import make_plan
 from reconciler.progress import make_progress
 from reconciler.render.json_form import plan_to_json
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
-from reconciler.selectors import select_dataviews, select_plan
 
 __all__ = ["NEEDS_APPROVAL", "apply"]
 
@@ -148,13 +145,7 @@ def apply(
             parallelism=parallelism, job_timeout=job_timeout, fail_fast=fail_fast
         ),
     )
-    client = open_client(
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-        dataviews=[dv.ref for dv in inputs.desired.dataviews],
-        sandbox_connections=_connection_ids(inputs.desired),
-    )
+    client = open_for(inputs.desired, endpoint, sandbox_db, parallelism)
     session = _Session(
         inputs=inputs,
         options=options,
@@ -187,8 +178,7 @@ def _inputs(
             "plan file written by 'exportctl plan --out FILE'."
         )
     if planfile is None:
-        desired = select_dataviews(load_manifest(list(files)), targets, excludes)
-        return _Inputs(desired, None, None, targets, excludes)
+        return _Inputs(load_desired(files, targets, excludes), None, None, targets, excludes)
     if targets or excludes:
         raise ConfigError(
             "--target and --exclude cannot narrow a saved plan: it applies exactly "
@@ -206,17 +196,6 @@ def _saved_inputs(planfile: str) -> _Inputs:
     desired = replace(desired, dataviews=tuple(d for d in desired.dataviews if d.ref in covered))
     check_secrets(saved, current_secrets(desired), planfile)
     return _Inputs(desired, saved, planfile, (), ())
-
-
-def _connection_ids(desired: DesiredState) -> list[str]:
-    """Database connection ids the manifest uses, for the embedded sandbox to know."""
-    ids = {
-        str(spec.target_properties["connection_id"])
-        for dv in desired.dataviews
-        for spec in dv.exports
-        if spec.target_properties.get("connection_id") is not None
-    }
-    return sorted(ids)
 
 
 @dataclass
@@ -244,12 +223,11 @@ class _Session:
             return await apply_plan(client, plan, options=self.options, progress=progress)
 
     async def _plan(self, client: MammothClient) -> Plan:
-        desired = self.inputs.desired
-        live = await fetch_live(client, [dv.ref for dv in desired.dataviews])
-        fresh = make_plan(desired, live)
-        if self.inputs.saved is not None and self.inputs.planfile is not None:
-            return replay_saved_plan(self.inputs.saved, fresh, self.inputs.planfile)
-        return select_plan(fresh, self.inputs.targets, self.inputs.excludes)
+        inputs = self.inputs
+        fresh = await plan_live(client, inputs.desired, inputs.targets, inputs.excludes)
+        if inputs.saved is not None and inputs.planfile is not None:
+            return replay_saved_plan(inputs.saved, fresh, inputs.planfile)
+        return fresh
 
     def _approve(self, plan: Plan) -> None:
         stream = self._progress_stream()
