@@ -1,0 +1,166 @@
+"""The CI recipes stay honest: valid YAML of the right shape, and every
+``exportctl`` command line in them names a real command, real options and
+valid choices of the CLI as it is today.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from reconciler.cli.main import cli
+from tests.examples.recipes import command_lines, problems_with
+
+ROOT = Path(__file__).parents[2]
+GITHUB = sorted((ROOT / "examples" / "ci" / "github").glob("*.yml"))
+GITLAB = ROOT / "examples" / "ci" / "gitlab" / ".gitlab-ci.yml"
+PRE_COMMIT = ROOT / ".pre-commit-hooks.yaml"
+# GitLab top-level keys that are settings, not jobs.
+GITLAB_SETTINGS = frozenset(
+    {"stages", "default", "variables", "include", "workflow", "image", "services", "cache"}
+    | {"before_script", "after_script"}
+)
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def github_shell(path: Path) -> list[str]:
+    jobs = load(path)["jobs"].values()
+    return [step["run"] for job in jobs for step in job["steps"] if "run" in step]
+
+
+def gitlab_shell() -> list[str]:
+    document = load(GITLAB)
+    jobs = [job for name, job in document.items() if name not in GITLAB_SETTINGS]
+    scripts = [document.get("default", {}).get("before_script", [])]
+    scripts += [job.get(part, []) for job in jobs for part in ("before_script", "script")]
+    return [item for script in scripts for item in script]
+
+
+def pre_commit_calls() -> list[list[str]]:
+    calls = []
+    for hook in load(PRE_COMMIT):
+        entry = shlex.split(hook["entry"])
+        if entry[0] == "exportctl":
+            calls.append(entry[1:] + [str(a) for a in hook.get("args", [])])
+    return calls
+
+
+def all_calls() -> list[tuple[str, list[str]]]:
+    found: list[tuple[str, list[str]]] = []
+    shells = [(p.name, text) for p in GITHUB for text in github_shell(p)]
+    shells += [(GITLAB.name, text) for text in gitlab_shell()]
+    for name, text in shells:
+        found += [(name, args) for args in command_lines(text)]
+    found += [(PRE_COMMIT.name, args) for args in pre_commit_calls()]
+    return found
+
+
+CALLS = all_calls()
+
+
+def test_every_recipe_file_is_covered() -> None:
+    assert {path.name for path in GITHUB} == {
+        "exportctl-apply.yml",
+        "exportctl-drift.yml",
+        "exportctl-plan.yml",
+    }
+    assert {name for name, _ in CALLS} == {
+        *(path.name for path in GITHUB),
+        GITLAB.name,
+        PRE_COMMIT.name,
+    }
+
+
+@pytest.mark.parametrize("path", GITHUB, ids=lambda p: p.name)
+def test_github_workflows_have_triggers_and_jobs_of_steps(path: Path) -> None:
+    document = load(path)
+    # YAML 1.1 (PyYAML) reads the bare key `on` as the boolean true.
+    assert document.get("on", document.get(True))
+    assert document["jobs"]
+    for job in document["jobs"].values():
+        assert job["runs-on"]
+        assert job["steps"]
+        for step in job["steps"]:
+            assert ("run" in step) != ("uses" in step), step
+
+
+def test_gitlab_pipeline_has_stages_and_jobs_with_scripts() -> None:
+    document = load(GITLAB)
+    stages = document["stages"]
+    jobs = {name: job for name, job in document.items() if name not in GITLAB_SETTINGS}
+    assert jobs
+    for name, job in jobs.items():
+        assert job["stage"] in stages, name
+        assert job["script"] and all(isinstance(line, str) for line in job["script"]), name
+
+
+def test_pre_commit_hooks_are_complete() -> None:
+    hooks = load(PRE_COMMIT)
+    assert hooks
+    for hook in hooks:
+        assert {"id", "name", "entry", "language"} <= hook.keys()
+
+
+@pytest.mark.parametrize(
+    ("recipe", "args"), CALLS, ids=[f"{name}: exportctl {' '.join(a)}" for name, a in CALLS]
+)
+def test_each_exportctl_line_runs_with_help(recipe: str, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("recipe", "args"), CALLS, ids=[f"{name}: exportctl {' '.join(a)}" for name, a in CALLS]
+)
+def test_each_exportctl_line_uses_real_options_and_choices(recipe: str, args: list[str]) -> None:
+    assert problems_with(args) == []
+
+
+# The checker itself: it must find calls wherever a command starts, and fail.
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [
+        ("exportctl validate -f exports/", [["validate", "-f", "exports/"]]),
+        (
+            "exportctl plan \\\n  -f x --no-color > plan.md; code=$?",
+            [["plan", "-f", "x", "--no-color"]],
+        ),
+        ("exportctl drift -f x 2>err.txt | tee d.md", [["drift", "-f", "x"]]),
+        ('x=$(exportctl show p --format json) && echo "$x"', [["show", "p", "--format", "json"]]),
+        ("if true; then exportctl plan -f a; fi", [["plan", "-f", "a"]]),
+        ("pip install exportctl", []),
+        ("gh run list --workflow exportctl-plan.yml", []),
+        ("cat exportctl.plan", []),
+    ],
+)
+def test_command_lines_are_found_where_commands_start(
+    shell: str, expected: list[list[str]]
+) -> None:
+    assert list(command_lines(shell)) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "problems"),
+    [
+        (["frobnicate", "-f", "x"], ["unknown command: exportctl frobnicate"]),
+        (["plan", "-f", "x", "--bogus"], ["exportctl plan: no option --bogus"]),
+        (
+            ["apply", "--format=html"],
+            ["exportctl apply: --format 'html' is not one of text, json"],
+        ),
+        (["validate", "-f", "x", "--format", "json"], []),
+        (["sandbox", "serve", "--nope"], ["exportctl sandbox serve: no option --nope"]),
+    ],
+)
+def test_problems_are_reported(args: list[str], problems: list[str]) -> None:
+    assert problems_with(args) == problems
