@@ -232,6 +232,7 @@ class _Session:
     def _approve(self, plan: Plan) -> None:
         stream = self._progress_stream()
         stream.write(render_text(plan_to_json(plan), color=self.color))
+        stream.flush()
         if self.auto_approve:
             return
         approve(interactive=_stdin_is_terminal(), ask=_ask)

@@ -1,0 +1,203 @@
+"""``exportctl apply`` end to end: approval, saved plans, exit codes, a killed run."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli.apply_cmd import NEEDS_APPROVAL
+from reconciler.cli.main import cli
+from reconciler.manifest import load_manifest
+from reconciler.planfile import load_plan
+from reconciler.sandbox.server import RunningSandbox
+from tests.apply.convergence import assert_converged, unmarked
+from tests.apply.helpers import REF, plan_now, seed
+from tests.conftest import SandboxFactory
+
+ENV = {"MAMMOTH_API_KEY": "sandbox", "MAMMOTH_API_SECRET": "sandbox"}
+AGAIN = "Run 'exportctl plan --out FILE' again, review it, and apply the new plan."
+
+
+def _manifest(path: Path, count: int = 2, prefix: str = "e") -> Path:
+    lines = [
+        "version: 1",
+        "dataviews:",
+        "  - {workspace_id: 1, project_id: 1, dataset_id: 123, dataview_id: 456,",
+        "     exports: [",
+    ]
+    lines += [
+        f"       {{key: {prefix}{i}, handler_type: s3, trigger_type: none, "
+        f"run_immediately: false, target_properties: {{file: {prefix}{i}.csv}}}},"
+        for i in range(count)
+    ]
+    path.write_text("\n".join([*lines, "     ]}", ""]), encoding="utf-8")
+    return path
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=ENV)
+    return result.exit_code, result.output
+
+
+def test_off_a_terminal_apply_needs_auto_approve(server: RunningSandbox, tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "exports.yaml")
+    code, output = _run("apply", "-f", str(manifest), "--endpoint", server.base_url)
+    assert code == 1
+    assert output.endswith(f"Error: {NEEDS_APPROVAL}\n")
+    assert NEEDS_APPROVAL == (
+        "apply needs approval, but stdin is not a terminal to ask on. Pass --auto-approve "
+        "to apply without asking, or review a saved plan first: 'exportctl plan -f ... "
+        "--out FILE', then 'exportctl apply FILE'."
+    )
+    state = load_manifest([str(manifest)])
+    actions = [c.action.value for _, c in plan_now(server.base_url, state).changes()]
+    assert actions == ["add", "add"]  # nothing was applied
+
+
+def test_auto_approve_applies_and_prints_progress_and_summary(
+    server: RunningSandbox, tmp_path: Path
+) -> None:
+    manifest = _manifest(tmp_path / "exports.yaml")
+    args = ("apply", "-f", str(manifest), "--endpoint", server.base_url, "--auto-approve")
+    code, output = _run(*args)
+    assert code == 0
+    assert output.splitlines()[-4:] == [
+        "dataview 1/1/123/456: + e0 (s3) created as export 1 [1/2]",
+        "dataview 1/1/123/456: + e1 (s3) created as export 2 [2/2]",
+        "Apply complete: 2 applied, 0 failed, 0 skipped.",
+        "  dataview 1/1/123/456: 2 applied, 0 failed, 0 skipped",
+    ]
+    assert _run(*args) == (0, "No changes. The live exports already match the manifest.\n")
+
+
+def test_a_failure_exits_1_with_the_failed_change_in_the_summary(
+    server: RunningSandbox, tmp_path: Path
+) -> None:
+    manifest = _manifest(tmp_path / "exports.yaml", count=1)
+    server.set_faults(job_rate=1.0, job_failure_rate=1.0)
+    code, output = _run(
+        "apply", "-f", str(manifest), "--endpoint", server.base_url, "--auto-approve"
+    )
+    assert code == 1
+    lines = output.splitlines()
+    assert lines[-5:-2] == [
+        "Apply finished with failures: 0 applied, 1 failed, 0 skipped.",
+        "  dataview 1/1/123/456: 0 applied, 1 failed, 0 skipped",
+        "Failed:",
+    ]
+    assert lines[-2].startswith("  dataview 1/1/123/456: + e0 (s3) failed: job 1 for add e0")
+    assert lines[-1] == "Run exportctl apply again to finish: it plans only what is left."
+
+
+def _saved(server: RunningSandbox, tmp_path: Path) -> tuple[Path, Path]:
+    manifest = _manifest(tmp_path / "exports.yaml")
+    planfile = tmp_path / "plan.json"
+    code, _ = _run(
+        "plan", "-f", str(manifest), "--endpoint", server.base_url, "--out", str(planfile)
+    )
+    assert code == 0
+    return manifest, planfile
+
+
+def test_a_fresh_saved_plan_applies_exactly_what_it_showed(
+    server: RunningSandbox, tmp_path: Path
+) -> None:
+    manifest, planfile = _saved(server, tmp_path)
+    shown = [(c.action.symbol, c.key) for _, c in load_plan(planfile).plan.changes()]
+    code, output = _run("apply", str(planfile), "--endpoint", server.base_url)
+    assert code == 0
+    applied = [tuple(line.split(": ", 1)[1].split(" ")[:2]) for line in output.splitlines()[:2]]
+    assert applied == shown == [("+", "e0"), ("+", "e1")]
+    assert_converged(server.base_url, load_manifest([str(manifest)]))
+
+
+def test_a_stale_saved_plan_is_refused(server: RunningSandbox, tmp_path: Path) -> None:
+    _, planfile = _saved(server, tmp_path)
+    seed(
+        server.base_url,
+        REF,
+        [{"handler_type": "s3", "trigger_type": "none", "target_properties": {"file": "hand.csv"}}],
+    )
+    code, output = _run("apply", str(planfile), "--endpoint", server.base_url)
+    made = load_plan(planfile).created_at
+    assert (code, output) == (
+        1,
+        f"Error: Saved plan {planfile} is stale: the live exports of these dataviews changed "
+        f"since the plan was made ({made}):\n  dataview 1/1/123/456\n"
+        f"Nothing was changed. {AGAIN}\n",
+    )
+
+
+def test_a_plan_from_another_manifest_version_is_refused(
+    server: RunningSandbox, tmp_path: Path
+) -> None:
+    manifest, planfile = _saved(server, tmp_path)
+    _manifest(manifest, count=3)
+    code, output = _run("apply", str(planfile), "--endpoint", server.base_url)
+    made = load_plan(planfile).created_at
+    assert (code, output) == (
+        1,
+        f"Error: Saved plan {planfile} was made from a different version of the manifest: "
+        f"{manifest} changed since the plan was made ({made}). {AGAIN}\n",
+    )
+
+
+def test_a_killed_apply_is_finished_by_a_rerun_without_duplicates(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    server = sandbox_factory(db_path=tmp_path / "sandbox.db", latency_ms=40)
+    server.store.ensure_dataviews([REF])
+    seed(
+        server.base_url,
+        REF,
+        [{"handler_type": "s3", "trigger_type": "none", "target_properties": {"file": "hand.csv"}}],
+    )
+    manifest = _manifest(tmp_path / "exports.yaml", count=12)
+    command = [
+        sys.executable,
+        "-m",
+        "reconciler",
+        "apply",
+        "-f",
+        str(manifest),
+        "--endpoint",
+        server.base_url,
+        "--auto-approve",
+        "--parallelism",
+        "1",
+    ]
+    env = {**os.environ, **ENV}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.endswith("[3/12]\n"):
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    process.stdout.close()
+    server.set_faults(latency_ms=0)
+    rerun = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "created as export" in rerun.stdout
+    state = load_manifest([str(manifest)])
+    assert_converged(server.base_url, state)
+    files = sorted(str(e[4]["file"]) for e in unmarked(server.base_url, state))
+    assert files == ["hand.csv"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            (),
+            "Nothing to apply: pass -f MANIFEST (a file or directory), or a saved plan "
+            "file written by 'exportctl plan --out FILE'.",
+        ),
+    ],
+)
+def test_usage_errors_exit_1(args: tuple[str, ...], message: str) -> None:
+    assert _run("apply", *args) == (1, f"Error: {message}\n")
