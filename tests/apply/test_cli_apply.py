@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler.cli.apply_cmd import NEEDS_APPROVAL
+from reconciler.cli.apply_cmd import NEEDS_APPROVAL, approve
 from reconciler.cli.main import cli
+from reconciler.errors import ApplyRefusedError
 from reconciler.manifest import load_manifest
 from reconciler.planfile import load_plan
 from reconciler.sandbox.server import RunningSandbox
@@ -201,3 +202,13 @@ def test_a_killed_apply_is_finished_by_a_rerun_without_duplicates(
 )
 def test_usage_errors_exit_1(args: tuple[str, ...], message: str) -> None:
     assert _run("apply", *args) == (1, f"Error: {message}\n")
+
+
+@pytest.mark.parametrize(("answer", "applies"), [("yes", True), ("y", False), ("", False)])
+def test_on_a_terminal_only_yes_approves(answer: str, applies: bool) -> None:
+    if applies:
+        approve(interactive=True, ask=lambda: answer)
+        return
+    with pytest.raises(ApplyRefusedError) as caught:
+        approve(interactive=True, ask=lambda: answer)
+    assert caught.value.message == "Apply cancelled: only 'yes' approves. Nothing was changed."
