@@ -36,6 +36,7 @@ from reconciler.cli.options import (
     color_option,
     connection_options,
     format_option,
+    optional_manifest_option,
     selector_options,
 )
 from reconciler.cli.session import load_desired, open_for, plan_live
@@ -74,16 +75,7 @@ class _Inputs:
 
 @click.command("apply")
 @click.argument("planfile", required=False, metavar="[PLANFILE]")
-@click.option(
-    "-f",
-    "--file",
-    "files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=True, readable=True),
-    metavar="PATH",
-    help="Manifest file or directory (its *.yaml/*.yml, sorted). Repeatable. "
-    "Not with PLANFILE, which records its own manifest files.",
-)
+@optional_manifest_option
 @connection_options
 @selector_options
 @click.option(

@@ -18,6 +18,7 @@ __all__ = [
     "connection_options",
     "format_option",
     "manifest_option",
+    "optional_manifest_option",
     "selector_options",
 ]
 
@@ -28,17 +29,30 @@ DEFAULT_PARALLELISM = 8
 
 
 def manifest_option(command: F) -> F:
+    """-f/--file, required: the manifest files or directories to read."""
+    return _manifest_files(required=True, extra_help="")(command)
+
+
+def optional_manifest_option(command: F) -> F:
+    """-f/--file for commands that can take their manifest from elsewhere (a saved plan)."""
+    return _manifest_files(
+        required=False,
+        extra_help=" Not with PLANFILE, which records its own manifest files.",
+    )(command)
+
+
+def _manifest_files(*, required: bool, extra_help: str) -> Callable[[F], F]:
     return click.option(
         "-f",
         "--file",
         "files",
         multiple=True,
-        required=True,
+        required=required,
         type=click.Path(exists=True, dir_okay=True, readable=True),
         metavar="PATH",
         help="Manifest file, or a directory whose *.yaml/*.yml files are read in "
-        "sorted order. Repeat to combine several.",
-    )(command)
+        "sorted order. Repeat to combine several." + extra_help,
+    )
 
 
 def connection_options(command: F) -> F:
