@@ -83,7 +83,8 @@ async def exports_collection(request: Request) -> Response:
     if request.method == "GET":
         page_url = str(request.url.replace(query=""))
         params = dict(request.query_params)
-        return JSONResponse(await run_in_threadpool(service.list_exports, ref, params, page_url))
+        page = await run_in_threadpool(service.list_exports, ref, params, page_url)
+        return Response(page, media_type="application/json")
     spec = parse_add_spec(await _json_body(request), ref.dataview_id)
     if spec["trigger_id"] is None:
         action: dict[str, Any] = {"op": "add", "ref": list(_ref_tuple(ref)), "spec": spec}

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
 from reconciler.mammoth import handlers
+from reconciler.sandbox.masking import mask_secrets
 from reconciler.sandbox.problems import HttpProblem, bad_request
 
 __all__ = ["FIELD_PRESETS", "ListQuery", "parse_fields", "parse_list_query", "render_export"]
@@ -162,25 +162,9 @@ def next_page_query(params: Mapping[str, str], query: ListQuery) -> str:
     return urlencode(moved)
 
 
-# Field names repeat across thousands of rows; the regex need run once per name.
-_is_secret = cache(handlers.is_secret_field)
-
-
-def _mask(value: Mapping[str, Any]) -> dict[str, Any]:
-    masked: dict[str, Any] = {}
-    for name, child in value.items():
-        if child is not None and _is_secret(str(name)):
-            masked[name] = handlers.MASK
-        elif isinstance(child, Mapping):
-            masked[name] = _mask(child)
-        else:
-            masked[name] = child
-    return masked
-
-
 def render_export(record: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """An export as the API shows it: only the chosen fields, secrets masked."""
     shown = {name: record[name] for name in fields}
     if shown.get("target_properties") is not None:
-        shown["target_properties"] = _mask(shown["target_properties"])
+        shown["target_properties"] = mask_secrets(shown["target_properties"])
     return shown

@@ -9,6 +9,12 @@ Why it looks like this:
   with "database is locked" half way through.
 - Rows come back as plain dicts with JSON columns decoded and booleans as
   ``bool``; the pipeline rules (``pipeline.py``) never see SQL.
+- The list endpoint is the hot path (every plan pages through it), so SQLite
+  builds each listed export's JSON itself (``query_exports_json``), from a
+  copy of ``target_properties`` with secrets already masked at write time:
+  no per-row decoding, masking and re-encoding in Python.
+- The destination rules (an S3 file, a dataset name) look exports up by a
+  target field; expression indexes keep that from scanning the project.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.model import DataviewRef
+from reconciler.sandbox.masking import mask_secrets
 
 __all__ = ["JSON_COLUMNS", "Store", "Tx", "timestamp"]
 
@@ -49,6 +56,7 @@ CREATE TABLE IF NOT EXISTS exports (
     status TEXT NOT NULL,
     status_before_suspend TEXT,
     target_properties TEXT NOT NULL,
+    target_properties_shown TEXT NOT NULL,
     runnable INTEGER NOT NULL,
     reordered INTEGER NOT NULL DEFAULT 0,
     data_pass_through INTEGER NOT NULL DEFAULT 1,
@@ -62,6 +70,10 @@ CREATE TABLE IF NOT EXISTS exports (
 );
 CREATE INDEX IF NOT EXISTS exports_by_dataview
     ON exports (dataview_id, dataset_id, project_id, workspace_id, id);
+CREATE INDEX IF NOT EXISTS exports_by_file
+    ON exports (json_extract(target_properties, '$."file"'));
+CREATE INDEX IF NOT EXISTS exports_by_dataset_name
+    ON exports (json_extract(target_properties, '$."dataset_name"'));
 CREATE TABLE IF NOT EXISTS jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     status TEXT NOT NULL,
@@ -81,6 +93,9 @@ JSON_COLUMNS = frozenset(
     {"target_properties", "additional_properties", "condition", "last_run_result", "error_info"}
 )
 _BOOL_COLUMNS = frozenset({"end_of_pipeline", "runnable", "reordered", "data_pass_through"})
+_SHOWN = "target_properties_shown"
+# Target fields the rules look exports up by; each has an expression index.
+_INDEXED_TARGET_FIELDS = frozenset({"file", "dataset_name"})
 _DATAVIEW_WHERE = "workspace_id = ? AND project_id = ? AND dataset_id = ? AND dataview_id = ?"
 
 
@@ -95,6 +110,7 @@ def _ref_params(ref: DataviewRef) -> tuple[int, int, int, int]:
 
 def _decode_export(row: sqlite3.Row) -> dict[str, Any]:
     record: dict[str, Any] = dict(row)
+    del record[_SHOWN]
     for name in JSON_COLUMNS:
         text = record[name]
         if text is not None:
@@ -105,10 +121,25 @@ def _decode_export(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _encode(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    encoded = {
         name: json.dumps(value) if name in JSON_COLUMNS and value is not None else value
         for name, value in values.items()
+        if name != _SHOWN
     }
+    if "target_properties" in values:
+        encoded[_SHOWN] = json.dumps(mask_secrets(values["target_properties"]))
+    return encoded
+
+
+def _json_sql(column: str) -> str:
+    """SQL giving ``column`` as the API shows it in JSON (booleans, objects, masking)."""
+    if column in _BOOL_COLUMNS:
+        return f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
+    if column == "target_properties":
+        return f"json({_SHOWN})"
+    if column in JSON_COLUMNS:
+        return f"json({column})"
+    return column
 
 
 class Tx:
@@ -168,12 +199,15 @@ class Tx:
         self, handler_type: str, workspace_id: int, project_id: int, field: str, value: Any
     ) -> list[dict[str, Any]]:
         """Live exports of a project whose target ``field`` equals ``value`` (for the rules)."""
+        if field not in _INDEXED_TARGET_FIELDS:
+            raise ValueError(f"no index for target field {field!r}")
+        # The path is spelled out (not a parameter) so SQLite can use the index.
         sql = (
-            "SELECT id, dataset_id, dataview_id FROM exports WHERE handler_type = ? "
-            "AND workspace_id = ? AND project_id = ? AND status != 'deleted' "
-            "AND json_extract(target_properties, ?) = ?"
+            "SELECT id, dataset_id, dataview_id FROM exports WHERE "
+            f"json_extract(target_properties, '$.\"{field}\"') = ? AND handler_type = ? "
+            "AND workspace_id = ? AND project_id = ? AND status != 'deleted'"
         )
-        params = (handler_type, workspace_id, project_id, f'$."{field}"', value)
+        params = (value, handler_type, workspace_id, project_id)
         return [dict(r) for r in self.conn.execute(sql, params)]
 
     def insert_export(self, ref: DataviewRef, values: Mapping[str, Any]) -> int:
@@ -207,25 +241,30 @@ class Tx:
         upper = high if high is not None else 2**62
         self.conn.execute(sql, (delta, *_ref_params(ref), low, upper))
 
-    def query_exports(
+    def query_exports_json(
         self,
         ref: DataviewRef,
         filters: Sequence[tuple[str, Any]],
         order_by: Sequence[tuple[str, str]],
         limit: int,
         offset: int,
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """One page of a dataview's exports, and whether more follow.
+        fields: Sequence[str],
+    ) -> tuple[list[str], bool]:
+        """One page of a dataview's exports as JSON texts, and whether more follow.
 
-        Column names in ``filters`` and ``order_by`` must come from a whitelist
-        (``listing.py``): they are put into the SQL text.
+        Column names in ``filters``, ``order_by`` and ``fields`` must come from
+        a whitelist (``listing.py``): they are put into the SQL text.
         """
         where = " AND ".join([_DATAVIEW_WHERE, *(f"{name} = ?" for name, _ in filters)])
         order = ", ".join(f"{name} {direction.upper()}" for name, direction in order_by)
-        sql = f"SELECT * FROM exports WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        shown = ", ".join(f"'{name}', {_json_sql(name)}" for name in fields)
+        sql = (
+            f"SELECT json_object({shown}) FROM exports WHERE {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?"
+        )
         params = (*_ref_params(ref), *(value for _, value in filters), limit + 1, offset)
-        rows = [_decode_export(r) for r in self.conn.execute(sql, params)]
-        return rows[:limit], len(rows) > limit
+        texts: list[str] = [row[0] for row in self.conn.execute(sql, params)]
+        return texts[:limit], len(texts) > limit
 
     # -- jobs ------------------------------------------------------------------------
 
