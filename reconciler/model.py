@@ -44,8 +44,17 @@ class FrozenDict(dict[str, Any]):
         return hash(tuple(sorted(self.items(), key=lambda item: item[0])))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def freeze(value: Any) -> Any:
-    """Deep-freeze plain JSON: dicts become ``FrozenDict``, lists become tuples."""
+    """Deep-freeze plain JSON: dicts become ``FrozenDict``, lists become tuples.
+
+    Called for every field of every listed export, so scalars (most values)
+    are recognised by exact type before the slower ABC checks.
+    """
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Mapping):
         return FrozenDict({str(k): freeze(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
@@ -171,17 +180,18 @@ class LiveExport:
     @classmethod
     def from_api(cls, record: Mapping[str, Any]) -> LiveExport:
         """Build from an ``ItemExportInfo`` record; null objects become empty ones."""
+        raw: FrozenDict = freeze(record)  # once: the typed fields share its parts
         return cls(
-            id=int(record["id"]),
-            handler_type=str(record.get("handler_type") or ""),
-            trigger_type=record.get("trigger_type"),
-            status=record.get("status"),
-            sequence=record.get("sequence"),
-            end_of_pipeline=record.get("end_of_pipeline"),
-            target_properties=freeze(record.get("target_properties") or {}),
-            condition=freeze(record.get("condition") or {}),
-            additional_properties=freeze(record.get("additional_properties") or {}),
-            raw=freeze(dict(record)),
+            id=int(raw["id"]),
+            handler_type=str(raw.get("handler_type") or ""),
+            trigger_type=raw.get("trigger_type"),
+            status=raw.get("status"),
+            sequence=raw.get("sequence"),
+            end_of_pipeline=raw.get("end_of_pipeline"),
+            target_properties=raw.get("target_properties") or FrozenDict(),
+            condition=raw.get("condition") or FrozenDict(),
+            additional_properties=raw.get("additional_properties") or FrozenDict(),
+            raw=raw,
         )
 
     @property
