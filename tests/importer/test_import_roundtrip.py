@@ -126,6 +126,11 @@ def test_import_then_plan_shows_only_adoptions_without_field_changes(
     assert entries.count((Action.ADOPT, ())) == 21
     assert entries.count((Action.NOOP, ())) == 1
     assert len(entries) == 22
+    code, stdout, _ = run(["plan", "-f", str(out), "--endpoint", server.base_url], SECRETS)
+    assert (code, stdout.splitlines()[-1]) == (
+        0,
+        "Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, 21 to adopt.",
+    )
 
 
 def test_apply_after_import_converges_and_runs_nothing(
@@ -139,6 +144,8 @@ def test_apply_after_import_converges_and_runs_nothing(
     code, stdout, _ = run(args, SECRETS)
     assert code == 0, stdout
     assert not plan_now(server, out).has_changes
+    plan_args = ["plan", "-f", str(out), "--endpoint", server.base_url, "--detailed-exitcode"]
+    assert run(plan_args, SECRETS)[0] == 0
     after = {e["id"]: e for e in stored_exports(server)}
     assert {i: e["target_properties"] for i, e in after.items()} == {
         i: e["target_properties"] for i, e in before.items()
