@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from reconciler._resources import load_schema
@@ -106,8 +108,15 @@ def target_schema(handler_type: str) -> dict[str, Any]:
 
 def target_defaults(handler_type: str) -> dict[str, Any]:
     """The SDK's defaults for a handler's target fields (top level only)."""
+    return dict(_defaults(handler_type))
+
+
+@cache
+def _defaults(handler_type: str) -> Mapping[str, Any]:
     properties = target_schema(handler_type).get("properties", {})
-    return {name: spec["default"] for name, spec in properties.items() if "default" in spec}
+    return MappingProxyType(
+        {name: spec["default"] for name, spec in properties.items() if "default" in spec}
+    )
 
 
 def address_fields(handler_type: str) -> tuple[str, ...]:
@@ -122,14 +131,17 @@ def address_of(handler_type: str, target_properties: Mapping[str, Any]) -> tuple
     """The destination an export writes to, or None when it names none.
 
     Values are compared case-sensitively; lists (e.g. email recipients) are
-    compared as sorted tuples so their order does not matter.
+    compared as sorted tuples so their order does not matter. A field left out
+    means its default (a server may omit ``schema: public``), so a manifest
+    and a live export naming the same place match either way.
     """
     fields = address_fields(handler_type)
     if not fields:
         return None
+    defaults = _defaults(handler_type)
     values: list[Any] = [handler_type]
     for name in fields:
-        value = target_properties.get(name)
+        value = target_properties.get(name, defaults.get(name))
         if isinstance(value, list | tuple):
             value = tuple(sorted(map(str, value)))
         values.append(value)
