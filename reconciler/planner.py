@@ -207,7 +207,9 @@ def _action_and_reason(pair: _Pair, visible: int, secrets_rotated: bool) -> tupl
         return Action.EDIT, "the exportctl marker is unreadable; apply rewrites it"
     if not visible and not secrets_rotated:
         return Action.NOOP, "up to date"
-    parts = [_count(visible, "field") + " differ"] if visible else []
+    parts = (
+        [_count(visible, "field") + (" differs" if visible == 1 else " differ")] if visible else []
+    )
     if secrets_rotated:
         parts.append("a secret value changed since the last apply")
     return Action.EDIT, "; ".join(parts)
