@@ -5,7 +5,8 @@ Run by hand, for example::
     .venv/bin/python bench/bench_e2e.py --sizes 1,100,1000 --exports 10 --latencies 0,20
 
 For each injected server latency and each number of dataviews (each with
-``--exports`` S3 exports), on a fresh sandbox served by uvicorn on loopback:
+``--exports`` S3 exports), on a fresh sandbox served by ``exportctl sandbox
+serve`` in a process of its own on loopback:
 
 - ``apply pN``: apply a manifest of that size to empty dataviews (preflight
   dry runs, then one add per export), ``N`` requests in flight at once;
@@ -24,45 +25,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
-import platform
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
+from _support import CountingTransport, Sandbox, machine, sandbox_process, seed_applied
 
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
-from reconciler.identity import marker_for, new_salt
 from reconciler.live import fetch_live
 from reconciler.mammoth.client import MammothClient
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
 from reconciler.planner import make_plan
 from reconciler.progress import make_progress
-from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.seed import add_exports
-from reconciler.sandbox.server import RunningSandbox, serve_in_thread
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts the HTTP requests the client really sends (retries included)."""
-
-    def __init__(self, parallelism: int) -> None:
-        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
-        self._inner = httpx.AsyncHTTPTransport(limits=limits)
-        self.requests = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 @dataclass(frozen=True)
@@ -91,15 +66,6 @@ def desired_state(dataviews: int, exports: int) -> DesiredState:
         for d in range(dataviews)
     )
     return DesiredState(specs, digest="bench")
-
-
-@contextmanager
-def sandbox(latency_ms: float, state: DesiredState) -> Iterator[RunningSandbox]:
-    with tempfile.TemporaryDirectory() as tmp:
-        config = SandboxConfig(latency_ms=latency_ms)
-        with serve_in_thread(Path(tmp) / "bench.db", config) as running:
-            running.store.ensure_dataviews(dv.ref for dv in state.dataviews)
-            yield running
 
 
 async def _apply(base_url: str, state: DesiredState, parallelism: int) -> tuple[float, int]:
@@ -136,28 +102,13 @@ async def _plan(base_url: str, state: DesiredState, parallelism: int) -> tuple[f
     return wall, transport.requests
 
 
-# Measured: the in-process server and client together manage ~200 requests/s
-# on 2 CPUs whatever the parallelism; the estimate uses it as a floor.
+# Measured: client and sandbox together manage ~200-400 requests/s on 2 CPUs
+# whatever the parallelism; the estimate uses the slower figure as a floor.
 _FLOOR_S = 0.005
 
 
 def estimate_s(requests: int, latency_ms: float, parallelism: int) -> float:
     return requests * (latency_ms / 1000 / parallelism + _FLOOR_S)
-
-
-def seed_applied(server: RunningSandbox, state: DesiredState) -> None:
-    """Store the manifest's exports as apply would leave them, without the API."""
-    for dataview in state.dataviews:
-        bodies = [
-            {
-                "handler_type": spec.handler_type,
-                "trigger_type": spec.trigger_type,
-                "target_properties": dict(spec.target_properties),
-                "additional_properties": {"exportctl": marker_for(spec, new_salt())},
-            }
-            for spec in dataview.exports
-        ]
-        add_exports(server.store, dataview.ref, bodies)
 
 
 def run_size(
@@ -167,8 +118,9 @@ def run_size(
     apply_requests = size + 2 * size * exports  # lists, then a dry run and an add per export
     label = f"{size} dv x {exports}, {latency:g} ms"
     rows: list[Row] = []
-    applied: RunningSandbox | None = None
-    with sandbox(latency, state) as first, sandbox(latency, state) as second:
+    applied: Sandbox | None = None
+    refs = [dv.ref for dv in state.dataviews]
+    with sandbox_process(refs, latency) as first, sandbox_process(refs, latency) as second:
         servers = iter((first, second))
         for parallelism in parallelisms:
             name = f"apply p{parallelism:<2} {label}"
@@ -182,7 +134,7 @@ def run_size(
             applied = applied or server
         if applied is None:  # no apply fitted the budget: plan over a seeded state
             applied = next(servers)
-            seed_applied(applied, state)
+            seed_applied(applied.db, state)
         for parallelism in parallelisms:
             wall, count = asyncio.run(_plan(applied.base_url, state, parallelism))
             rows.append(Row(f"plan  p{parallelism:<2} {label}", wall, count))
@@ -202,13 +154,6 @@ def table(rows: list[Row]) -> str:
             f"| {row.scenario:<{width}} | {wall:>6} | {row.requests:>8} | {rate:>7} | {row.note} |"
         )
     return "\n".join(lines)
-
-
-def machine() -> str:
-    return (
-        f"{platform.platform()}, {os.cpu_count()} CPUs ({platform.machine()}), "
-        f"Python {platform.python_version()} ({platform.python_implementation()})"
-    )
 
 
 def ints(text: str) -> list[int]:

@@ -21,47 +21,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
+from _support import CountingTransport, machine, sandbox_process, seed_applied
 
-from reconciler.identity import marker_for
 from reconciler.live import fetch_live
 from reconciler.mammoth.client import MammothClient
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
 from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
-from reconciler.sandbox.seed import add_exports
-from reconciler.sandbox.store import Store
 
-SALT = "0123456789abcdef"
 TARGET_RATIO = 1.5
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """The real socket transport, counting requests; keeps the client's connection limit."""
-
-    def __init__(self, parallelism: int) -> None:
-        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
-        self._inner = httpx.AsyncHTTPTransport(limits=limits)
-        self.requests = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 @dataclass(frozen=True)
@@ -92,21 +63,6 @@ def build_desired(dataviews: int, exports: int) -> DesiredState:
         for v in range(dataviews)
     )
     return DesiredState(specs, digest="bench")
-
-
-def seed(store: Store, desired: DesiredState) -> None:
-    """What an earlier apply would have left: every export, with its marker."""
-    for dataview in desired.dataviews:
-        add_exports(store, dataview.ref, (_applied_body(spec) for spec in dataview.exports))
-
-
-def _applied_body(spec: ExportSpec) -> dict[str, object]:
-    return {
-        "handler_type": spec.handler_type,
-        "trigger_type": spec.trigger_type,
-        "target_properties": dict(spec.target_properties),
-        "additional_properties": {"exportctl": marker_for(spec, SALT)},
-    }
 
 
 async def _plan(base_url: str, desired: DesiredState, parallelism: int) -> Timing:
@@ -163,55 +119,17 @@ def parse() -> Options:
 def main() -> None:
     options = parse()
     total = options.dataviews * options.exports
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(
         f"{options.dataviews} dataviews x {options.exports} exports = {total} exports, "
         f"sandbox latency {options.latency_ms:g} ms per request"
     )
     desired = build_desired(options.dataviews, options.exports)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
+    with sandbox_process([dv.ref for dv in desired.dataviews], options.latency_ms) as sandbox:
         start = time.perf_counter()
-        store = Store(db)
-        store.ensure_dataviews(dv.ref for dv in desired.dataviews)
-        seed(store, desired)
-        store.close()
+        seed_applied(sandbox.db, desired)
         print(f"seeded in {time.perf_counter() - start:.1f} s (store-level bulk insert)")
-        with sandbox_process(db, options.latency_ms) as base_url:
-            run(base_url, desired, options)
-
-
-@contextmanager
-def sandbox_process(db: Path, latency_ms: float) -> Iterator[str]:
-    """``exportctl sandbox serve`` on a free loopback port; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port)]
-    command += ["--db", str(db), "--latency-ms", str(latency_ms)]
-    env = {**os.environ, "MAMMOTH_API_KEY": "sandbox", "MAMMOTH_API_SECRET": "sandbox"}
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    try:
-        root = f"http://127.0.0.1:{port}"
-        _wait_until_up(root)
-        yield f"{root}/api/v2"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _wait_until_up(root: str) -> None:
-    headers = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{root}/_sandbox/health", headers=headers).raise_for_status()
-            return
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    raise SystemExit(f"the sandbox at {root} did not start within 15 s")
+        run(sandbox.base_url, desired, options)
 
 
 def run(base_url: str, desired: DesiredState, options: Options) -> None:

@@ -1,0 +1,123 @@
+"""What the end-to-end benchmarks share: a sandbox process, request counting, seeding.
+
+The sandbox runs in a process of its own, as ``exportctl sandbox serve``: a
+real API's CPU is not ours, and in one process the server's work would share
+the client's interpreter lock and be counted as the client's.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from reconciler.identity import marker_for, new_salt
+from reconciler.model import DataviewRef, DesiredState, ExportSpec
+from reconciler.sandbox.seed import add_exports
+from reconciler.sandbox.store import Store
+
+__all__ = ["CountingTransport", "Sandbox", "machine", "sandbox_process", "seed_applied"]
+
+_HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """The real socket transport, counting the requests sent (retries included)."""
+
+    def __init__(self, parallelism: int) -> None:
+        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
+        self._inner = httpx.AsyncHTTPTransport(limits=limits)
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    base_url: str
+    db: Path
+
+
+@contextmanager
+def sandbox_process(
+    dataviews: Iterator[DataviewRef] | list[DataviewRef], latency_ms: float
+) -> Iterator[Sandbox]:
+    """A fresh sandbox database with these dataviews, served on a free loopback port."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        store = Store(db)
+        store.ensure_dataviews(dataviews)
+        store.close()
+        port = _free_port()
+        command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", str(port)]
+        command += ["--db", str(db), "--latency-ms", str(latency_ms)]
+        env = {**os.environ, "MAMMOTH_API_KEY": "sandbox", "MAMMOTH_API_SECRET": "sandbox"}
+        server = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            root = f"http://127.0.0.1:{port}"
+            _wait_until_up(root)
+            yield Sandbox(f"{root}/api/v2", db)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_up(root: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{root}/_sandbox/health", headers=_HEADERS).raise_for_status()
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit(f"the sandbox at {root} did not start within 15 s")
+
+
+def seed_applied(db: Path, state: DesiredState) -> None:
+    """Store every export as an earlier apply would have left it, without the API."""
+    store = Store(db)
+    try:
+        for dataview in state.dataviews:
+            add_exports(store, dataview.ref, [_applied_body(spec) for spec in dataview.exports])
+    finally:
+        store.close()
+
+
+def _applied_body(spec: ExportSpec) -> dict[str, object]:
+    return {
+        "handler_type": spec.handler_type,
+        "trigger_type": spec.trigger_type,
+        "target_properties": dict(spec.target_properties),
+        "additional_properties": {"exportctl": marker_for(spec, new_salt())},
+    }
+
+
+def machine() -> str:
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPUs ({platform.machine()}), "
+        f"Python {platform.python_version()} ({platform.python_implementation()})"
+    )
