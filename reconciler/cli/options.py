@@ -91,7 +91,8 @@ def selector_options(command: F) -> F:
         "excludes",
         multiple=True,
         metavar="SELECTOR",
-        help="Leave out matching dataviews or exports; the inverse of --target. Repeatable.",
+        help="Leave out matching dataviews or exports (same forms as --target); "
+        "wins over --target. Repeatable.",
     )(command)
     return click.option(
         "--target",
@@ -99,7 +100,8 @@ def selector_options(command: F) -> F:
         multiple=True,
         metavar="SELECTOR",
         help="Only these dataviews or exports: dataview=456, dataview=1/1/123/456, "
-        "dataview=456/monthly-sales. Repeatable.",
+        "dataview=456/monthly-sales, key=monthly-sales, handler=s3. Repeatable; "
+        "an export matching any --target is kept.",
     )(command)
 
 
