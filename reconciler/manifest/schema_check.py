@@ -24,8 +24,8 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 
 from reconciler._resources import load_schema
+from reconciler.fastcheck import Check, compile_schema
 from reconciler.mammoth.handlers import is_secret_field, target_schema
-from reconciler.manifest.fastcheck import Check, compile_schema
 from reconciler.manifest.paths import Path
 
 __all__ = [

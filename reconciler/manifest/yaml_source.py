@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias
 
 import yaml
 
@@ -58,30 +58,75 @@ _SCALAR_TAGS = {
 _LEADING_TAB = re.compile(r"^ *\t", re.MULTILINE)
 
 
-@dataclass
-class Positions:
-    """Line and column (from 1) of each value and each mapping key, by path."""
+class Mark(Protocol):
+    """A place in the text as the parser reports it (pure-Python or libyaml), from 0."""
 
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+
+
+class Positions:
+    """Line and column (from 1) of each value and each mapping key.
+
+    Trick (speed): positions are kept as a tree shaped like the document (see
+    ``_Place``), holding the parser's marks as they come. No path tuple is
+    built per value; a path is only walked when a diagnostic needs a place.
+    """
+
+    def __init__(self, root: _Node = None) -> None:
+        self._root = root
+
+    def has(self, path: Path) -> bool:
+        """Whether the value at ``path`` itself was written (not reached via an alias)."""
+        return self._walk(path)[1] == len(path)
 
     def of_value(self, path: Path) -> tuple[int, int]:
         """Where the value at ``path`` starts, or its nearest recorded ancestor."""
-        return _nearest(self.values, path)
+        node, _ = self._walk(path)
+        return _line_column(node.mark if isinstance(node, _Place) else node)
 
     def of_key(self, path: Path) -> tuple[int, int]:
         """Where the key naming ``path`` is written; the value's place otherwise."""
-        if path in self.keys:
-            return self.keys[path]
+        if path:
+            parent, depth = self._walk(path[:-1])
+            if depth == len(path) - 1 and isinstance(parent, _Place):
+                name = path[-1]
+                if isinstance(name, str) and name in parent.keys:
+                    return _line_column(parent.keys[name])
         return self.of_value(path)
 
+    def _walk(self, path: Path) -> tuple[_Node, int]:
+        """The deepest recorded node along ``path`` and how many parts it matched."""
+        node = self._root
+        for depth, part in enumerate(path):
+            if not isinstance(node, _Place):
+                return node, depth  # a scalar, or a value reached through an alias
+            try:
+                # By key or by index. Limitation: paths never hold negative indexes.
+                node = node.children[part]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                return node, depth
+        return node, len(path)
 
-def _nearest(table: dict[Path, tuple[int, int]], path: Path) -> tuple[int, int]:
-    for end in range(len(path), -1, -1):
-        found = table.get(path[:end])
-        if found is not None:
-            return found
-    return (1, 1)
+
+class _Place:
+    """Where a mapping or list is written, and where its keys and children are.
+
+    A scalar's or alias's place is just its mark (no object per value).
+    """
+
+    __slots__ = ("children", "keys", "mark")
+
+    def __init__(self, mark: Mark | None, is_map: bool) -> None:
+        self.mark = mark
+        self.keys: dict[str, Mark | None] = {}
+        self.children: dict[str, _Node] | list[_Node] = {} if is_map else []
+
+
+# A place: a collection's ``_Place`` or a scalar's mark (the stubs allow a missing mark).
+_Node: TypeAlias = "_Place | Mark | None"
 
 
 @dataclass
@@ -100,19 +145,22 @@ class YamlDocument:
 
 def parse_yaml(file: str, raw: bytes) -> YamlDocument:
     """Parse one manifest file's bytes; problems come back as diagnostics."""
-    positions = Positions()
     problem = _check_text(file, raw)
     if isinstance(problem, list):
-        return YamlDocument(file, None, positions, problem)
-    builder = _Builder(file, positions)
+        return YamlDocument(file, None, Positions(), problem)
+    builder = _Builder(file)
+    # Trick (speed): pull events from the parser directly; ``yaml.parse`` wraps
+    # each one in a generator step and an extra ``check_event`` call.
+    parser = _Loader(problem)
     try:
-        for event in yaml.parse(problem, Loader=_Loader):
-            if builder.feed(event):
-                break
+        builder.run(parser.get_event)
     except yaml.YAMLError as error:
         builder.diagnostics.append(_yaml_error(file, problem, error))
-    value = builder.result if not builder.diagnostics else None
-    return YamlDocument(file, value, positions, builder.diagnostics)
+    finally:
+        parser.dispose()
+    if builder.diagnostics:
+        return YamlDocument(file, None, Positions(), builder.diagnostics)
+    return YamlDocument(file, builder.result, Positions(builder.place), [])
 
 
 def _check_text(file: str, raw: bytes) -> str | list[Diagnostic]:
@@ -155,55 +203,83 @@ def _yaml_error(file: str, text: str, error: yaml.YAMLError) -> Diagnostic:
     return Diagnostic(f"invalid YAML: {problem}", SourceLocation(file, *where))
 
 
-@dataclass
 class _Frame:
-    """A mapping or sequence being built, with what is needed to attach its children."""
+    """A mapping or list being built, with what is needed to attach its children."""
 
-    path: Path
-    value: dict[str, Any] | list[Any]
-    anchor: str | None
-    size: int = 1
-    pending_key: str | None = None
-    key_expected: bool = True
-    skip_value: bool = False
-    merges: list[Any] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
+    __slots__ = (
+        "anchor",
+        "is_map",
+        "key_expected",
+        "merges",
+        "part",
+        "pending_key",
+        "place",
+        "size",
+        "skip_value",
+        "value",
+    )  # fmt: skip
+
+    def __init__(self, event: yaml.CollectionStartEvent, is_map: bool, part: str | int) -> None:
+        self.value: dict[str, Any] | list[Any] = {} if is_map else []
+        self.is_map = is_map
+        self.place = _Place(event.start_mark, is_map)
+        self.anchor: str | None = event.anchor
+        self.part = part  # its key or index in the parent: error paths are built from these
+        self.size = 1
+        self.pending_key: str | None = None
+        self.key_expected = is_map  # only a mapping ever waits for a key
+        self.skip_value = False
+        self.merges: list[Any] = []
 
 
 class _Builder:
-    """Turns parser events into values; returns True from ``feed`` to stop early."""
+    """Turns parser events into values and places; stops at the first fatal problem."""
 
-    def __init__(self, file: str, positions: Positions) -> None:
+    def __init__(self, file: str) -> None:
         self.file = file
-        self.positions = positions
         self.diagnostics: list[Diagnostic] = []
         self.result: Any = None
+        self.place: _Node = None
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.alias_values = 0
         self.documents = 0
         self.constructor = yaml.constructor.SafeConstructor()
-        # Dispatch on the event's class: the builder sees ~20 events per export.
-        self._handlers: dict[type, Callable[[Any], bool]] = {
-            yaml.DocumentStartEvent: self._start_document,
-            yaml.ScalarEvent: self._scalar,
-            yaml.AliasEvent: self._alias,
-            yaml.MappingStartEvent: self._start_collection,
-            yaml.SequenceStartEvent: self._start_collection,
-            yaml.MappingEndEvent: self._end_collection,
-            yaml.SequenceEndEvent: self._end_collection,
-            yaml.StreamEndEvent: self._end_stream,
-        }
+        # Trick (speed): a plain scalar's value depends on its text alone, and
+        # manifests repeat the same texts (keys, handler names, booleans)
+        # thousands of times; resolve and construct each text once per file.
+        self.plain: dict[str, Any] = {}
 
-    def feed(self, event: yaml.Event) -> bool:
-        handler = self._handlers.get(type(event))
-        return handler(event) if handler is not None else False
+    def run(self, next_event: Callable[[], Any]) -> None:
+        """Consume events until the stream ends or a problem stops the parse.
 
-    def _end_stream(self, event: yaml.Event) -> bool:
+        Trick (speed): the builder sees ~20 events per export; dispatching on
+        the exact class with ``is`` costs less than a table of bound methods.
+        """
+        while (event := next_event()) is not None:
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                stop = self._scalar(event)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                stop = self._start_collection(event, kind is yaml.MappingStartEvent)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stop = self._end_collection()
+            elif kind is yaml.AliasEvent:
+                stop = self._alias(event)
+            elif kind is yaml.DocumentStartEvent:
+                stop = self._start_document(event)
+            elif kind is yaml.StreamEndEvent:
+                self._end_stream()
+                stop = False
+            else:
+                stop = False
+            if stop:
+                return
+
+    def _end_stream(self) -> None:
         if self.documents == 0:
             message = "the file is empty; a manifest starts with 'version: 1'"
             self.diagnostics.append(Diagnostic(message, SourceLocation(self.file, 1, 1)))
-        return False
 
     def _start_document(self, event: yaml.Event) -> bool:
         self.documents += 1
@@ -213,61 +289,65 @@ class _Builder:
         return False
 
     def _error(self, event: yaml.Event, path: Path, message: str) -> bool:
-        location = SourceLocation(self.file, *_where(event))
+        location = SourceLocation(self.file, *_line_column(event.start_mark))
         self.diagnostics.append(Diagnostic(message, location, format_path(path)))
         return True
 
     def _next_path(self) -> Path:
+        """The path the next value will have; built only when a diagnostic needs it."""
         if not self.stack:
             return ()
+        parts = [frame.part for frame in self.stack[1:]]
         top = self.stack[-1]
-        if isinstance(top.value, list):
-            return (*top.path, len(top.value))
-        if top.key_expected:
-            return top.path
-        return (*top.path, top.pending_key or "")
+        if not top.is_map:
+            parts.append(len(top.value))
+        elif not top.key_expected:
+            parts.append(top.pending_key or "")
+        return tuple(parts)
 
     def _scalar(self, event: yaml.ScalarEvent) -> bool:
-        path = self._next_path()
-        if self.stack and self.stack[-1].key_expected and isinstance(self.stack[-1].value, dict):
-            return self._key(event, path)
-        value = self._scalar_value(event, path)
-        if isinstance(value, _Stop):
-            return True
-        self._remember(event, path)
-        return self._attach(event, value, 1)
-
-    def _key(self, event: yaml.ScalarEvent, parent: Path) -> bool:
-        frame = self.stack[-1]
-        frame.key_expected = False
-        if event.implicit[0] and event.value == "<<" and event.tag is None:
-            frame.pending_key, frame.skip_value = _MERGE, False
+        top = self.stack[-1] if self.stack else None
+        plain = event.tag is None and event.implicit[0]
+        if top is not None and top.key_expected and plain and event.value == "<<":
+            top.key_expected, top.pending_key, top.skip_value = False, _MERGE, False
             return False
-        key = self._scalar_value(event, parent)
-        if isinstance(key, _Stop):
-            return True
+        value = self.plain.get(event.value, _UNSET) if plain else _UNSET
+        if value is _UNSET:
+            value = self._scalar_value(event)
+            if value is _STOP:
+                return True
+            if plain:
+                self.plain[event.value] = value
+        if top is not None and top.key_expected:
+            return self._key(event, top, value)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (value, 1)
+        return self._attach(value, 1, event.start_mark)
+
+    def _key(self, event: yaml.ScalarEvent, top: _Frame, key: Any) -> bool:
         if not isinstance(key, str):
             shown = _describe_key(key)
             message = f"keys must be strings, got {shown}; quote it: '{event.value}'"
-            self._error(event, parent, message)
-            frame.pending_key, frame.skip_value = None, True
+            self._error(event, self._next_path(), message)
+            top.key_expected, top.pending_key, top.skip_value = False, None, True
             return False
-        path = (*parent, key)
-        if key in frame.seen:
-            line, column = self.positions.keys[path]
+        # The first place of each key doubles as the set of keys already seen.
+        first = top.place.keys.get(key)
+        if first is not None:
+            line, column = _line_column(first)
             message = (
                 f"duplicate key '{key}' (first at line {line}, column {column}); "
                 "YAML would silently keep only the last one"
             )
-            self._error(event, path, message)
-            frame.pending_key, frame.skip_value = key, True
+            self._error(event, (*self._next_path(), key), message)
+            top.key_expected, top.pending_key, top.skip_value = False, key, True
             return False
-        self.positions.keys[path] = _where(event)
-        frame.seen.add(key)
-        frame.pending_key, frame.skip_value = key, False
+        top.place.keys[key] = event.start_mark
+        top.key_expected, top.pending_key, top.skip_value = False, key, False
         return False
 
-    def _scalar_value(self, event: yaml.ScalarEvent, path: Path) -> Any:
+    def _scalar_value(self, event: yaml.ScalarEvent) -> Any:
+        """The scalar's value, or ``_STOP`` after reporting why it has none."""
         tag = event.tag
         if tag in (None, "!") or tag == _STR:
             if tag is None and event.implicit[0]:
@@ -277,14 +357,15 @@ class _Builder:
         if tag in (_STR, _TIMESTAMP):
             return event.value  # Decision: dates stay text; the API speaks JSON.
         if tag not in _SCALAR_TAGS:
-            self._error(event, path, _unsupported(tag))
-            return _Stop()
+            self._error(event, self._next_path(), _unsupported(tag))
+            return _STOP
         node = yaml.ScalarNode(tag, event.value)
         try:
             return self.constructor.construct_object(node)
         except (ValueError, yaml.YAMLError):
-            self._error(event, path, f"{event.value!r} is not a valid {tag.rsplit(':', 1)[-1]}")
-            return _Stop()
+            message = f"{event.value!r} is not a valid {tag.rsplit(':', 1)[-1]}"
+            self._error(event, self._next_path(), message)
+            return _STOP
 
     def _resolve(self, value: str) -> str:
         resolvers = _Loader.yaml_implicit_resolvers.get(value[:1] if value else "", [])
@@ -294,13 +375,12 @@ class _Builder:
         return _STR
 
     def _alias(self, event: yaml.AliasEvent) -> bool:
-        path = self._next_path()
-        if self.stack and self.stack[-1].key_expected and isinstance(self.stack[-1].value, dict):
-            return self._error(event, path, "an alias cannot be a key")
+        if self.stack and self.stack[-1].key_expected:
+            return self._error(event, self._next_path(), "an alias cannot be a key")
         found = self.anchors.get(event.anchor or "")
         if found is None:
             message = f"unknown anchor '{event.anchor}' (an alias must follow its complete anchor)"
-            return self._error(event, path, message)
+            return self._error(event, self._next_path(), message)
         value, size = found
         self.alias_values += size
         if self.alias_values > MAX_ALIAS_VALUES:
@@ -308,74 +388,75 @@ class _Builder:
                 f"aliases expand to more than {MAX_ALIAS_VALUES} values; "
                 "write the values out or use 'defaults'"
             )
-            return self._error(event, path, message)
-        self._remember(event, path)
-        return self._attach(event, value, size)
+            return self._error(event, self._next_path(), message)
+        return self._attach(value, size, event.start_mark)
 
-    def _start_collection(self, event: yaml.CollectionStartEvent) -> bool:
-        path = self._next_path()
-        if self.stack and self.stack[-1].key_expected and isinstance(self.stack[-1].value, dict):
-            return self._error(event, path, "keys must be strings, not lists or mappings")
+    def _start_collection(self, event: yaml.CollectionStartEvent, is_map: bool) -> bool:
+        stack = self.stack
+        top = stack[-1] if stack else None
+        if top is not None and top.key_expected:
+            return self._error(
+                event, self._next_path(), "keys must be strings, not lists or mappings"
+            )
         if event.tag not in _PLAIN_COLLECTION_TAGS:
-            return self._error(event, path, _unsupported(event.tag))
-        if len(self.stack) >= MAX_DEPTH:
-            return self._error(event, path, f"nested deeper than {MAX_DEPTH} levels")
-        self._remember(event, path)
-        container: dict[str, Any] | list[Any] = (
-            {} if isinstance(event, yaml.MappingStartEvent) else []
-        )
-        self.stack.append(_Frame(path, container, event.anchor))
+            return self._error(event, self._next_path(), _unsupported(event.tag))
+        if len(stack) >= MAX_DEPTH:
+            return self._error(event, self._next_path(), f"nested deeper than {MAX_DEPTH} levels")
+        if top is None:
+            part: str | int = ""  # the root: no frame's path includes it
+        elif top.is_map:
+            part = top.pending_key or ""
+        else:
+            part = len(top.value)
+        stack.append(_Frame(event, is_map, part))
         return False
 
-    def _end_collection(self, event: yaml.Event) -> bool:
+    def _end_collection(self) -> bool:
         frame = self.stack.pop()
-        if frame.merges and isinstance(frame.value, dict):
-            self._apply_merges(frame)
+        if frame.merges:
+            _apply_merges(frame)
         if frame.anchor is not None:
             self.anchors[frame.anchor] = (frame.value, frame.size)
+        return self._attach(frame.value, frame.size, frame.place)
+
+    def _attach(self, value: Any, size: int, place: _Node) -> bool:
+        """Put a finished value (and its place) into the collection being built."""
         if not self.stack:
-            self.result = frame.value
+            self.result, self.place = value, place
             return False
         top = self.stack[-1]
-        return self._store(top, frame.value, frame.size)
-
-    def _apply_merges(self, frame: _Frame) -> None:
-        """``<<: *base`` fills in keys the mapping does not set itself."""
-        assert isinstance(frame.value, dict)
-        sources = [m for merge in frame.merges for m in _as_list(merge)]
-        for source in sources:
-            if isinstance(source, dict):
-                for key, value in source.items():
-                    frame.value.setdefault(key, value)
-
-    def _remember(self, event: yaml.Event, path: Path) -> None:
-        self.positions.values[path] = _where(event)
-
-    def _attach(self, event: yaml.Event, value: Any, size: int) -> bool:
-        if isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
-            self.anchors[event.anchor] = (value, 1)
-        if not self.stack:
-            self.result = value
-            return False
-        return self._store(self.stack[-1], value, size)
-
-    def _store(self, top: _Frame, value: Any, size: int) -> bool:
         top.size += size
-        if isinstance(top.value, list):
-            top.value.append(value)
+        if not top.is_map:
+            top.value.append(value)  # type: ignore[union-attr]
+            top.place.children.append(place)  # type: ignore[union-attr]
             return False
+        key = top.pending_key
         top.key_expected = True
+        if key is not None:
+            top.place.children[key] = place  # type: ignore[call-overload]
         if top.skip_value:
             top.skip_value = False
-        elif top.pending_key == _MERGE:
+        elif key == _MERGE:
             top.merges.append(value)
-        elif top.pending_key is not None:
-            top.value[top.pending_key] = value
+        elif key is not None:
+            top.value[key] = value  # type: ignore[call-overload]
         return False
 
 
-class _Stop:
-    """Marks a scalar that produced a diagnostic; parsing stops there."""
+def _apply_merges(frame: _Frame) -> None:
+    """``<<: *base`` fills in keys the mapping does not set itself."""
+    assert isinstance(frame.value, dict)
+    sources = [m for merge in frame.merges for m in _as_list(merge)]
+    for source in sources:
+        if isinstance(source, dict):
+            for key, value in source.items():
+                frame.value.setdefault(key, value)
+
+
+# Markers: a scalar that produced a diagnostic (parsing stops there), and a
+# text not yet in the plain-scalar cache.
+_STOP = object()
+_UNSET = object()
 
 
 def _unsupported(tag: str | None) -> str:
@@ -383,8 +464,7 @@ def _unsupported(tag: str | None) -> str:
     return f"unsupported YAML tag {shown}; write plain values"
 
 
-def _where(event: yaml.Event) -> tuple[int, int]:
-    mark = event.start_mark
+def _line_column(mark: Mark | None) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 

@@ -4,7 +4,7 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.manifest.fastcheck import compile_schema
+from reconciler.fastcheck import compile_schema
 from reconciler.manifest.schema_check import manifest_validator, target_validator
 
 NAMES = ["key", "handler_type", "s3", "file", "file_type", "csv", "version", "dataviews"]
