@@ -104,10 +104,8 @@ def spec_digest(normalized: Normalized) -> str:
 
 def secret_digest(normalized: Normalized, salt: str) -> str:
     """The salted hash of an export's secret values, sorted by path."""
-    secrets = (
-        canonical_json([list(item) for item in normalized.secrets]) if normalized.secrets else "[]"
-    )
-    return digest(salt + secrets)
+    # The (path, value) tuples serialize as JSON arrays as they are: no copy.
+    return digest(salt + canonical_json(normalized.secrets))
 
 
 def applied_digest(spec: ExportSpec, salt: str) -> str:
