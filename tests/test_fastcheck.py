@@ -1,11 +1,20 @@
 """The fast yes/no check agrees with jsonschema, or is stricter (never more lenient)."""
 
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler._resources import load_schema
 from reconciler.fastcheck import compile_schema
 from reconciler.manifest.schema_check import manifest_validator, target_validator
+from reconciler.planfile import _fast_envelope_check, _validator, save_plan, secret_hashes_for
+from reconciler.render.json_form import plan_to_json
+from tests.render.plans import every_action_plan, in_sync_plan
 
 NAMES = ["key", "handler_type", "s3", "file", "file_type", "csv", "version", "dataviews"]
 NAMES += ["exports", "connection_id", "table_name", "password", "username", "prune", "all"]
@@ -41,3 +50,62 @@ def test_an_unknown_keyword_makes_the_fast_check_defer_to_jsonschema() -> None:
     schema = {"type": "string", "format": "email"}
     assert compile_schema(schema)("someone@example.com") is False
     assert jsonschema.Draft202012Validator(schema).is_valid("someone@example.com")
+
+
+def _mutations(value: Any) -> Iterator[Any]:
+    """Copies of ``value`` with one part removed, added or replaced by a wrong kind."""
+    yield from (wrong for wrong in WRONG if wrong != value or type(wrong) is not type(value))
+    if isinstance(value, dict):
+        yield {**value, "unexpected": 1}
+        for name, item in value.items():
+            yield {k: v for k, v in value.items() if k != name}
+            yield from ({**value, name: changed} for changed in _mutations(item))
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield [*value[:index], *value[index + 1 :]]
+            yield from (
+                [*value[:index], changed, *value[index + 1 :]] for changed in _mutations(item)
+            )
+
+
+WRONG: list[Any] = [None, True, -1, 1.5, "(sensitive)", [], {}]
+
+
+def _plan_documents() -> list[Any]:
+    """The sample plans, each change alone in a plan (checks fast), and broken copies."""
+    plans = [plan_to_json(every_action_plan()), plan_to_json(in_sync_plan())]
+    singles = [
+        {**plan, "dataviews": [{**dataview, "changes": changes}]}
+        for plan in plans
+        for dataview in plan["dataviews"]
+        for changes in [[change] for change in dataview["changes"]] or [[]]
+    ]
+    return [*plans, *singles, *(changed for single in singles for changed in _mutations(single))]
+
+
+def test_plan_fast_check_agrees_with_jsonschema_on_sample_plans_and_broken_copies() -> None:
+    schema = load_schema("plan.schema.json")
+    fast, full = compile_schema(schema), jsonschema.Draft202012Validator(schema)
+    documents = _plan_documents()
+    verdicts = [(fast(document), full.is_valid(document)) for document in documents]
+    assert [v for v in verdicts if v[0] != v[1]] == []
+    assert verdicts.count((True, True)) >= 2  # the samples themselves pass both
+    assert verdicts.count((False, False)) > 100
+
+
+def test_plan_file_fast_check_agrees_with_jsonschema_around_a_valid_plan(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    hashes = secret_hashes_for({"1/1/123/456/weekly/target_properties.password": "s3cret"})
+    save_plan(path, every_action_plan(), secret_hashes=hashes, sources=["exports.yaml"])
+    saved = json.loads(path.read_text())
+    plan = saved.pop("plan")
+    envelopes = [saved, *_mutations(saved)]
+    documents = [{**envelope, "plan": plan} for envelope in envelopes if isinstance(envelope, dict)]
+    verdicts = [(_fast_envelope_check()(d), _validator().is_valid(d)) for d in documents]
+    assert [v for v in verdicts if v[0] != v[1]] == []
+    assert verdicts[0] == (True, True)
+    assert verdicts.count((False, False)) > 20
+
+
+def test_a_reference_to_another_document_makes_the_fast_check_answer_no() -> None:
+    assert compile_schema({"$ref": "plan.schema.json"})({}) is False
