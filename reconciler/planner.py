@@ -25,7 +25,7 @@ Terraform's ``prevent_destroy``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -354,10 +354,40 @@ def _add(desired: ExportSpec) -> Change:
         key=desired.key,
         handler_type=desired.handler_type,
         export_id=None,
-        reason="not found among the live exports",
+        reason="no live export has this key or destination",
+        fields=tuple(_created_fields(desired)),
         drift=DriftKind.MISSING,
         desired=desired,
     )
+
+
+def _created_fields(desired: ExportSpec) -> list[FieldChange]:
+    """What an add writes, as Terraform lists a resource to be created.
+
+    One ``None -> value`` change per leaf of the normalized form: defaults
+    filled in, secrets redacted as for edits. ``handler_type`` is already on the
+    change's line and ``suspended: false`` says nothing, so both are left out.
+    ``ignore_changes`` only stops later comparisons, so those fields are shown:
+    apply writes them.
+    """
+    options = replace(options_for(desired), ignore_changes=())
+    normalized = normalize_desired(desired, options)
+    form = {
+        name: value
+        for name, value in normalized.form.items()
+        if name != "handler_type" and not (name == "suspended" and value is False)
+    }
+    secret = normalized.secret_paths
+    return [_field_change(steps, {}, form, secret) for steps in _leaves(form, ())]
+
+
+def _leaves(value: object, steps: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Paths to every leaf under a form, sorted; lists and empty objects are leaves."""
+    if not (isinstance(value, dict) and value):
+        yield steps
+        return
+    for name in sorted(value):
+        yield from _leaves(value[name], (*steps, name))
 
 
 def _leftovers(matching: _Matching, prune: Prune) -> list[Change]:

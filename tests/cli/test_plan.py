@@ -15,13 +15,46 @@ from tests.render.schemas import errors
 
 pytestmark = pytest.mark.usefixtures("credentials")
 
+REASON = "no live export has this key or destination"
+S3_DEFAULTS = [
+    '        + target_properties.file_type: "csv"',
+    "        + target_properties.include_hidden: false",
+    "        + target_properties.is_format_set: true",
+    "        + target_properties.use_format: true",
+]
+SALES = [
+    f"    + sales (s3): {REASON}",
+    "        + end_of_pipeline: true",
+    '        + target_properties.file: "sales.csv"',
+    *S3_DEFAULTS,
+    '        + trigger_type: "none"',
+]
+WAREHOUSE = [
+    f"    + warehouse (postgres): {REASON}",
+    "        + end_of_pipeline: true",
+    '        + target_properties.connection_id: "pg_prod"',
+    '        + target_properties.mode: "replace"',
+    "        + target_properties.password: (sensitive)",
+    '        + target_properties.schema: "public"',
+    '        + target_properties.table_name: "sales"',
+    '        + target_properties.username: "writer"',
+    '        + trigger_type: "none"',
+]
+SUMMARY = [
+    f"    + summary (s3): {REASON}",
+    "        + end_of_pipeline: true",
+    '        + target_properties.file: "summary.csv"',
+    *S3_DEFAULTS,
+    '        + trigger_type: "none"',
+]
+DV456, DV457 = "dataview 1/1/123/456", "dataview 1/1/123/457"
 ADDS = [
-    "dataview 1/1/123/456",
-    "    + sales (s3): not found among the live exports",
-    "    + warehouse (postgres): not found among the live exports",
+    DV456,
+    *SALES,
+    *WAREHOUSE,
     "",
-    "dataview 1/1/123/457",
-    "    + summary (s3): not found among the live exports",
+    DV457,
+    *SUMMARY,
     "",
     "Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy, 0 to adopt.",
 ]
@@ -82,11 +115,11 @@ def test_plan_markdown_carries_the_comment_marker(server: RunningSandbox, manife
 @pytest.mark.parametrize(
     ("selectors", "expected"),
     [
-        (("--target", "dataview=457"), [ADDS[4], ADDS[5]]),
-        (("--target", "key=warehouse"), [ADDS[0], ADDS[2]]),
-        (("--exclude", "dataview=456"), [ADDS[4], ADDS[5]]),
-        (("--exclude", "handler=s3"), [ADDS[0], ADDS[2]]),
-        (("--target", "dataview=456", "--exclude", "key=sales"), [ADDS[0], ADDS[2]]),
+        (("--target", "dataview=457"), [DV457, *SUMMARY]),
+        (("--target", "key=warehouse"), [DV456, *WAREHOUSE]),
+        (("--exclude", "dataview=456"), [DV457, *SUMMARY]),
+        (("--exclude", "handler=s3"), [DV456, *WAREHOUSE]),
+        (("--target", "dataview=456", "--exclude", "key=sales"), [DV456, *WAREHOUSE]),
     ],
 )
 def test_selectors_narrow_the_plan(
