@@ -177,7 +177,7 @@ class _Run:
         self.environ = environ
         self.diagnostics: list[Diagnostic] = []
         self.parts: dict[DataviewRef, _DataviewParts] = {}
-        self.keys: dict[tuple[DataviewRef, str], SourceLocation] = {}
+        self.keys: dict[tuple[DataviewRef, str], _Export] = {}
 
     def dataviews(self) -> tuple[DataviewSpec, ...]:
         return tuple(
@@ -261,11 +261,13 @@ class _Run:
         key = export.value.get("key")
         if ref is None or not isinstance(key, str):
             return
-        here = export.doc.at((*export.base, "key"))
-        first = self.keys.setdefault((ref, key), here)
-        if first is not here:
+        # Trick (speed): keep the export, not its key's place; that is only
+        # looked up for the message about a second use.
+        first = self.keys.setdefault((ref, key), export)
+        if first is not export:
+            where = first.doc.at((*first.base, "key"))
             message = (
-                f"export key '{key}' is already used in dataview {ref} at {first}; "
+                f"export key '{key}' is already used in dataview {ref} at {where}; "
                 "keys must be unique per dataview"
             )
             self._report_at(export, ("key",), message)
