@@ -105,7 +105,8 @@ def spec_digest(normalized: Normalized) -> str:
 def secret_digest(normalized: Normalized, salt: str) -> str:
     """The salted hash of an export's secret values, sorted by path."""
     # The (path, value) tuples serialize as JSON arrays as they are: no copy.
-    return digest(salt + canonical_json(normalized.secrets))
+    secrets = canonical_json(normalized.secrets) if normalized.secrets else "[]"
+    return digest(salt + secrets)
 
 
 def applied_digest(spec: ExportSpec, salt: str) -> str:

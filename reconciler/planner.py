@@ -272,7 +272,10 @@ def _field_changes(live: Normalized, desired: Normalized) -> list[FieldChange]:
         else:
             paths.add((name,))
     secret = live.secret_paths | desired.secret_paths
-    return [_field_change(p, live.form, desired.form, secret) for p in sorted(paths)]
+    return [
+        _field_change(".".join(p), get_path(live.form, p), get_path(desired.form, p), secret)
+        for p in sorted(paths)
+    ]
 
 
 # Two objects sharing fewer than this share of their keys change as a whole
@@ -328,19 +331,13 @@ def _up_to_list(steps: list[object]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _field_change(
-    steps: tuple[str, ...],
-    old: Mapping[str, object],
-    new: Mapping[str, object],
-    secret: frozenset[str],
-) -> FieldChange:
-    path = ".".join(steps)
-    sensitive = any(_related(path, s) for s in secret)
-    old_value, new_value = get_path(old, steps), get_path(new, steps)
+def _field_change(path: str, old: object, new: object, secret: frozenset[str]) -> FieldChange:
+    """A change at ``path``, both values redacted when it touches a secret path."""
+    sensitive = bool(secret) and any(_related(path, s) for s in secret)
     if sensitive:
-        old_value = None if old_value is None else SENSITIVE
-        new_value = None if new_value is None else SENSITIVE
-    return FieldChange(path, old_value, new_value, sensitive=sensitive)
+        old = None if old is None else SENSITIVE
+        new = None if new is None else SENSITIVE
+    return FieldChange(path, old, new, sensitive=sensitive)
 
 
 def _related(path: str, secret: str) -> bool:
@@ -378,16 +375,19 @@ def _created_fields(desired: ExportSpec) -> list[FieldChange]:
         if name != "handler_type" and not (name == "suspended" and value is False)
     }
     secret = normalized.secret_paths
-    return [_field_change(steps, {}, form, secret) for steps in _leaves(form, ())]
+    return [_field_change(path, None, value, secret) for path, value in _leaves(form, "")]
 
 
-def _leaves(value: object, steps: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """Paths to every leaf under a form, sorted; lists and empty objects are leaves."""
+def _leaves(value: object, path: str) -> Iterator[tuple[str, object]]:
+    """(dotted path, value) of every leaf under a form, in path order.
+
+    Lists and empty objects are leaves, as in an edit's field changes.
+    """
     if not (isinstance(value, dict) and value):
-        yield steps
+        yield path, value
         return
     for name in sorted(value):
-        yield from _leaves(value[name], (*steps, name))
+        yield from _leaves(value[name], f"{path}.{name}" if path else name)
 
 
 def _leftovers(matching: _Matching, prune: Prune) -> list[Change]:
