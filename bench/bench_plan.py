@@ -4,8 +4,8 @@ Run by hand: ``.venv/bin/python bench/bench_plan.py [--dataviews N] [--exports M
 [--latency-ms L]``. Seeds N dataviews x M exports that exportctl applied into a
 sandbox database (store-level bulk insert, no HTTP), serves it with
 ``exportctl sandbox serve`` in a process of its own on a loopback socket with a
-fixed latency per request, then plans them all: list every dataview through
-the client, then ``make_plan``.
+fixed latency per request, then plans them all as ``exportctl plan`` does
+(``plan_live``: each dataview is planned as soon as its listing arrives).
 
 Listing is latency-bound, so the floor is ``requests x latency / parallelism``;
 the plan should stay within 1.5x of it. A one-request-at-a-time client
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from _support import CountingTransport, machine, sandbox_process, seed_applied
 
+from reconciler.cli.session import plan_live
 from reconciler.live import fetch_live
 from reconciler.mammoth.client import MammothClient
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
@@ -70,14 +71,18 @@ async def _plan(base_url: str, desired: DesiredState, parallelism: int) -> Timin
     client = MammothClient(
         base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
     )
-    start = time.perf_counter()
     async with client:
+        start = time.perf_counter()
+        plan = await plan_live(client, desired, (), ())  # what `exportctl plan` runs
+        wall = time.perf_counter() - start
+        requests = transport.requests
+        start = time.perf_counter()
         live = await fetch_live(client, [dv.ref for dv in desired.dataviews])
-    listed = time.perf_counter() - start
+        listed = time.perf_counter() - start
     cpu_start = time.process_time()
-    plan = make_plan(desired, live)
+    make_plan(desired, live)
     cpu = time.process_time() - cpu_start
-    return Timing(time.perf_counter() - start, listed, transport.requests, plan, cpu)
+    return Timing(wall, listed, requests, plan, cpu)
 
 
 def timed_plan(base_url: str, desired: DesiredState, parallelism: int) -> Timing:
@@ -89,7 +94,7 @@ def report(label: str, timing: Timing, latency_ms: float, parallelism: int) -> N
     ratio = timing.wall_s / bound if bound else float("nan")
     verdict = "ok" if ratio <= TARGET_RATIO else f"over the {TARGET_RATIO}x target"
     print(
-        f"{label}: wall {timing.wall_s:.2f} s (listing {timing.list_wall_s:.2f} s), "
+        f"{label}: wall {timing.wall_s:.2f} s (listing alone {timing.list_wall_s:.2f} s), "
         f"{timing.requests} requests, lower bound {bound:.2f} s "
         f"({timing.requests} x {latency_ms:g} ms / {parallelism}), ratio {ratio:.2f}x ({verdict})"
     )

@@ -18,16 +18,20 @@ __all__ = ["fetch_live", "fetch_live_sync"]
 
 
 async def fetch_live(
-    client: MammothClient, refs: Sequence[DataviewRef]
+    client: MammothClient,
+    refs: Sequence[DataviewRef],
+    on_listed: Callable[[LiveDataview], None] | None = None,
 ) -> dict[DataviewRef, LiveDataview]:
     """The live state of each dataview, keyed in the order given.
 
     Every dataview is tried even when one fails, so a run with three wrong
-    dataview ids reports all three at once, not one per attempt.
+    dataview ids reports all three at once, not one per attempt. ``on_listed``
+    gets each dataview as soon as it is listed, so a caller can work on it
+    (plan it) while the other requests are still in flight.
     """
     unique = list(dict.fromkeys(refs))
     outcomes = await asyncio.gather(
-        *(_fetch_one(client, ref) for ref in unique), return_exceptions=True
+        *(_fetch_one(client, ref, on_listed) for ref in unique), return_exceptions=True
     )
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     if failures:
@@ -35,8 +39,13 @@ async def fetch_live(
     return {live.ref: live for live in outcomes if isinstance(live, LiveDataview)}
 
 
-async def _fetch_one(client: MammothClient, ref: DataviewRef) -> LiveDataview:
-    return LiveDataview.from_records(ref, await client.list_exports(ref))
+async def _fetch_one(
+    client: MammothClient, ref: DataviewRef, on_listed: Callable[[LiveDataview], None] | None
+) -> LiveDataview:
+    live = LiveDataview.from_records(ref, await client.list_exports(ref))
+    if on_listed is not None:
+        on_listed(live)
+    return live
 
 
 def _combined(failures: Sequence[BaseException]) -> BaseException:

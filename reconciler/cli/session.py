@@ -15,9 +15,9 @@ from reconciler.live import fetch_live
 from reconciler.mammoth.client import MammothClient
 from reconciler.mammoth.connect import open_client
 from reconciler.manifest import load_manifest
-from reconciler.model import DesiredState
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
+from reconciler.model import DataviewRef, DesiredState, LiveDataview
+from reconciler.plan import DataviewPlan, Plan
+from reconciler.planner import plan_dataview
 from reconciler.selectors import select_dataviews, select_plan
 
 __all__ = ["connection_ids", "load_desired", "open_for", "plan_live", "plan_once"]
@@ -65,10 +65,20 @@ async def plan_live(
 ) -> Plan:
     """List the live exports of ``desired``'s dataviews and plan, narrowed by the selectors.
 
+    The same plan as ``make_plan(desired, fetch_live(...))``, but each dataview
+    is planned as soon as its listing arrives: planning is pure CPU, and this
+    way it overlaps with the requests still waiting on the network.
     ``client`` must already be open (inside ``async with``); it stays open.
     """
-    live = await fetch_live(client, [dv.ref for dv in desired.dataviews])
-    return select_plan(make_plan(desired, live), targets, excludes)
+    specs = {dataview.ref: dataview for dataview in desired.dataviews}
+    planned: dict[DataviewRef, DataviewPlan] = {}
+
+    def plan_as_listed(live: LiveDataview) -> None:
+        planned[live.ref] = plan_dataview(specs[live.ref], live)
+
+    await fetch_live(client, list(specs), on_listed=plan_as_listed)
+    plan = Plan(tuple(planned[ref] for ref in specs), manifest_digest=desired.digest)
+    return select_plan(plan, targets, excludes)
 
 
 def plan_once(
