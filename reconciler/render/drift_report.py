@@ -64,14 +64,19 @@ def _dataview_drift(dataview: Mapping[str, Any]) -> dict[str, Any]:
     for change in dataview["changes"]:
         kind = change["drift"] or _KIND_OF_ACTION.get(change["action"])
         if kind is not None:
-            kinds[kind].append(_entry(change))
+            kinds[kind].append(_entry(change, with_fields=kind != "missing"))
     in_sync = not any(kinds.values())
     return {"dataview": dict(dataview["dataview"]), "in_sync": in_sync, **kinds}
 
 
-def _entry(change: Mapping[str, Any]) -> dict[str, Any]:
-    fields = ("key", "handler_type", "export_id", "action", "reason", "fields")
-    return {name: change[name] for name in fields}
+def _entry(change: Mapping[str, Any], *, with_fields: bool) -> dict[str, Any]:
+    """One drifted export. A missing export has no fields that *differ*: the plan's
+    list of what apply would write is detail for ``exportctl plan``, noise in an alert."""
+    names = ("key", "handler_type", "export_id", "action", "reason")
+    return {
+        **{name: change[name] for name in names},
+        "fields": change["fields"] if with_fields else [],
+    }
 
 
 def drift_headline(report: Mapping[str, Any]) -> str:
