@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,14 @@ from reconciler.model import DataviewRef, DesiredState, ExportSpec
 from reconciler.sandbox.seed import add_exports
 from reconciler.sandbox.store import Store
 
-__all__ = ["CountingTransport", "Sandbox", "machine", "sandbox_process", "seed_applied"]
+__all__ = [
+    "CountingTransport",
+    "Sandbox",
+    "best_of",
+    "machine",
+    "sandbox_process",
+    "seed_applied",
+]
 
 _HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
 
@@ -120,4 +127,22 @@ def machine() -> str:
     return (
         f"{platform.platform()}, {os.cpu_count()} CPUs ({platform.machine()}), "
         f"Python {platform.python_version()} ({platform.python_implementation()})"
+    )
+
+
+def best_of(runs: int, call: Callable[[], object]) -> str:
+    """Run ``call`` ``runs`` times; the best and worst wall time, the best CPU time.
+
+    Best-of is the figure least disturbed by whatever else the machine does;
+    the load average is printed with it so a reader can judge.
+    """
+    walls, cpus = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        call()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - start_cpu)
+    return (
+        f"best of {runs}: {min(walls):.3f} s wall, {min(cpus):.3f} s CPU "
+        f"(worst {max(walls):.3f} s wall); load average {os.getloadavg()[0]:.2f}"
     )

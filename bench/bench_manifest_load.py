@@ -6,13 +6,11 @@ several runs and the machine it ran on. Target: under one second.
 
 from __future__ import annotations
 
-import os
-import platform
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
+from _support import best_of, machine
 
 from reconciler.manifest import load_manifest
 
@@ -69,24 +67,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "exports.yaml"
         path.write_text(manifest_text())
-        timings, cpu = [], []
-        for _ in range(RUNS):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            state = load_manifest([path], environ={})
-            timings.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
+        figures = best_of(RUNS, lambda: load_manifest([path], environ={}))
+        state = load_manifest([path], environ={})
         size = path.stat().st_size
     libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "pure-Python YAML"
     print(f"load_manifest: {state.export_count()} exports, {size / 1e6:.1f} MB, {libyaml}")
-    print(
-        f"best of {RUNS}: {min(timings):.3f} s wall, {min(cpu):.3f} s CPU "
-        f"(worst {max(timings):.3f} s wall)"
-    )
-    print(f"load average while running: {os.getloadavg()[0]:.2f}")
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
-    )
+    print(figures)
+    print(f"machine: {machine()}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ the machine it ran on.
 
 from __future__ import annotations
 
-import os
-import platform
 import tempfile
-import time
 from pathlib import Path
+
+from _support import best_of, machine
 
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, DataviewPlan, DriftKind, FieldChange, Plan
@@ -62,23 +61,12 @@ def main() -> None:
         path = Path(directory) / "plan.json"
         save_plan(path, plan, secret_hashes=hashes, sources=["exports.yaml"])
         size = path.stat().st_size
-        timings, cpu = [], []
-        for _ in range(RUNS):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            saved = load_plan(path)
-            timings.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
+        figures = best_of(RUNS, lambda: load_plan(path))
+        saved = load_plan(path)
     changes = sum(len(dataview.changes) for dataview in saved.plan.dataviews)
     print(f"load_plan: {changes} changes, {size / 1e6:.1f} MB")
-    print(
-        f"best of {RUNS}: {min(timings):.3f} s wall, {min(cpu):.3f} s CPU "
-        f"(worst {max(timings):.3f} s wall)"
-    )
-    print(f"load average while running: {os.getloadavg()[0]:.2f}")
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
-    )
+    print(figures)
+    print(f"machine: {machine()}")
 
 
 _HASH = "pbkdf2-sha256$1000$" + "0" * 64

@@ -7,10 +7,10 @@ exports. Run by hand: ``.venv/bin/python bench/bench_planner_cpu.py``.
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 from dataclasses import replace
+
+from _support import machine
 
 from reconciler.identity import marker_for
 from reconciler.mammoth.handlers import MASK
@@ -101,9 +101,7 @@ def run(label: str, every: int) -> None:
 
 
 def main() -> None:
-    print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(f"{DATAVIEWS * PER_DATAVIEW} desired exports over {DATAVIEWS} dataviews")
     run("light drift (8% differ)", every=50)
     run("heavy drift (40% differ)", every=10)

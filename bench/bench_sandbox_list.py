@@ -8,17 +8,13 @@ latency and the machine.
 
 from __future__ import annotations
 
-import os
-import platform
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from _support import machine, sandbox_process
 
 from reconciler.model import DataviewRef
 from reconciler.sandbox.seed import add_exports
@@ -38,18 +34,6 @@ def _seed(db: Path) -> None:
     store.close()
 
 
-def _start(db: Path) -> tuple[subprocess.Popen[str], str]:
-    """The server in its own process, as users run it: the client shares no GIL with it."""
-    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0"]
-    server = subprocess.Popen(
-        [*command, "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert server.stdout is not None
-    match = re.search(r"http://\S+/api/v2", server.stdout.readline())
-    assert match, "the sandbox did not say where it listens"
-    return server, match.group(0)
-
-
 def _time(base_url: str, requests: int) -> list[float]:
     headers = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
     timings = []
@@ -65,23 +49,15 @@ def _time(base_url: str, requests: int) -> list[float]:
 
 
 def main(requests: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        _seed(db)
-        server, base_url = _start(db)
-        try:
-            timings = _time(base_url, requests)
-        finally:
-            server.terminate()
-            server.wait()
+    with sandbox_process([REF], latency_ms=0) as sandbox:
+        _seed(sandbox.db)
+        timings = _time(sandbox.base_url, requests)
     p95 = timings[int(len(timings) * 0.95) - 1]
     print(
         f"list limit=100, {requests} requests: median {statistics.median(timings):.2f} ms, "
         f"p95 {p95:.2f} ms"
     )
-    print(
-        f"machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
-    )
+    print(f"machine: {machine()}")
 
 
 if __name__ == "__main__":
