@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -241,10 +242,21 @@ class _Session:
 
 
 def approve(*, interactive: bool, ask: Callable[[], str]) -> None:
-    """Go on only on an explicit 'yes' typed at a terminal."""
+    """Go on only on an explicit 'yes' typed at a terminal.
+
+    The prompt runs inside ``asyncio.run``, whose SIGINT handler only cancels
+    the task: a blocking read never notices, so Ctrl-C did nothing until a
+    second press. Python's own handler is restored while asking, so the first
+    Ctrl-C aborts at once.
+    """
     if not interactive:
         raise ApplyRefusedError(NEEDS_APPROVAL)
-    if ask().strip() != "yes":
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        answer = ask()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if answer.strip() != "yes":
         raise ApplyRefusedError(CANCELLED)
 
 

@@ -1,5 +1,6 @@
 """``exportctl apply`` end to end: approval, saved plans, exit codes, a killed run."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -212,3 +213,21 @@ def test_on_a_terminal_only_yes_approves(answer: str, applies: bool) -> None:
     with pytest.raises(ApplyRefusedError) as caught:
         approve(interactive=True, ask=lambda: answer)
     assert caught.value.message == "Apply cancelled: only 'yes' approves. Nothing was changed."
+
+
+def test_ctrl_c_at_the_prompt_interrupts_at_once_inside_the_event_loop() -> None:
+    # asyncio.run's own SIGINT handler only cancels the task, which a blocking
+    # prompt never notices: the user had to press Ctrl-C twice.
+    answered: list[str] = []
+
+    def ask() -> str:
+        signal.raise_signal(signal.SIGINT)
+        answered.append("no")
+        return "no"
+
+    async def prompt() -> None:
+        approve(interactive=True, ask=ask)
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(prompt())
+    assert answered == []
