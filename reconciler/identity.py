@@ -5,6 +5,12 @@ exportctl keeps no state file. Every export it writes carries a marker in
 
     {"exportctl": {"key": "monthly-sales", "applied": "v1:<salt>:<spec>:<secret>"}}
 
+An export applied with ``protect: true`` also carries ``"protect": true``, so
+that removing its entry from the manifest cannot delete it: the protection is
+lifted only by applying ``protect: false`` first (Terraform's
+``prevent_destroy`` forgets itself with the resource block; this does not).
+Unprotected exports carry no ``protect`` key.
+
 ``applied`` has four ``:``-separated parts:
 
 - ``v1``: the format version;
@@ -71,6 +77,7 @@ class Marker:
     salt: str | None = None
     spec_digest: str | None = None
     secret_digest: str | None = None
+    protect: bool = False
 
     @property
     def readable(self) -> bool:
@@ -91,10 +98,13 @@ def read_marker(live: LiveExport) -> Marker | None:
     if not isinstance(key, str) or not key:
         return None
     applied = applied if isinstance(applied, str) else ""
+    protect = raw.get("protect") is True
     parts = applied.split(":")
     if len(parts) != 4 or parts[0] != MARKER_VERSION or not all(parts[1:]):
-        return Marker(key, applied)
-    return Marker(key, applied, salt=parts[1], spec_digest=parts[2], secret_digest=parts[3])
+        return Marker(key, applied, protect=protect)
+    return Marker(
+        key, applied, salt=parts[1], spec_digest=parts[2], secret_digest=parts[3], protect=protect
+    )
 
 
 def spec_digest(normalized: Normalized) -> str:
@@ -117,11 +127,14 @@ def applied_digest(spec: ExportSpec, salt: str) -> str:
     )
 
 
-def marker_for(spec: ExportSpec, salt: str) -> dict[str, str]:
+def marker_for(spec: ExportSpec, salt: str) -> dict[str, Any]:
     """The marker object that goes into ``additional_properties["exportctl"]``."""
     if not salt or ":" in salt:
         raise ValueError("a marker salt must be non-empty and contain no ':'")
-    return {"key": spec.key, "applied": applied_digest(spec, salt)}
+    marker: dict[str, Any] = {"key": spec.key, "applied": applied_digest(spec, salt)}
+    if spec.protect:
+        marker["protect"] = True
+    return marker
 
 
 def natural_address(

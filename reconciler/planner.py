@@ -17,9 +17,11 @@ Per dataview, in manifest order:
 5. Desired exports left are *added*; live ones left are deleted or listed as
    *unmanaged* according to ``prune``.
 
-``protect`` only refuses what the manifest still describes (a replace): an
-export whose entry left the manifest carries no ``protect`` any more, as with
-Terraform's ``prevent_destroy``.
+``protect`` refuses a replace, and a delete of an export last applied with
+``protect: true`` (its marker records it, see ``identity``), even once its
+entry left the manifest. A change of ``protect`` alone is an edit: apply
+rewrites the marker. Duplicates from a crash are deleted all the same: they
+are copies, and the export they copy stays.
 """
 
 from __future__ import annotations
@@ -188,7 +190,7 @@ def _compare(pair: _Pair) -> Change:
         reason=reason,
         fields=tuple(fields),
         drift=drift,
-        refused=_refusal(pair.desired, action),
+        refused=_refusal(pair, action),
         desired=pair.desired,
         live=pair.live,
     )
@@ -206,8 +208,12 @@ def _action_and_reason(pair: _Pair, visible: int, secrets_rotated: bool) -> tupl
         )
     if not pair.marker.readable:
         return Action.EDIT, "the exportctl marker is unreadable; apply rewrites it"
-    if not visible and not secrets_rotated:
+    protect_changes = pair.marker.protect != pair.desired.protect
+    if not visible and not secrets_rotated and not protect_changes:
         return Action.NOOP, "up to date"
+    if not visible and not secrets_rotated:
+        verb = "set" if pair.desired.protect else "lifted"
+        return Action.EDIT, f"protect is {verb}; apply records it in the exportctl marker"
     parts = (
         [_count(visible, "field") + (" differs" if visible == 1 else " differ")] if visible else []
     )
@@ -251,13 +257,21 @@ def _drift(pair: _Pair, live: Normalized) -> DriftKind:
     return DriftKind.NOT_YET_APPLIED
 
 
-def _refusal(desired: ExportSpec, action: Action) -> str | None:
-    if not desired.protect or action is not Action.REPLACE:
+def _refusal(pair: _Pair, action: Action) -> str | None:
+    if action is not Action.REPLACE:
         return None
-    return (
-        f"export {desired.key!r} is protected: to allow this replace, remove "
-        "'protect: true' from it in the manifest, then plan and apply again"
-    )
+    key = pair.desired.key
+    if pair.marker is not None and pair.marker.protect:
+        return (
+            f"export {key!r} was applied with 'protect: true': to allow this replace, first "
+            "apply it with 'protect: false' and its old handler_type, then change the handler_type"
+        )
+    if pair.desired.protect:
+        return (
+            f"export {key!r} is protected: to allow this replace, remove "
+            "'protect: true' from it in the manifest, then plan and apply again"
+        )
+    return None
 
 
 def _field_changes(live: Normalized, desired: Normalized) -> list[FieldChange]:
@@ -412,7 +426,15 @@ def _orphan(export: LiveExport, key: str, prune: Prune) -> Change:
         reason = f"key {key!r} left the manifest; kept because prune is 'none'"
         return _record(Action.UNMANAGED, export, key, reason, DriftKind.UNMANAGED)
     reason = f"key {key!r} left the manifest (prune: {prune.value})"
-    return _delete(export, key, reason, DriftKind.NOT_YET_APPLIED)
+    delete = _delete(export, key, reason, DriftKind.NOT_YET_APPLIED)
+    marker = read_marker(export)
+    if marker is None or not marker.protect:
+        return delete
+    refusal = (
+        f"export {key!r} was applied with 'protect: true': to delete it, put it back in "
+        "the manifest with 'protect: false', apply, then remove it"
+    )
+    return replace(delete, refused=refusal)
 
 
 def _unmarked(export: LiveExport, prune: Prune) -> Change:

@@ -42,9 +42,9 @@ def _check_protect(plan: Plan) -> None:
         f"apply refused: {count} change{'s' if count != 1 else ''} would delete "
         f"protected export{'s' if count != 1 else ''}:",
         *(f"{_describe(ref, change)}: {change.refused}" for ref, change in refused),
-        "Nothing was changed. If this is intended, remove 'protect: true' from "
-        "these exports in the manifest and apply again; otherwise change the "
-        "manifest so they are kept, or leave them out with --exclude.",
+        "Nothing was changed. If this is intended, lift the protection as each line "
+        "says; otherwise change the manifest so they are kept, or leave them out "
+        "with --exclude.",
     ]
     raise ApplyRefusedError("\n".join(lines))
 

@@ -6,6 +6,8 @@ from reconciler.apply.safety import check_safety
 from reconciler.errors import ApplyRefusedError
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.sandbox.server import RunningSandbox
+from tests.apply.helpers import apply_now, desired, plan_now, s3
 
 REF = DataviewRef(1, 1, 123, 456)
 
@@ -37,9 +39,9 @@ THREE_DELETES = _plan(
             None,
             "apply refused: 1 change would delete protected export:\n"
             "  dataview 1/1/123/456: -/+ sales (export 7): protect is set; a replace deletes it\n"
-            "Nothing was changed. If this is intended, remove 'protect: true' from these "
-            "exports in the manifest and apply again; otherwise change the manifest so they "
-            "are kept, or leave them out with --exclude.",
+            "Nothing was changed. If this is intended, lift the protection as each line "
+            "says; otherwise change the manifest so they are kept, or leave them out "
+            "with --exclude.",
         ),
         (
             THREE_DELETES,
@@ -69,3 +71,17 @@ def test_deletes_within_the_limit_pass(max_deletes: int | None) -> None:
 def test_max_deletes_zero_refuses_even_one_delete() -> None:
     with pytest.raises(ApplyRefusedError):
         check_safety(_plan(_change(Action.DELETE, "a", 1)), max_deletes=0)
+
+
+def test_a_protected_export_survives_leaving_the_manifest_until_protect_is_lifted(
+    sandbox: RunningSandbox,
+) -> None:
+    sandbox.store.ensure_dataviews([REF])
+    apply_now(sandbox.base_url, desired((REF, [s3("keep", "keep.csv", protect=True)])))
+    with pytest.raises(ApplyRefusedError, match="was applied with 'protect: true'"):
+        apply_now(sandbox.base_url, desired((REF, [])))
+    lifted = desired((REF, [s3("keep", "keep.csv")]))
+    assert [c.action for _, c in plan_now(sandbox.base_url, lifted).changes()] == [Action.EDIT]
+    assert apply_now(sandbox.base_url, lifted).ok
+    assert apply_now(sandbox.base_url, desired((REF, []))).ok
+    assert not plan_now(sandbox.base_url, desired((REF, []))).has_changes

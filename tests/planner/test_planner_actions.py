@@ -67,6 +67,55 @@ def test_protect_refuses_a_replace_and_says_how_to_proceed() -> None:
     )
 
 
+def test_an_export_applied_with_protect_is_not_deleted_when_its_entry_leaves() -> None:
+    change = only(plan(state(), live(10, spec(protect=True))))
+    assert (change.action, change.export_id) == (Action.DELETE, 10)
+    assert change.refused == (
+        "export 'sales' was applied with 'protect: true': to delete it, put it back in "
+        "the manifest with 'protect: false', apply, then remove it"
+    )
+
+
+def test_an_unprotected_export_leaving_the_manifest_is_deleted() -> None:
+    change = only(plan(state(), live(10, spec())))
+    assert (change.action, change.refused) == (Action.DELETE, None)
+
+
+def test_the_marker_records_protect_only_when_set() -> None:
+    assert marker(spec(protect=True))["exportctl"]["protect"] is True
+    assert "protect" not in marker(spec())["exportctl"]
+
+
+def test_lifting_protect_is_an_edit_of_the_marker_alone() -> None:
+    change = only(plan(state(spec(protect=False)), live(10, spec(protect=True))))
+    assert (change.action, change.fields, change.refused) == (
+        Action.EDIT,
+        (),
+        None,
+    )
+    assert change.reason == "protect is lifted; apply records it in the exportctl marker"
+
+
+def test_setting_protect_is_an_edit_and_then_nothing() -> None:
+    change = only(plan(state(spec(protect=True)), live(10, spec())))
+    assert change.reason == "protect is set; apply records it in the exportctl marker"
+    assert only(plan(state(spec(protect=True)), live(10, spec(protect=True)))).action is (
+        Action.NOOP
+    )
+
+
+def test_a_replace_of_an_export_applied_with_protect_is_refused_even_if_lifted_now() -> None:
+    written = spec(
+        handler_type="internal_dataset", target_properties={"dataset_name": "x"}, protect=True
+    )
+    change = only(plan(state(spec(protect=False)), live(10, written)))
+    assert change.action is Action.REPLACE
+    assert change.refused == (
+        "export 'sales' was applied with 'protect: true': to allow this replace, first "
+        "apply it with 'protect: false' and its old handler_type, then change the handler_type"
+    )
+
+
 def test_protect_does_not_refuse_an_edit() -> None:
     change = only(plan(state(spec(protect=True)), live(10, spec(trigger_type="none"))))
     assert (change.action, change.refused) == (Action.EDIT, None)
