@@ -111,7 +111,7 @@ def serve(host: str, port: int, db_path: str, seed_file: str | None, **knobs: An
     """Serve the sandbox API at http://HOST:PORT/api/v2 until Ctrl-C.
 
     It accepts the key and secret in MAMMOTH_API_KEY and MAMMOTH_API_SECRET
-    (default: sandbox / sandbox), so a client started from the same shell agrees.
+    (default: sandbox / sandbox). A client needs them set too: it has no default.
     Faults are off unless asked for; they apply to /api/v2 only.
 
     \b
@@ -122,6 +122,7 @@ def serve(host: str, port: int, db_path: str, seed_file: str | None, **knobs: An
 
     \b
     Point exportctl at it with:
+      MAMMOTH_API_KEY=sandbox MAMMOTH_API_SECRET=sandbox \\
       MAMMOTH_BASE_URL=http://127.0.0.1:8765/api/v2 exportctl plan -f exports.yaml
     """
     from reconciler.sandbox.app import create_app
