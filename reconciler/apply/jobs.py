@@ -123,10 +123,14 @@ class JobWaiter:
 
 
 def _job_detail(job: Mapping[str, Any]) -> str:
-    """The server's explanation of a failed job, as short text."""
+    """The server's explanation of a failed job, as short text.
+
+    Mammoth's own SDK reads ``failure_reason``; the other names cover error
+    bodies stored as a job's response.
+    """
     response = job.get("response")
     if isinstance(response, Mapping):
-        for name in ("detail", "error", "message"):
+        for name in ("failure_reason", "detail", "error", "message"):
             if response.get(name):
                 return str(response[name])
     return "no detail given"
