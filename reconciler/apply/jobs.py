@@ -68,11 +68,13 @@ class JobWaiter:
 
     def _timed_out(self, job_id: int, what: str) -> ApiError:
         status = self._last_status.get(job_id, "unknown")
+        # An apply started while the job still runs cannot see its export yet
+        # and would add it a second time: hence "wait", not "apply again".
         return ApiError(
             f"job {job_id} for {what} did not finish within {self._timeout:g}s "
-            f"(last status: {status}); it may still finish on the server. Run "
-            "'exportctl plan' to see where things stand, then apply again "
-            "(or raise --job-timeout)."
+            f"(last status: {status}); it may still finish on the server. Wait until "
+            f"it has (GET /jobs/{job_id} says success or failure) before applying again, "
+            "or a rerun may add the export twice; raise --job-timeout to wait longer."
         )
 
     def _ensure_polling(self) -> None:

@@ -70,6 +70,7 @@ def test_a_timeout_says_which_job_and_what_to_do() -> None:
         asyncio.run(run())
     assert caught.value.message == (
         "job 5 for delete old did not finish within 0.05s (last status: processing); "
-        "it may still finish on the server. Run 'exportctl plan' to see where things "
-        "stand, then apply again (or raise --job-timeout)."
+        "it may still finish on the server. Wait until it has (GET /jobs/5 says success "
+        "or failure) before applying again, or a rerun may add the export twice; raise "
+        "--job-timeout to wait longer."
     )
