@@ -26,6 +26,7 @@ from reconciler.apply.result import PreflightFailure
 from reconciler.errors import ApiError
 from reconciler.identity import natural_address
 from reconciler.mammoth.client import MammothClient, MaybeLandedError, MutationResult
+from reconciler.mammoth.retry import RetryPolicy
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, Plan
 from reconciler.wire import add_body, edit_body
@@ -36,6 +37,7 @@ __all__ = ["WRITES", "preflight"]
 # POST the whole spec over an existing one.
 WRITES = (Action.ADD, Action.REPLACE, Action.EDIT, Action.ADOPT)
 _DRY_RUN_SENDS = 4  # tries of one dry run whose answer was lost
+_DRY_RUN_BACKOFF = RetryPolicy()  # the client's own schedule: exponential, full jitter
 
 
 async def preflight(
@@ -81,14 +83,25 @@ async def _validate(
             await _dry_run(client, ref, change, salts[(ref, change.key)])
         except MaybeLandedError as error:
             # A dry run changes nothing, so an answer lost to a 5xx or a dropped
-            # connection can simply be asked again.
+            # connection can simply be asked again, after a pause.
             if attempt == _DRY_RUN_SENDS:
-                return _failure(ref, change, error)
+                return _unanswered(ref, change, error)
+            await asyncio.sleep(_DRY_RUN_BACKOFF.delay(attempt))
         except ApiError as error:
             return _failure(ref, change, error)
         else:
             return None
     return None
+
+
+def _unanswered(ref: DataviewRef, change: Change, error: MaybeLandedError) -> PreflightFailure:
+    """A dry run the API never answered: not a refusal, and nothing can have landed."""
+    last = f"HTTP {error.status_code}" if error.status_code else "connection lost"
+    detail = (
+        f"the API gave no answer to the dry run in {_DRY_RUN_SENDS} tries (last: {last}); "
+        "a dry run changes nothing, so try again later"
+    )
+    return PreflightFailure(ref, change.key, change.action, error.status_code, detail)
 
 
 def _failure(ref: DataviewRef, change: Change, error: ApiError) -> PreflightFailure:
