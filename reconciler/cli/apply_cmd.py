@@ -41,7 +41,7 @@ from reconciler.cli.options import (
     selector_options,
 )
 from reconciler.cli.session import load_desired, open_for, plan_live
-from reconciler.errors import ApplyRefusedError, ConfigError
+from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
 from reconciler.mammoth.client import MammothClient
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState
@@ -60,6 +60,10 @@ NEEDS_APPROVAL = (
     "--out FILE', then 'exportctl apply FILE'."
 )
 CANCELLED = "Apply cancelled: only 'yes' approves. Nothing was changed."
+INTERRUPTED = (
+    "Apply interrupted. Changes already sent may have been applied. Run 'exportctl plan' "
+    "to see where things stand; applying again finishes the job without duplicates."
+)
 PROMPT = "Apply these changes? Only 'yes' is accepted."
 
 
@@ -213,7 +217,12 @@ class _Session:
             if self.inputs.saved is None:
                 self._approve(plan)
             progress = make_progress(self._progress_stream())
-            return await apply_plan(client, plan, options=self.options, progress=progress)
+            try:
+                return await apply_plan(client, plan, options=self.options, progress=progress)
+            except asyncio.CancelledError:
+                # asyncio.run cancels the task on Ctrl-C; a bare "Aborted." would
+                # leave the user guessing what was changed.
+                raise ExportctlError(INTERRUPTED) from None
 
     async def _plan(self, client: MammothClient) -> Plan:
         inputs = self.inputs

@@ -231,3 +231,32 @@ def test_ctrl_c_at_the_prompt_interrupts_at_once_inside_the_event_loop() -> None
     with pytest.raises(KeyboardInterrupt):
         asyncio.run(prompt())
     assert answered == []
+
+
+def test_ctrl_c_during_apply_says_what_may_have_changed_and_what_to_do(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    server = sandbox_factory(db_path=tmp_path / "sandbox.db", latency_ms=40)
+    server.store.ensure_dataviews([REF])
+    manifest = _manifest(tmp_path / "exports.yaml", count=12)
+    command = [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest)]
+    command += ["--endpoint", server.base_url, "--auto-approve", "--parallelism", "1"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **ENV},
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.endswith("[2/12]\n"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=10)
+    assert (process.returncode, stderr) == (
+        1,
+        "Error: Apply interrupted. Changes already sent may have been applied. Run "
+        "'exportctl plan' to see where things stand; applying again finishes the job "
+        "without duplicates.\n",
+    )
