@@ -237,7 +237,7 @@ class _Session:
         stream.flush()
         if self.auto_approve:
             return
-        approve(interactive=_stdin_is_terminal(), ask=_ask)
+        approve(interactive=_stdin_is_terminal(), ask=lambda: _ask(err=stream is sys.stderr))
 
     def _progress_stream(self) -> TextIO:
         """Text mode writes everything to stdout; JSON mode keeps stdout for the JSON."""
@@ -273,9 +273,10 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _ask() -> str:
+def _ask(*, err: bool) -> str:
+    """Prompt where the plan went: with --format json, stdout holds only the JSON."""
     answer: str = click.prompt(
-        f"\n{PROMPT}\n  Enter a value", default="", show_default=False, err=False
+        f"\n{PROMPT}\n  Enter a value", default="", show_default=False, err=err
     )
     return answer
 

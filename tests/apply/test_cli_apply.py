@@ -1,7 +1,9 @@
 """``exportctl apply`` end to end: approval, saved plans, exit codes, a killed run."""
 
 import asyncio
+import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -260,3 +262,21 @@ def test_ctrl_c_during_apply_says_what_may_have_changed_and_what_to_do(
         "'exportctl plan' to see where things stand; applying again finishes the job "
         "without duplicates.\n",
     )
+
+
+def test_on_a_terminal_the_prompt_keeps_out_of_the_json_on_stdout(
+    server: RunningSandbox, tmp_path: Path
+) -> None:
+    manifest = _manifest(tmp_path / "exports.yaml", count=1)
+    command = [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest)]
+    command += ["--endpoint", server.base_url, "--format", "json"]
+    main, terminal = pty.openpty()
+    with os.fdopen(main, "wb", buffering=0) as keyboard:
+        keyboard.write(b"yes\n")
+        done = subprocess.run(
+            command, stdin=terminal, capture_output=True, env={**os.environ, **ENV}, timeout=60
+        )
+    os.close(terminal)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"] == {"applied": 1, "failed": 0, "skipped": 0}
+    assert b"Apply these changes? Only 'yes' is accepted." in done.stderr
