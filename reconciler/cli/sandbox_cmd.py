@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 import click
@@ -134,6 +135,11 @@ def serve(host: str, port: int, db_path: str, seed_file: str | None, **knobs: An
         app = create_app(db_path, SandboxConfig.from_env(**knobs), seed_file)
     except SeedError as error:
         raise ConfigError(f"{error}. Fix the seed file and start again.") from None
+    except (OSError, sqlite3.Error) as error:  # a folder, or a file that is not SQLite
+        raise ConfigError(
+            f"Cannot open the sandbox database {db_path!r} ({type(error).__name__}: {error}). "
+            "Pass a writable SQLite file path to --db."
+        ) from None
     try:
         sock = bind_socket(host, port)
     except OSError as error:
