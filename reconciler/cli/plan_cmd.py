@@ -9,6 +9,7 @@ any error.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -92,7 +93,7 @@ def plan(
     plan_json = plan_to_json(made)
     sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
     if out_path is not None:
-        _save(out_path, made, desired, files)
+        _save(out_path, made, desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
 
 
@@ -105,11 +106,20 @@ def render_plan(plan_json: PlanJson, output_format: str, *, color: bool) -> str:
     return render_text(plan_json, color=color)
 
 
-def _save(path: str, made: Plan, desired: DesiredState, files: Sequence[str]) -> None:
-    """Write the plan with secret hashes only, and tell the user how to apply it."""
+def _save(
+    path: str, made: Plan, desired: DesiredState, files: Sequence[str], sandbox_db: str | None
+) -> None:
+    """Write the plan with secret hashes only, and tell the user how to apply it.
+
+    The plan file does not record where it was made, so a sandbox plan's hint
+    names the sandbox: without it, the suggested command asks for credentials.
+    """
     hashes = secret_hashes_for(current_secrets(desired))
     save_plan(path, made, secret_hashes=hashes, sources=files)
+    command = ["exportctl", "apply", path]
+    if sandbox_db is not None:
+        command += ["--sandbox", sandbox_db]
     click.echo(
-        f"Saved the plan to {path}. Apply exactly this plan with: exportctl apply {path}",
+        f"Saved the plan to {path}. Apply exactly this plan with: {shlex.join(command)}",
         err=True,
     )

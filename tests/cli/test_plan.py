@@ -175,3 +175,14 @@ def test_help_teaches_with_examples() -> None:
         lines(result.stdout)
     )
     assert result.exit_code == 0
+
+
+def test_a_sandbox_plan_suggests_an_apply_that_works(manifest: Path, tmp_path: Path) -> None:
+    # The hint used to drop --sandbox: following it asked for Mammoth credentials.
+    db, planfile = tmp_path / "sandbox.db", tmp_path / "exportctl.plan"
+    planned = invoke("plan", "-f", manifest, "--sandbox", db, "--out", planfile)
+    hint = lines(planned.stderr)[-1]
+    suggested = hint.split("Apply exactly this plan with: exportctl ", 1)[1].split()
+    assert suggested == ["apply", str(planfile), "--sandbox", str(db)]
+    applied = invoke(*suggested, env={"MAMMOTH_API_KEY": None, "MAMMOTH_API_SECRET": None})
+    assert applied.exit_code == 0, applied.output
