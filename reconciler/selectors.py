@@ -11,6 +11,10 @@ Accepted forms (``NAME=VALUE``; several selectors may be given):
 
 A change is kept when it matches at least one target (or no target is given)
 and no exclude. Unmanaged exports match by their label (``s3:legacy.csv``).
+
+A selector naming a dataview the manifest does not have is an error: a typo
+in a cron job's ``--target`` would otherwise report "in sync" forever. (Keys
+are not checked: a key may exist only live, e.g. an export to delete.)
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ def select_dataviews(
 ) -> DesiredState:
     """The dataviews a selected plan can involve, so callers list only those."""
     wanted, unwanted = _parse_all(targets), _parse_all(excludes)
+    _require_known_dataviews([*wanted, *unwanted], [dv.ref for dv in desired.dataviews])
     kept = tuple(
         dataview
         for dataview in desired.dataviews
@@ -123,6 +128,18 @@ def select_dataviews(
         and not any(s.covers_dataview(dataview.ref) for s in unwanted)
     )
     return replace(desired, dataviews=kept)
+
+
+def _require_known_dataviews(selectors: Sequence[Selector], refs: Sequence[DataviewRef]) -> None:
+    for selector in selectors:
+        names_dataview = selector.ref is not None or selector.dataview_id is not None
+        if names_dataview and not any(selector.matches_dataview(ref) for ref in refs):
+            known = ", ".join(str(ref) for ref in refs[:5]) or "none"
+            more = f" and {len(refs) - 5} more" if len(refs) > 5 else ""
+            raise ConfigError(
+                f"{selector.text!r} names a dataview the manifest does not have "
+                f"(its dataviews: {known}{more}). Check the id."
+            )
 
 
 def _parse_all(texts: Iterable[str]) -> list[Selector]:

@@ -92,3 +92,20 @@ def test_dataviews_with_nothing_selected_are_dropped() -> None:
 )
 def test_select_dataviews(targets: list[str], excludes: list[str], expected: list[object]) -> None:
     assert [dv.ref for dv in select_dataviews(DESIRED, targets, excludes)] == expected
+
+
+@pytest.mark.parametrize("option", ["targets", "excludes"])
+def test_a_selector_naming_a_dataview_the_manifest_lacks_is_an_error(option: str) -> None:
+    desired = DesiredState((DataviewSpec(DataviewRef(1, 1, 123, 456), ()),))
+    selectors = {"targets": (), "excludes": (), option: ("dataview=999/sales",)}
+    with pytest.raises(ConfigError) as caught:
+        select_dataviews(desired, selectors["targets"], selectors["excludes"])
+    assert caught.value.message == (
+        "'dataview=999/sales' names a dataview the manifest does not have "
+        "(its dataviews: 1/1/123/456). Check the id."
+    )
+
+
+def test_a_key_selector_is_not_checked_against_the_manifest() -> None:
+    desired = DesiredState((DataviewSpec(DataviewRef(1, 1, 123, 456), ()),))
+    assert select_dataviews(desired, ("key=only-live",), ()).dataviews == desired.dataviews
