@@ -40,7 +40,7 @@ def _check_protect(plan: Plan) -> None:
     count = len(refused)
     lines = [
         f"apply refused: {count} change{'s' if count != 1 else ''} would delete "
-        f"protected export{'s' if count != 1 else ''}:",
+        f"{'a protected export' if count == 1 else 'protected exports'}:",
         *(f"{_describe(ref, change)}: {change.refused}" for ref, change in refused),
         "Nothing was changed. If this is intended, lift the protection as each line "
         "says; otherwise change the manifest so they are kept, or leave them out "

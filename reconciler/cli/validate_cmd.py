@@ -10,7 +10,7 @@ import click
 
 from reconciler.cli.options import format_option, manifest_option
 from reconciler.diagnostics import Diagnostic
-from reconciler.manifest import check_manifest
+from reconciler.manifest import check_manifest, expand_paths
 from reconciler.manifest.envsubst import EveryVariableSet
 from reconciler.model import DesiredState
 
@@ -42,8 +42,9 @@ def validate(
     """
     environ = EveryVariableSet(os.environ) if skip_env else None
     state, diagnostics = check_manifest(files, environ)
+    read = [str(path) for path in expand_paths(files)]
     if output_format == "json":
-        click.echo(json.dumps(_as_json(state, diagnostics), indent=2))
+        click.echo(json.dumps(_as_json(state, read, diagnostics), indent=2))
     elif state is not None:
         click.echo(_summary(state))
     else:
@@ -65,11 +66,13 @@ def _summary(state: DesiredState) -> str:
     )
 
 
-def _as_json(state: DesiredState | None, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+def _as_json(
+    state: DesiredState | None, read: list[str], diagnostics: list[Diagnostic]
+) -> dict[str, Any]:
     return {
-        "format_version": 1,
+        "format_version": "1.0",
         "valid": state is not None,
-        "files": list(state.sources) if state else [],
+        "files": read,
         "dataviews": len(state.dataviews) if state else 0,
         "exports": state.export_count() if state else 0,
         "diagnostics": [d.to_json() for d in diagnostics],

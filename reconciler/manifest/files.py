@@ -16,15 +16,21 @@ def find_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[Diagnostic
     """The manifest files in load order, and a diagnostic per unusable argument.
 
     A directory contributes its own ``*.yaml``/``*.yml`` files sorted by name
-    (not its subdirectories: like Terraform, one directory is one unit). A file
-    named twice, directly or through its directory, is read once.
+    (not its subdirectories: like Terraform, one directory is one unit), hidden
+    ones left out (``-f .`` at a repository's top must not read
+    ``.pre-commit-hooks.yaml``). A file named twice, directly or through its
+    directory, is read once; a hidden file named directly is read.
     """
     found: list[Path] = []
     problems: list[Diagnostic] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            members = sorted(p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+            members = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix in YAML_SUFFIXES and not p.name.startswith(".") and p.is_file()
+            )
             if not members:
                 problems.append(Diagnostic(f"{path}: no *.yaml or *.yml files in this directory"))
             found.extend(members)

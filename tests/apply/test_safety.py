@@ -37,7 +37,7 @@ THREE_DELETES = _plan(
         (
             PROTECTED,
             None,
-            "apply refused: 1 change would delete protected export:\n"
+            "apply refused: 1 change would delete a protected export:\n"
             "  dataview 1/1/123/456: -/+ sales (export 7): protect is set; a replace deletes it\n"
             "Nothing was changed. If this is intended, lift the protection as each line "
             "says; otherwise change the manifest so they are kept, or leave them out "

@@ -126,6 +126,7 @@ def test_a_directory_loads_its_yaml_files_in_name_order(tmp_path: Path) -> None:
         write(tmp_path, name, HEADER.replace("456", str(view)) + "      []\n")
     (tmp_path / "sub").mkdir()
     write(tmp_path / "sub", "d.yaml", "not a manifest")
+    write(tmp_path, ".pre-commit-hooks.yaml", "- id: not-a-manifest\n")
     state = load_manifest([tmp_path], environ={})
     assert [dv.ref.dataview_id for dv in state.dataviews] == [1, 2]
     assert state.sources == (str(tmp_path / "a.yaml"), str(tmp_path / "b.yml"))
