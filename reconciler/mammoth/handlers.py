@@ -9,6 +9,9 @@ defaults as ``default``), plus two exportctl keywords:
   with the same address write to the same place; adoption matches on it.
 - ``x-exportctl-default-trigger-type``: the trigger type the SDK uses when the
   manifest sets none.
+- ``x-exportctl-unique-within``: ``dataview`` or ``project`` where Mammoth
+  refuses a second export writing to the same address (an S3 file, an
+  internal dataset name), so ``validate`` can catch it before apply.
 
 The manifest validator, the planner's normalization and the sandbox all read
 these, so they cannot disagree.
@@ -36,6 +39,7 @@ __all__ = [
     "secret_paths",
     "target_defaults",
     "target_schema",
+    "unique_within",
 ]
 
 # The order of Mammoth's ExportHandlerType enum.
@@ -121,6 +125,12 @@ def _defaults(handler_type: str) -> Mapping[str, Any]:
 
 def address_fields(handler_type: str) -> tuple[str, ...]:
     return tuple(target_schema(handler_type).get("x-exportctl-address", ()))
+
+
+def unique_within(handler_type: str) -> str | None:
+    """``"dataview"`` or ``"project"`` where an address may be used once, else None."""
+    scope = target_schema(handler_type).get("x-exportctl-unique-within")
+    return str(scope) if scope else None
 
 
 def default_trigger_type(handler_type: str) -> str:

@@ -178,6 +178,7 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.parts: dict[DataviewRef, _DataviewParts] = {}
         self.keys: dict[tuple[DataviewRef, str], _Export] = {}
+        self.destinations: dict[tuple[object, ...], _Export] = {}
 
     def dataviews(self) -> tuple[DataviewSpec, ...]:
         return tuple(
@@ -251,7 +252,10 @@ class _Run:
         resolved, env_refs = self._resolve_env(export)
         if self.diagnostics or known is None:
             return None  # the model is only ever built from a fully valid manifest
-        return _spec(resolved, known, env_refs, export.doc.at(export.base))
+        spec = _spec(resolved, known, env_refs, export.doc.at(export.base))
+        if ref is not None:
+            self._check_destination(export, ref, spec)
+        return spec
 
     def _report_at(self, export: _Export, relative: Path, message: str, key: bool = False) -> None:
         location, path = export.locate(relative, key=key)
@@ -271,6 +275,25 @@ class _Run:
                 "keys must be unique per dataview"
             )
             self._report_at(export, ("key",), message)
+
+    def _check_destination(self, export: _Export, ref: DataviewRef, spec: ExportSpec) -> None:
+        """Mammoth refuses a second export writing to some destinations (an S3 file
+        per dataview, a dataset name per project): say so now, not half way
+        through an apply (preflight checks each write alone and cannot see it)."""
+        scope = handlers.unique_within(spec.handler_type)
+        address = handlers.address_of(spec.handler_type, spec.target_properties)
+        if scope is None or address is None:
+            return
+        where = ref if scope == "dataview" else (ref.workspace_id, ref.project_id)
+        first = self.destinations.setdefault((scope, where, address), export)
+        if first is not export:
+            other = first.value.get("key")
+            place = first.doc.at(first.base)
+            message = (
+                f"export '{spec.key}' writes to the same destination as export '{other}' "
+                f"at {place}; Mammoth allows one export per destination within a {scope}"
+            )
+            self._report_at(export, ("target_properties",), message)
 
     def _check_target(self, export: _Export, handler: str) -> None:
         target = export.value.get("target_properties", {})
