@@ -155,7 +155,7 @@ def test_protect_refuses_a_replace_before_anything_is_sent(
     replaced = spec("a", "internal_dataset", {"dataset_name": "a"}, protect=True)
     plan = plan_now(server.base_url, desired((REF, [replaced])))
     assert [c.action for _, c in plan.changes()] == [Action.REPLACE]
-    with pytest.raises(ApplyRefusedError, match=r"would delete protected export"):
+    with pytest.raises(ApplyRefusedError, match=r"would delete a protected export"):
         apply_now(server.base_url, desired((REF, [replaced])))
     assert dump(tmp_path / "sandbox.db") == before
 
