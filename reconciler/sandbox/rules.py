@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.mammoth import handlers
 from reconciler.model import DataviewRef
 from reconciler.sandbox.problems import bad_request
 from reconciler.sandbox.store import Tx
@@ -22,10 +23,15 @@ def check_server_rules(
     """Raise a 400 if ``spec`` (for ``export_id``, or a new export) breaks a server rule."""
     target = spec["target_properties"]
     _check_connection(tx, target)
-    if spec["handler_type"] == "s3" and "file" in target:
-        _check_unique(tx, ref, spec, export_id, "file", same_dataview=True)
-    if spec["handler_type"] == "internal_dataset" and "dataset_name" in target:
-        _check_unique(tx, ref, spec, export_id, "dataset_name", same_dataview=False)
+    # Which destinations are unique, and where, is a handler fact in
+    # schemas/targets (x-exportctl-unique-within), shared with `validate`.
+    scope = handlers.unique_within(spec["handler_type"])
+    if scope is None:
+        return
+    # Limitation: single-field destinations only (the store indexes those fields).
+    (field,) = handlers.address_fields(spec["handler_type"])
+    if field in target:
+        _check_unique(tx, ref, spec, export_id, field, same_dataview=scope == "dataview")
 
 
 def _check_connection(tx: Tx, target: Mapping[str, Any]) -> None:
