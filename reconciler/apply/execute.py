@@ -24,7 +24,7 @@ from reconciler.apply.jobs import JobWaiter
 from reconciler.apply.result import ActionResult, DataviewResult, Outcome
 from reconciler.apply.steps import Phase, Step, order_steps
 from reconciler.errors import ApiError, ExportctlError, NotFoundError
-from reconciler.identity import marker_for
+from reconciler.identity import applied_digest
 from reconciler.mammoth.client import MammothClient, MaybeLandedError, MutationResult
 from reconciler.model import DataviewRef, ExportSpec, LiveExport
 from reconciler.plan import Action, Change, DataviewPlan, Plan
@@ -277,7 +277,7 @@ class _DataviewRun:
     # -- helpers ------------------------------------------------------------------
 
     def _marker_lookup(self, spec: ExportSpec, salt: str) -> Callable[[], Awaitable[int | None]]:
-        applied = marker_for(spec, salt)["applied"]
+        applied = applied_digest(spec, salt)
 
         async def lookup() -> int | None:
             found = await landed.export_with_marker(self.client, self.ref, spec.key, applied)
