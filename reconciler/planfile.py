@@ -29,7 +29,7 @@ from referencing import Registry, Resource
 
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
-from reconciler.fastcheck import Check, compile_schema
+from reconciler.fastcheck import Check, compile_schema, first_problem
 from reconciler.model import DataviewRef
 from reconciler.plan import Plan
 from reconciler.render.json_form import (
@@ -201,14 +201,10 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
     what = f"Saved plan {path} (written by exportctl {writer})"
     check_format_version(document.get("format_version"), supported=PLAN_FILE_VERSION, what=what)
     validate_plan_json(document.get("plan"), what=f"The plan in {path}")
-    if _fast_envelope_check()(document):
-        return document
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+    problem = first_problem(_fast_envelope_check(), _validator(), document)
+    if problem is not None:
         raise PlanFileError(
-            f"Saved plan {path} is damaged: at {where}: {error.message}. "
-            "Re-create it with `exportctl plan --out`."
+            f"Saved plan {path} is damaged: {problem}. Re-create it with `exportctl plan --out`."
         )
     return document
 
