@@ -42,8 +42,8 @@ def validate(
     """
     environ = EveryVariableSet(os.environ) if skip_env else None
     state, diagnostics = check_manifest(files, environ)
-    read = [str(path) for path in expand_paths(files)]
     if output_format == "json":
+        read = [str(path) for path in expand_paths(files)]
         click.echo(json.dumps(_as_json(state, read, diagnostics), indent=2))
     elif state is not None:
         click.echo(_summary(state))
