@@ -1,8 +1,9 @@
 """The async client for Mammoth's pipeline-exports and jobs API.
 
-One ``MammothClient`` holds one ``httpx.AsyncClient`` and a semaphore that
-bounds the requests in flight (``--parallelism``), however many dataviews are
-worked on at once. Every request goes through ``_send``, which applies the
+One ``MammothClient`` holds one ``httpx`` transport (a connection pool; see
+``reconciler.mammoth.transport`` for why not an ``httpx.AsyncClient``) and a
+semaphore that bounds the requests in flight (``--parallelism``), however many
+dataviews are worked on at once. Every request goes through ``_send``, which applies the
 retry rules of ``reconciler.mammoth.retry`` and turns failures into the error
 tree of ``reconciler.errors``::
 
@@ -13,7 +14,7 @@ tree of ``reconciler.errors``::
     └── JobTimeoutError    jobs still processing when the wait ran out
     ApiUnreachableError    no HTTP answer, even after retries
 
-Secrets: the key and secret live only in the httpx client's default headers.
+Secrets: the key and secret live only in the prepared request headers.
 Errors are raised outside ``except`` blocks and carry only an exception's type
 name and text, never the httpx exception (whose request holds the headers), so
 no traceback, ``__cause__`` or ``__context__`` can leak them.
@@ -22,7 +23,9 @@ no traceback, ``__cause__`` or ``__context__`` can leak them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+import json
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -31,7 +34,8 @@ import httpx
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, NotFoundError
 from reconciler.mammoth.retry import RetryPolicy, Verdict, classify, parse_retry_after
-from reconciler.model import DataviewRef, thaw
+from reconciler.mammoth.transport import endpoint_label, network_transport
+from reconciler.model import DataviewRef, FrozenDict, loads_frozen, thaw
 
 __all__ = [
     "FINAL_JOB_STATUSES",
@@ -45,6 +49,13 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100  # the API's maximum ``limit``
+# The fields of a listed export that ``LiveExport`` reads. Run results, times
+# and error details are most of a ``__full`` record and the plan never looks
+# at them, so they are neither sent nor parsed.
+LIST_FIELDS = (
+    "id,status,sequence,handler_type,trigger_type,end_of_pipeline,"
+    "target_properties,condition,additional_properties"
+)
 JOB_BATCH = 100  # job ids per ``/jobs?job_ids=`` request, to keep URLs short
 FINAL_JOB_STATUSES = frozenset({"success", "failure", "error"})
 # ``params`` replaces the export's specification; the others are commands.
@@ -155,13 +166,6 @@ class _Failure:
         return f"{self.kind.__name__}: {self.text}" if self.text else self.kind.__name__
 
 
-def endpoint_label(base_url: str) -> str:
-    """The base URL as it may be shown: no user info, query or fragment."""
-    url = httpx.URL(base_url)
-    port = f":{url.port}" if url.port is not None else ""
-    return f"{url.scheme}://{url.host}{port}{url.path.rstrip('/')}"
-
-
 class MammothClient:
     """Async access to one Mammoth API endpoint; use it with ``async with``."""
 
@@ -182,25 +186,23 @@ class MammothClient:
         self.parallelism = parallelism
         self._retry = retry or RetryPolicy()
         self._slots = asyncio.Semaphore(parallelism)
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            headers={
+        self._base_url = base_url.rstrip("/")
+        self._headers = httpx.Headers(
+            {
                 "X-API-KEY": api_key,
                 "X-API-SECRET": api_secret,
                 "Accept": "application/json",
                 "User-Agent": "exportctl",
-            },
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
-            follow_redirects=False,
+            }
         )
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._transport = transport or network_transport(base_url, parallelism)
 
     def __repr__(self) -> str:
         return f"MammothClient({self.endpoint!r}, parallelism={self.parallelism})"
 
     async def __aenter__(self) -> Self:
-        await self._http.__aenter__()
+        await self._transport.__aenter__()
         return self
 
     async def __aexit__(
@@ -209,17 +211,20 @@ class MammothClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._http.__aexit__(exc_type, exc, tb)
+        await self._transport.__aexit__(exc_type, exc, tb)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     # -- exports -------------------------------------------------------------
 
-    async def list_exports(self, ref: DataviewRef) -> list[dict[str, Any]]:
-        """Every export of the dataview (``fields=__full``), across all pages, by id."""
+    async def list_exports(self, ref: DataviewRef) -> list[FrozenDict]:
+        """Every export of the dataview (``LIST_FIELDS``), across all pages, by id.
+
+        The records come frozen (``loads_frozen``), ready for ``LiveExport``.
+        """
         call = _Call("GET", _exports_path(ref), f"list the exports of dataview {ref}", ref)
-        records: list[dict[str, Any]] = []
+        records: list[FrozenDict] = []
         seen: set[Any] = set()
         while True:
             page = await self._list_page(call, offset=len(records))
@@ -241,15 +246,14 @@ class MammothClient:
             if not _has_next_page(page, len(exports)):
                 return records
 
-    async def _list_page(self, call: _Call, *, offset: int) -> dict[str, Any]:
-        params = {"limit": PAGE_SIZE, "offset": offset, "fields": "__full", "sort": "(id:asc)"}
+    async def _list_page(self, call: _Call, *, offset: int) -> FrozenDict:
+        params = {"limit": PAGE_SIZE, "offset": offset, "fields": LIST_FIELDS, "sort": "(id:asc)"}
         reply = await self._send(call, params=params)
         self._check(call, reply.response)
-        page = _json(call, reply.response)
-        exports = page.get("exports") if isinstance(page, dict) else None
-        if not isinstance(exports, list) or not all(isinstance(r, dict) for r in exports):
+        page = _json(call, reply.response, loads_frozen)
+        if not isinstance(page, FrozenDict) or not _is_records(page.get("exports")):
             raise _unexpected(call, reply.response, "no list of exports in the answer")
-        return page  # type: ignore[no-any-return]
+        return page
 
     async def add_export(
         self, ref: DataviewRef, body: Mapping[str, Any], *, key: str | None = None
@@ -399,9 +403,21 @@ class MammothClient:
         params: Mapping[str, Any] | None,
         body: Mapping[str, Any] | None,
     ) -> httpx.Response | _Failure:
+        url = f"{self._base_url}/{call.path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        extensions = {"timeout": self._timeout}
+        request = httpx.Request(
+            call.method, url, headers=self._headers, json=body, extensions=extensions
+        )
         async with self._slots:
             try:
-                return await self._http.request(call.method, call.path, params=params, json=body)
+                response = await self._transport.handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()  # gives the connection back to the pool
+                return response
             except httpx.TransportError as exc:
                 # Keep only type and text: the exception's request holds the headers.
                 return _Failure(type(exc), str(exc))
@@ -456,6 +472,10 @@ def _exports_path(ref: DataviewRef) -> str:
     )
 
 
+def _is_records(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(r, FrozenDict) for r in value)
+
+
 def _has_next_page(page: Mapping[str, Any], page_length: int) -> bool:
     """Whether another page follows: the ``next`` link says so; a full page hints so."""
     if page_length == 0:
@@ -473,9 +493,9 @@ def _dv(call: _Call) -> str | None:
     return str(call.dataview) if call.dataview is not None else None
 
 
-def _json(call: _Call, response: httpx.Response) -> Any:
+def _json(call: _Call, response: httpx.Response, loads: Callable[[bytes], Any] = json.loads) -> Any:
     try:
-        return response.json()
+        return loads(response.content)
     except ValueError:
         pass
     # Raised outside the except block, so no decode error is chained to it.

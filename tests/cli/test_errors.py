@@ -57,8 +57,8 @@ Setup = Callable[[RunningSandbox, pytest.MonkeyPatch], str]
         (
             _unreachable,
             "Error: Cannot reach the Mammoth API at {url} to list the exports of dataview "
-            "1/1/123/456 (ConnectError: All connection attempts failed; 5 attempts). Check "
-            "--endpoint or MAMMOTH_BASE_URL, and the network (DNS, proxy, firewall).",
+            "1/1/123/456 (ConnectError: connection refused by {host_port}; 5 attempts). "
+            "Check --endpoint or MAMMOTH_BASE_URL, and the network (DNS, proxy, firewall).",
         ),
         (
             _no_credentials,
@@ -81,7 +81,7 @@ def test_connection_errors(
     assert (result.exit_code, result.stdout, lines(result.stderr)) == (
         1,
         "",
-        [message.format(url=url)],
+        [message.format(url=url, host_port=url.split("/")[2])],
     )
     assert WRONG_SECRET not in all_output(result)
     assert SECRET not in all_output(result)

@@ -56,8 +56,9 @@ def test_unreachable_endpoint() -> None:
         run(listing())
     assert caught.value.message == (
         f"Cannot reach the Mammoth API at http://127.0.0.1:{port}/api/v2 to list the exports "
-        "of dataview 1/1/1/1 (ConnectError: All connection attempts failed; 3 attempts). "
-        "Check --endpoint or MAMMOTH_BASE_URL, and the network (DNS, proxy, firewall)."
+        f"of dataview 1/1/1/1 (ConnectError: connection refused by 127.0.0.1:{port}; "
+        "3 attempts). Check --endpoint or MAMMOTH_BASE_URL, and the network (DNS, proxy, "
+        "firewall)."
     )
     assert log.delays == [1.0, 2.0]
     assert_leaks_nothing(caught.value, WRONG_SECRET)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.mammoth.handlers import MASK, is_secret_field
-from reconciler.model import DataviewRef, ExportSpec, LiveDataview, thaw
+from reconciler.model import DataviewRef, ExportSpec, LiveDataview, LiveExport, thaw
 from reconciler.normalize import MARKER_FIELD, target_defaults
 from reconciler.plan import Action, Change, Plan
 from reconciler.wire import add_body, edit_body
@@ -68,7 +68,7 @@ def apply_plan(
     next_id = 1 + max((e.id for dv in live.values() for e in dv.exports), default=0)
     for dataview in plan.dataviews:
         before = live.get(dataview.ref, LiveDataview(dataview.ref, ()))
-        records = {e.id: dict(thaw(e.raw)) for e in before.exports}
+        records = {e.id: _record(e) for e in before.exports}
         for change in dataview.changes:
             if change.refused is None:
                 next_id = _apply(change, dataview.ref, records, next_id, salt)
@@ -91,3 +91,18 @@ def _apply(
         body = edit_body(spec, ref, change.export_id, salt=salt, live=change.live)
         records[change.export_id] = record_from_body(change.export_id, body, spec.suspended)
     return next_id
+
+
+def _record(export: LiveExport) -> dict[str, Any]:
+    """The stored record behind a listed export (the fields the client lists)."""
+    return {
+        "id": export.id,
+        "handler_type": export.handler_type,
+        "trigger_type": export.trigger_type,
+        "status": export.status,
+        "sequence": export.sequence,
+        "end_of_pipeline": export.end_of_pipeline,
+        "target_properties": thaw(export.target_properties),
+        "condition": thaw(export.condition) or None,
+        "additional_properties": thaw(export.additional_properties) or None,
+    }
