@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.mammoth import handlers
 from reconciler.model import ExportSpec, LiveExport
@@ -68,9 +67,12 @@ __all__ = [
 MARKER_VERSION = "v1"
 
 
-@dataclass(frozen=True)
-class Marker:
-    """A parsed marker. The digests are ``None`` when ``applied`` is unreadable."""
+class Marker(NamedTuple):
+    """A parsed marker. The digests are ``None`` when ``applied`` is unreadable.
+
+    A named tuple rather than a frozen dataclass: one is read per listed
+    export, and a tuple is built several times faster.
+    """
 
     key: str
     applied: str
@@ -92,7 +94,7 @@ def new_salt() -> str:
 def read_marker(live: LiveExport) -> Marker | None:
     """The marker of a live export, or ``None`` when it carries no usable key."""
     raw = live.additional_properties.get(MARKER_FIELD)
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):  # parsed JSON: a FrozenDict; cheaper than a Mapping check
         return None
     key, applied = raw.get("key"), raw.get("applied")
     if not isinstance(key, str) or not key:

@@ -78,19 +78,21 @@ def live_fingerprint(live: LiveDataview | None) -> str:
     suspended. Run-time status changes (executing -> executed), times and run
     results are left out, so a pipeline run does not make a saved plan stale.
     """
-    # FrozenDicts and tuples serialize as JSON objects and arrays: no thaw needed.
+    # One JSON array per export, fields in a fixed order: cheaper to encode
+    # than an object per export. FrozenDicts and tuples serialize as JSON
+    # objects and arrays as they are.
     records = [
-        {
-            "id": e.id,
-            "suspended": e.suspended,
-            "handler_type": e.handler_type,
-            "trigger_type": e.trigger_type,
-            "sequence": e.sequence,
-            "end_of_pipeline": e.end_of_pipeline,
-            "target_properties": e.target_properties,
-            "condition": e.condition,
-            "additional_properties": e.additional_properties,
-        }
+        (
+            e.id,
+            e.suspended,
+            e.handler_type,
+            e.trigger_type,
+            e.sequence,
+            e.end_of_pipeline,
+            e.target_properties,
+            e.condition,
+            e.additional_properties,
+        )
         for e in _present(live.exports if live is not None else ())
     ]
     return digest(canonical_json(records))
@@ -241,8 +243,8 @@ def _secret_changes(
     # Limitation: the marker holds one hash for all secrets of an export, so a
     # rotation is reported at every secret path, not only the one that changed.
     """
-    if not _secrets_rotated(desired, marker):
-        return []
+    if not desired.secrets or not _secrets_rotated(desired, marker):
+        return []  # no secret paths to report either way: skip the hashing
     return [
         FieldChange(path, SENSITIVE, SENSITIVE, sensitive=True)
         for path in sorted(desired.secret_paths - already)
