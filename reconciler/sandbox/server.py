@@ -77,7 +77,8 @@ class _QuickServer(uvicorn.Server):
             should_exit = await self.on_tick(counter)
 
 
-def uvicorn_server(app: Starlette, log_level: str = "warning") -> uvicorn.Server:
+def uvicorn_server(app: Starlette, log_level: str = "warning", **options: Any) -> uvicorn.Server:
+    """uvicorn serving the sandbox; ``options`` are more ``uvicorn.Config`` settings."""
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -85,13 +86,14 @@ def uvicorn_server(app: Starlette, log_level: str = "warning") -> uvicorn.Server
         access_log=False,
         http=DroppingH11Protocol,
         timeout_graceful_shutdown=1,
+        **options,
     )
     return _QuickServer(config)
 
 
-def _url(sock: socket.socket) -> str:
+def _url(sock: socket.socket, scheme: str) -> str:
     host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 @contextmanager
@@ -101,18 +103,25 @@ def serve_in_thread(
     seed_file: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    **server_options: Any,
 ) -> Iterator[RunningSandbox]:
-    """Run the sandbox on ``host:port`` (0 = a free port) until the block ends."""
+    """Run the sandbox on ``host:port`` (0 = a free port) until the block ends.
+
+    ``server_options`` go to uvicorn: ``ssl_certfile`` and ``ssl_keyfile``
+    serve https (tests of the client's TLS), ``timeout_keep_alive`` closes idle
+    connections sooner (tests of stale keep-alive connections).
+    """
     app = create_app(db_path, config, seed_file)
     sock = bind_socket(host, port)
-    server = uvicorn_server(app)
+    server = uvicorn_server(app, **server_options)
+    scheme = "https" if server_options.get("ssl_certfile") else "http"
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="sandbox-server", daemon=True
     )
     thread.start()
     try:
         _wait_started(server, thread)
-        yield RunningSandbox(app, _url(sock))
+        yield RunningSandbox(app, _url(sock, scheme))
     finally:
         server.should_exit = True
         thread.join(timeout=_START_TIMEOUT_S)
