@@ -59,12 +59,22 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self._inner = httpx.AsyncHTTPTransport()
         self.in_flight = 0
         self.peak = 0
+        self.sent = 0  # requests whose body httpcore reports written
         self.requests: list[tuple[str, str, str]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append((request.method, request.url.path, request.url.query.decode()))
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
+        trace = request.extensions.get("trace")
+
+        async def count_sent(event: str, info: dict[str, Any]) -> None:
+            if event.endswith(".send_request_body.complete"):
+                self.sent += 1
+            if trace is not None:
+                await trace(event, info)
+
+        request.extensions = {**request.extensions, "trace": count_sent}
         try:
             response = await self._inner.handle_async_request(request)
             await response.aread()  # count the body too: the request is in flight until read

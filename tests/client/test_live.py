@@ -38,6 +38,26 @@ def test_parallelism_bounds_requests_in_flight(
     assert transport.peak == parallelism  # reached, never exceeded
 
 
+def test_the_next_request_goes_out_before_an_answer_is_worked_on(
+    sandbox_factory: SandboxFactory,
+) -> None:
+    """Planning a dataview while the next listing waits would add its CPU to the latency."""
+    sandbox = sandbox_factory(latency_ms=30)
+    refs = REFS[:3]
+    sandbox.store.ensure_dataviews(refs)
+    transport = RecordingTransport()
+    sent_when_listed: list[int] = []
+
+    async def fetch() -> None:
+        async with MammothClient(
+            sandbox.base_url, "sandbox", "sandbox", transport=transport, parallelism=1
+        ) as client:
+            await fetch_live(client, refs, lambda _: sent_when_listed.append(transport.sent))
+
+    run(fetch())
+    assert sent_when_listed == [2, 3, 3]
+
+
 def test_fetch_live_keeps_order_and_builds_live_dataviews(sandbox: RunningSandbox) -> None:
     first, second = DataviewRef(1, 1, 2, 9), DataviewRef(1, 1, 2, 3)
     ids = add_exports(sandbox.store, first, [s3_body("a.csv", key="a"), s3_body("b.csv")])
