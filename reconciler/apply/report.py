@@ -13,16 +13,21 @@ from reconciler.apply.result import ActionResult, ApplyResult, Outcome, Prefligh
 
 __all__ = ["RESULT_FORMAT_VERSION", "render_result_text", "result_to_json"]
 
-RESULT_FORMAT_VERSION = "1.0"
+RESULT_FORMAT_VERSION = "1.1"  # 1.1: "error" for runs that stop early
 _OUTCOMES = tuple(o.value for o in Outcome)
 
 
-def result_to_json(result: ApplyResult) -> dict[str, Any]:
-    """The result as plain JSON: summary counts, preflight failures, every action."""
+def result_to_json(result: ApplyResult, *, error: str | None = None) -> dict[str, Any]:
+    """The result as plain JSON (``schemas/apply-result.schema.json``).
+
+    ``error`` is the message of a run that stopped before or outside the
+    changes (a refusal, an interruption); such a run is never ``ok``.
+    """
     counts = result.counts()
     return {
         "format_version": RESULT_FORMAT_VERSION,
-        "ok": result.ok,
+        "ok": result.ok and error is None,
+        **({"error": error} if error is not None else {}),
         "summary": {o.value: counts.get(o, 0) for o in Outcome},
         "preflight_failures": [_failure_json(f) for f in result.preflight_failures],
         "dataviews": [

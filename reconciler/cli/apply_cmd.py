@@ -134,24 +134,30 @@ def apply(
       exportctl apply -f exports.yaml --auto-approve # CI without a saved plan
       exportctl plan -f exports.yaml --out plan.json && exportctl apply plan.json
     """
-    inputs = _inputs(planfile, files, targets, excludes)
     out = sys.stdout
-    options = ApplyOptions(
-        max_deletes=max_deletes,
-        execute=ExecuteOptions(
-            parallelism=parallelism, job_timeout=job_timeout, fail_fast=fail_fast
-        ),
-    )
-    client = open_for(inputs.desired, endpoint, sandbox_db, parallelism)
-    session = _Session(
-        inputs=inputs,
-        options=options,
-        auto_approve=auto_approve,
-        output_format=output_format,
-        color=should_color(out, color),
-        out=out,
-    )
-    result = asyncio.run(session.run(client))
+    try:
+        inputs = _inputs(planfile, files, targets, excludes)
+        options = ApplyOptions(
+            max_deletes=max_deletes,
+            execute=ExecuteOptions(
+                parallelism=parallelism, job_timeout=job_timeout, fail_fast=fail_fast
+            ),
+        )
+        client = open_for(inputs.desired, endpoint, sandbox_db, parallelism)
+        session = _Session(
+            inputs=inputs,
+            options=options,
+            auto_approve=auto_approve,
+            output_format=output_format,
+            color=should_color(out, color),
+            out=out,
+        )
+        result = asyncio.run(session.run(client))
+    except ExportctlError as error:
+        # A script reading stdout gets a document either way; stderr has the message.
+        if output_format == "json":
+            _render(ApplyResult(()), output_format, out, error=error.message)
+        raise
     if result is None:
         return 0
     _render(result, output_format, out)
@@ -281,8 +287,10 @@ def _ask(*, err: bool) -> str:
     return answer
 
 
-def _render(result: ApplyResult, output_format: str, out: TextIO) -> None:
-    data: dict[str, Any] = result_to_json(result)
+def _render(
+    result: ApplyResult, output_format: str, out: TextIO, *, error: str | None = None
+) -> None:
+    data: dict[str, Any] = result_to_json(result, error=error)
     if output_format == "json":
         out.write(json.dumps(data, indent=2) + "\n")
     else:

@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from reconciler._resources import load_schema
 from reconciler.cli.apply_cmd import NEEDS_APPROVAL, approve
 from reconciler.cli.main import cli
 from reconciler.errors import ApplyRefusedError
@@ -280,3 +282,54 @@ def test_on_a_terminal_the_prompt_keeps_out_of_the_json_on_stdout(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["summary"] == {"applied": 1, "failed": 0, "skipped": 0}
     assert b"Apply these changes? Only 'yes' is accepted." in done.stderr
+
+
+def _json_apply(*args: str) -> tuple[int, dict[str, object], str]:
+    """Run apply --format json; the exit code, stdout checked against its schema, stderr."""
+    result = CliRunner().invoke(cli, ["apply", *args, "--format", "json"], env=ENV)
+    document = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(load_schema("apply-result.schema.json")).validate(document)
+    return result.exit_code, document, result.stderr
+
+
+def test_apply_json_is_a_schema_valid_document(server: RunningSandbox, tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path / "exports.yaml")
+    args = ("-f", str(manifest), "--endpoint", server.base_url, "--auto-approve")
+    code, document, _ = _json_apply(*args)
+    assert (code, document["ok"], document["summary"]) == (
+        0,
+        True,
+        {"applied": 2, "failed": 0, "skipped": 0},
+    )
+    assert _json_apply(*args)[:2] == (0, {**document, "summary": _none(), "dataviews": []})
+
+
+def _none() -> dict[str, int]:
+    return {"applied": 0, "failed": 0, "skipped": 0}
+
+
+def test_a_refused_apply_still_prints_a_json_document(
+    server: RunningSandbox, tmp_path: Path
+) -> None:
+    """A CI step that parses stdout gets ok: false and the reason, not an empty string."""
+    manifest = _manifest(tmp_path / "exports.yaml")
+    code, document, stderr = _json_apply("-f", str(manifest), "--endpoint", server.base_url)
+    assert code == 1
+    assert document == {
+        "format_version": "1.1",
+        "ok": False,
+        "error": NEEDS_APPROVAL,
+        "summary": _none(),
+        "preflight_failures": [],
+        "dataviews": [],
+    }
+    assert stderr.endswith(f"\nError: {NEEDS_APPROVAL}\n")  # after the plan it showed
+
+
+def test_a_manifest_error_under_json_is_a_document_too(tmp_path: Path) -> None:
+    manifest = tmp_path / "exports.yaml"
+    manifest.write_text("version: 2\ndataviews: []\n", encoding="utf-8")
+    code, document, stderr = _json_apply("-f", str(manifest), "--sandbox", str(tmp_path / "s.db"))
+    assert (code, document["ok"]) == (1, False)
+    assert stderr == f"Error: {document['error']}\n"
+    assert f"{manifest}:1:10: version: unsupported version 2" in str(document["error"])

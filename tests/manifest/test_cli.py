@@ -8,6 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from reconciler._resources import load_schema
 from reconciler.cli.main import cli
 
 ROOT = Path(__file__).parents[2]
@@ -54,6 +55,19 @@ def test_validate_json_is_for_machines() -> None:
             "message": "unsupported version 2; this exportctl reads version 1",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [EXAMPLE, *sorted(BROKEN.glob("*.yaml"))],
+    ids=lambda path: path.name,
+)
+def test_validate_json_matches_its_schema(manifest: Path) -> None:
+    code, out, _ = run("validate", "-f", str(manifest), "--format", "json", "--skip-env")
+    report = json.loads(out)
+    jsonschema.Draft202012Validator(load_schema("validate-result.schema.json")).validate(report)
+    assert code == (0 if report["valid"] else 1)
+    assert bool(report["diagnostics"]) != report["valid"]
 
 
 def test_schema_prints_a_self_contained_schema_the_example_satisfies() -> None:
