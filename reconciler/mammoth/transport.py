@@ -177,7 +177,9 @@ class _AsyncioBackend(httpcore.AsyncNetworkBackend):
         local = (local_address, 0) if local_address else None
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+                reader, writer = await asyncio.open_connection(
+                    host, port, local_addr=local, happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY_S
+                )
         except TimeoutError:
             message = f"no connection to {host}:{port} within {timeout} s"
             raise httpcore.ConnectTimeout(message) from None
@@ -253,13 +255,18 @@ class _AsyncioStream(httpcore.AsyncNetworkStream):
             # An idle keep-alive socket that is readable was closed by the
             # server (or sent garbage): either way the pool must not reuse it.
             return _readable(self.socket)
-        names = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}
         if info == "socket":
             return self.socket
-        return self._writer.get_extra_info(names[info]) if info in names else None
+        name = _TRANSPORT_INFO.get(info)
+        return self._writer.get_extra_info(name) if name else None
 
 
+# httpcore's names for connection facts -> asyncio's.
+_TRANSPORT_INFO = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}
 _CLOSE_TIMEOUT_S = 1.0  # closing waits this long at most for TLS to shut down
+# With several addresses (IPv6 and IPv4), try the next one after this long
+# instead of waiting out a silent one (RFC 8305's value, as anyio uses).
+_HAPPY_EYEBALLS_DELAY_S = 0.25
 
 
 def _readable(sock: socket.socket) -> bool:
