@@ -157,25 +157,33 @@ class _Unsent:
     next request goes out, it delays that request by as much, every time: a
     plan of 500 dataviews at 20 ms latency took about 10% longer
     (bench/bench_plan.py). So a task that frees its slot first waits until
-    the request that took the slot is sent. httpcore's ``trace`` events tell
-    when the request body is written; with a transport that has none (the
-    in-process sandbox), a request counts as sent once it is answered.
+    the request that took the slot is sent, as httpcore's ``trace`` events
+    tell. A transport without them (the in-process sandbox) shows itself by
+    answering a request never reported sent; from then on nobody waits.
     """
 
     def __init__(self) -> None:
         self._count = 0
         self._none = asyncio.Event()
         self._none.set()
+        self._traced = True
 
     def add(self) -> _Outgoing:
-        self._count += 1
-        self._none.clear()
-        return _Outgoing(self._one_sent)
+        if self._traced:
+            self._count += 1
+            self._none.clear()
+        return _Outgoing(self)
 
-    def _one_sent(self) -> None:
-        self._count -= 1
-        if not self._count:
-            self._none.set()
+    def one_sent(self) -> None:
+        if self._traced:
+            self._count -= 1
+            if not self._count:
+                self._none.set()
+
+    def untraced(self) -> None:
+        self._traced = False
+        self._count = 0
+        self._none.set()
 
     async def all_sent(self) -> None:
         await asyncio.sleep(0)  # a task waiting for the freed slot takes it now
@@ -183,20 +191,29 @@ class _Unsent:
 
 
 class _Outgoing:
-    """One request of ``_Unsent``; ``sent`` may be called more than once."""
+    """One request of ``_Unsent``, from taking a slot until it is sent."""
 
-    def __init__(self, on_sent: Callable[[], None]) -> None:
-        self._on_sent: Callable[[], None] | None = on_sent
+    def __init__(self, unsent: _Unsent) -> None:
+        self._unsent = unsent
+        self._pending = True
+        self._reported = False
 
     async def trace(self, event: str, info: Mapping[str, Any]) -> None:
         """httpcore's ``trace`` extension: told of each step of the exchange."""
         if event.endswith(".send_request_body.complete"):
-            self.sent()
+            self._reported = True
+            self.done()
 
-    def sent(self) -> None:
-        if self._on_sent is not None:
-            self._on_sent()
-            self._on_sent = None
+    def answered(self) -> None:
+        """The answer is in: if the send was never reported, the transport cannot."""
+        if not self._reported:
+            self._unsent.untraced()
+        self.done()
+
+    def done(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._unsent.one_sent()
 
 
 @dataclass(frozen=True)
@@ -465,6 +482,7 @@ class MammothClient:
             )
             try:
                 response = await self._transport.handle_async_request(request)
+                outgoing.answered()
                 try:
                     await response.aread()
                 finally:
@@ -473,7 +491,7 @@ class MammothClient:
                 # Keep only type and text: the exception's request holds the headers.
                 return _Failure(type(exc), str(exc))
             finally:
-                outgoing.sent()
+                outgoing.done()
         await self._unsent.all_sent()
         return response
 
