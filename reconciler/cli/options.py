@@ -7,9 +7,14 @@ command that takes it (pip-tools' ``scripts/options.py`` habit).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from reconciler.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reconciler.mammoth.connect import NotADatabase
 
 __all__ = [
     "DEFAULT_PARALLELISM",
@@ -70,6 +75,7 @@ def connection_options(command: F) -> F:
         is_flag=False,
         flag_value=DEFAULT_SANDBOX_DB,
         default=None,
+        callback=_checked_sandbox_db,
         metavar="[DB]",
         help=f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
         "needs no credentials and creates the manifest's dataviews on first use.",
@@ -82,6 +88,43 @@ def connection_options(command: F) -> F:
         help="Base URL of the Mammoth API [default: https://app.mammoth.io/api/v2]. "
         "Credentials come from MAMMOTH_API_KEY and MAMMOTH_API_SECRET only.",
     )(command)
+
+
+def _checked_sandbox_db(ctx: click.Context, param: click.Parameter, db: str | None) -> str | None:
+    """Refuse a --sandbox value that is a plan, a manifest or any other non-SQLite file.
+
+    Checked while the options are parsed, the one step every command goes
+    through, so the mistake is named before the command complains about what
+    then seems missing (``apply --sandbox plan.json`` has no PLANFILE left).
+    """
+    if db is None:
+        return None
+    # Imported here: validate and show take no --sandbox and need not load httpx.
+    from reconciler.mammoth.connect import not_a_sandbox_db
+
+    found = not_a_sandbox_db(db)
+    if found is None:
+        return db
+    raise ConfigError(
+        f"--sandbox was given {db!r}, which {found.value}, so it cannot be the sandbox "
+        "database. --sandbox takes an optional DB path, so the argument after it was "
+        f"read as the database. {_sandbox_advice(ctx, db, found)}To name a sandbox "
+        f"database, write --sandbox=DB. {db} was left unchanged."
+    )
+
+
+def _sandbox_advice(ctx: click.Context, db: str, found: NotADatabase) -> str:
+    from reconciler.mammoth.connect import NotADatabase
+
+    if found is NotADatabase.SAVED_PLAN:
+        return (
+            "To apply a saved plan against the sandbox, put the plan first: "
+            f"'exportctl apply {db} --sandbox'. "
+        )
+    takes_manifests = any(param.name == "files" for param in ctx.command.params)
+    if takes_manifests and found in (NotADatabase.MANIFEST, NotADatabase.DIRECTORY):
+        return f"Pass manifests with -f: 'exportctl {ctx.info_name} -f {db} --sandbox'. "
+    return ""
 
 
 def selector_options(command: F) -> F:
