@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, ExportctlError
-from reconciler.mammoth.client import MammothClient
+from reconciler.mammoth.client import IdsFrom, MammothClient
 from reconciler.model import DataviewRef, LiveDataview
 
 __all__ = ["fetch_live", "fetch_live_sync"]
@@ -21,17 +21,21 @@ async def fetch_live(
     client: MammothClient,
     refs: Sequence[DataviewRef],
     on_listed: Callable[[LiveDataview], None] | None = None,
+    *,
+    ids_from: IdsFrom = "manifest",
 ) -> dict[DataviewRef, LiveDataview]:
     """The live state of each dataview, keyed in the order given.
 
     Every dataview is tried even when one fails, so a run with three wrong
     dataview ids reports all three at once, not one per attempt. ``on_listed``
     gets each dataview as soon as it is listed, so a caller can work on it
-    (plan it) while the other requests are still in flight.
+    (plan it) while the other requests are still in flight. ``ids_from`` says
+    where the refs were written, so an unknown dataview's error points there.
     """
     unique = list(dict.fromkeys(refs))
     outcomes = await asyncio.gather(
-        *(_fetch_one(client, ref, on_listed) for ref in unique), return_exceptions=True
+        *(_fetch_one(client, ref, on_listed, ids_from) for ref in unique),
+        return_exceptions=True,
     )
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     if failures:
@@ -40,16 +44,23 @@ async def fetch_live(
 
 
 async def _fetch_one(
-    client: MammothClient, ref: DataviewRef, on_listed: Callable[[LiveDataview], None] | None
+    client: MammothClient,
+    ref: DataviewRef,
+    on_listed: Callable[[LiveDataview], None] | None,
+    ids_from: IdsFrom,
 ) -> LiveDataview:
-    live = LiveDataview.from_records(ref, await client.list_exports(ref))
+    live = LiveDataview.from_records(ref, await client.list_exports(ref, ids_from=ids_from))
     if on_listed is not None:
         on_listed(live)
     return live
 
 
 def _combined(failures: Sequence[BaseException]) -> BaseException:
-    """One error for several failed dataviews; repeats (a 401 for all) said once."""
+    """One error for several failed dataviews; repeats said once.
+
+    A 401 or an unreachable API is said once whatever else failed. A wrong
+    endpoint's 404 names no dataview, so its repeats collapse to one message.
+    """
     unexpected = [f for f in failures if not isinstance(f, ExportctlError)]
     if unexpected:
         return unexpected[0]  # a bug, not a user error: let it surface as it is
@@ -64,12 +75,15 @@ def _combined(failures: Sequence[BaseException]) -> BaseException:
 
 
 def fetch_live_sync(
-    open_client: Callable[[], MammothClient], refs: Sequence[DataviewRef]
+    open_client: Callable[[], MammothClient],
+    refs: Sequence[DataviewRef],
+    *,
+    ids_from: IdsFrom = "manifest",
 ) -> dict[DataviewRef, LiveDataview]:
     """``fetch_live`` for synchronous callers (the CLI); opens and closes the client."""
 
     async def run() -> dict[DataviewRef, LiveDataview]:
         async with open_client() as client:
-            return await fetch_live(client, refs)
+            return await fetch_live(client, refs, ids_from=ids_from)
 
     return asyncio.run(run())

@@ -108,7 +108,7 @@ def import_(
             endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism, dataviews=dataviews
         )
 
-    live = fetch_live_sync(client, dataviews)
+    live = fetch_live_sync(client, dataviews, ids_from="command line")
     result = render_manifest(list(live.values()), source=_source(endpoint, sandbox_db))
     _write(result.text, out_path)
     _tell(result, out_path)

@@ -28,7 +28,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import httpx
 
@@ -41,6 +41,7 @@ __all__ = [
     "FINAL_JOB_STATUSES",
     "PAGE_SIZE",
     "PATCH_PATHS",
+    "IdsFrom",
     "JobTimeoutError",
     "MammothClient",
     "MaybeLandedError",
@@ -67,6 +68,9 @@ PATCH_PATHS = {
     "discard": "command",
 }
 DETAIL_LIMIT = 500  # characters of a non-JSON error body worth showing
+API_ROOT_SUFFIX = "/api/v2"  # the spec's server path: every API URL starts with it
+# Where the dataview ids a listing uses were written: what a 404 tells to check.
+IdsFrom = Literal["manifest", "command line"]
 
 
 class MaybeLandedError(ApiError):
@@ -143,6 +147,7 @@ class _Call:
     dataview: DataviewRef | None = None
     key: str | None = None
     export_id: int | None = None
+    ids_from: IdsFrom = "manifest"
 
     @property
     def subject(self) -> str:
@@ -286,12 +291,16 @@ class MammothClient:
 
     # -- exports -------------------------------------------------------------
 
-    async def list_exports(self, ref: DataviewRef) -> list[FrozenDict]:
+    async def list_exports(
+        self, ref: DataviewRef, *, ids_from: IdsFrom = "manifest"
+    ) -> list[FrozenDict]:
         """Every export of the dataview (``LIST_FIELDS``), across all pages, by id.
 
         The records come frozen (``loads_frozen``), ready for ``LiveExport``.
+        ``ids_from`` says where ``ref`` was written, for the hint of a 404.
         """
-        call = _Call("GET", _exports_path(ref), f"list the exports of dataview {ref}", ref)
+        action = f"list the exports of dataview {ref}"
+        call = _Call("GET", _exports_path(ref), action, ref, ids_from=ids_from)
         records: list[FrozenDict] = []
         seen: set[Any] = set()
         while True:
@@ -534,7 +543,7 @@ class MammothClient:
         if status in (401, 403):
             raise AuthError(_auth_message(status, self.endpoint), **context)
         if status == 404:
-            raise NotFoundError(_not_found_message(call, self.endpoint), **context)
+            raise NotFoundError(_not_found_message(call, self.endpoint, response), **context)
         raise ApiError(f"Could not {call.subject}: the API answered {status}: {detail}", **context)
 
 
@@ -614,7 +623,20 @@ def _auth_message(status: int, endpoint: str) -> str:
     )
 
 
-def _not_found_message(call: _Call, endpoint: str) -> str:
+def _not_found_message(call: _Call, endpoint: str, response: httpx.Response) -> str:
+    """What a 404 means: a wrong endpoint (said once for all), else a wrong id.
+
+    With a wrong endpoint every dataview 404s; blaming each one's ids would
+    send the user through correct ids, so that message names no dataview and
+    ``fetch_live`` shows it once.
+    """
+    suspect = _endpoint_suspect(endpoint, response)
+    if suspect is not None:
+        return (
+            f"Not found (404) at {endpoint}: {suspect}, so the endpoint is likely wrong, "
+            "not the ids. Is --endpoint / MAMMOTH_BASE_URL the API root, like "
+            f"https://app.mammoth.io{API_ROOT_SUFFIX}?"
+        )
     key = f" (export key {call.key!r})" if call.key else ""
     if call.export_id is not None and call.dataview is not None:
         return (
@@ -622,11 +644,50 @@ def _not_found_message(call: _Call, endpoint: str) -> str:
             "it may have been deleted since it was listed. Run plan again."
         )
     if call.dataview is not None:
-        return (
-            f"dataview {call.dataview} not found (404) at {endpoint}{key}: check its "
-            "workspace_id, project_id, dataset_id and dataview_id in the manifest."
-        )
+        return f"dataview {call.dataview} not found (404) at {endpoint}{key}: " + _ids_hint(call)
     return f"Could not {call.subject}: not found (404) at {endpoint}."
+
+
+def _endpoint_suspect(endpoint: str, response: httpx.Response) -> str | None:
+    """Why a 404 looks like the endpoint's fault rather than an id's, or None.
+
+    Every path of the API starts with ``/api/v2``, and the API answers a 404
+    with its error body (``status_code`` and ``detail``, as the spec says). A
+    detail other than the bare "Not Found" of any web framework's unknown
+    route means the API itself looked for the dataview or export.
+    """
+    # Limitation: a wrong path that still ends in /api/v2, on a server that
+    # answers unknown routes with the API's error body (the sandbox does),
+    # passes every check; the user is then told to check the ids.
+    detail = _error_body_detail(response)
+    if detail is not None and detail.strip().lower() != "not found":
+        return None
+    if not httpx.URL(endpoint).path.endswith(API_ROOT_SUFFIX):
+        return f"its path does not end in {API_ROOT_SUFFIX}"
+    if detail is None:
+        return "the answer is not a Mammoth API error"
+    return None
+
+
+def _error_body_detail(response: httpx.Response) -> str | None:
+    """The ``detail`` of an answer in the API's error body shape, else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("status_code"), int):
+        return None
+    detail = body.get("detail")
+    return detail if isinstance(detail, str) else None
+
+
+def _ids_hint(call: _Call) -> str:
+    if call.ids_from == "command line":
+        return (
+            f"check the ids given as --dataview {call.dataview} "
+            "(workspace/project/dataset/dataview)."
+        )
+    return "check its workspace_id, project_id, dataset_id and dataview_id in the manifest."
 
 
 def _maybe_landed(call: _Call, outcome: httpx.Response | _Failure) -> MaybeLandedError:

@@ -36,6 +36,10 @@ def _unreachable(server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> str
     return _closed_port_url()
 
 
+def _no_api_path(server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> str:
+    return server.root_url  # the server, but not the API root under /api/v2
+
+
 def _no_credentials(server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("MAMMOTH_API_KEY")
     return server.base_url
@@ -59,6 +63,12 @@ Setup = Callable[[RunningSandbox, pytest.MonkeyPatch], str]
             "Error: Cannot reach the Mammoth API at {url} to list the exports of dataview "
             "1/1/123/456 (ConnectError: connection refused by {host_port}; 5 attempts). "
             "Check --endpoint or MAMMOTH_BASE_URL, and the network (DNS, proxy, firewall).",
+        ),
+        (
+            _no_api_path,
+            "Error: Not found (404) at {url}: its path does not end in /api/v2, so the "
+            "endpoint is likely wrong, not the ids. Is --endpoint / MAMMOTH_BASE_URL the API "
+            "root, like https://app.mammoth.io/api/v2?",
         ),
         (
             _no_credentials,
@@ -155,5 +165,34 @@ def test_show_refuses_plan_json_that_is_not_a_plan_file(
         [
             f"Error: {stdout_json} is not an exportctl plan file. Pass the file written by "
             "`exportctl plan --out` (not the output of `plan --format json`)."
+        ],
+    )
+
+
+def test_import_points_an_unknown_dataview_at_the_command_line(server: RunningSandbox) -> None:
+    result = invoke("import", "--dataview", "1/1/123/999", "--endpoint", server.base_url)
+    assert (result.exit_code, result.stdout, lines(result.stderr)) == (
+        1,
+        "",
+        [
+            f"Error: dataview 1/1/123/999 not found (404) at {server.base_url}: check the ids "
+            "given as --dataview 1/1/123/999 (workspace/project/dataset/dataview)."
+        ],
+    )
+
+
+@pytest.mark.parametrize("command", ["plan", "import"])
+def test_a_wrong_endpoint_is_one_message_whatever_the_dataviews(
+    server: RunningSandbox, manifest: Path, command: str
+) -> None:
+    both = ["--dataview", "1/1/123/456", "--dataview", "1/1/123/457"]
+    source = ["-f", str(manifest)] if command == "plan" else both  # two dataviews either way
+    result = invoke(command, *source, "--endpoint", server.root_url)
+    assert (result.exit_code, lines(result.stderr)) == (
+        1,
+        [
+            f"Error: Not found (404) at {server.root_url}: its path does not end in /api/v2, "
+            "so the endpoint is likely wrong, not the ids. Is --endpoint / MAMMOTH_BASE_URL "
+            "the API root, like https://app.mammoth.io/api/v2?"
         ],
     )

@@ -1,6 +1,12 @@
 """Error answers and unreachable endpoints become clear errors that leak no secret."""
 
+import http.server
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +98,75 @@ def test_unknown_dataview(sandbox: RunningSandbox) -> None:
         f"dataview 1/1/123/456 not found (404) at {sandbox.base_url}: check its workspace_id, "
         "project_id, dataset_id and dataview_id in the manifest."
     )
+
+
+def test_a_dataview_named_on_the_command_line_points_there(sandbox: RunningSandbox) -> None:
+    async def listing() -> None:
+        async with MammothClient(sandbox.base_url, "sandbox", "sandbox") as client:
+            await client.list_exports(DataviewRef(1, 1, 123, 456), ids_from="command line")
+
+    with pytest.raises(NotFoundError) as caught:
+        run(listing())
+    assert caught.value.message == (
+        f"dataview 1/1/123/456 not found (404) at {sandbox.base_url}: check the ids given as "
+        "--dataview 1/1/123/456 (workspace/project/dataset/dataview)."
+    )
+
+
+WRONG_ENDPOINT = (
+    "Not found (404) at {url}: {why}, so the endpoint is likely wrong, not the ids. "
+    "Is --endpoint / MAMMOTH_BASE_URL the API root, like https://app.mammoth.io/api/v2?"
+)
+
+
+@pytest.mark.parametrize("path", ["", "/", "/api/v1", "/api"])
+def test_an_endpoint_without_the_api_path_is_blamed_not_the_ids(
+    sandbox: RunningSandbox, path: str
+) -> None:
+    """The sandbox answers its unknown routes 404 "Not Found", as any web framework does."""
+    sandbox.store.ensure_dataviews([REF])  # the ids are right: only the endpoint is wrong
+
+    async def listing() -> None:
+        async with MammothClient(sandbox.root_url + path, "sandbox", "sandbox") as client:
+            await client.list_exports(REF)
+
+    with pytest.raises(NotFoundError) as caught:
+        run(listing())
+    url = sandbox.root_url + path.rstrip("/")
+    why = "its path does not end in /api/v2"
+    assert caught.value.message == WRONG_ENDPOINT.format(url=url, why=why)
+
+
+@contextmanager
+def web_server(root: Path) -> Iterator[str]:
+    """A plain static-file web server on loopback: a URL that is not a Mammoth API."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_server_that_is_not_the_api_is_blamed_not_the_ids(tmp_path: Path) -> None:
+    async def listing(url: str) -> None:
+        async with MammothClient(url, "key", WRONG_SECRET) as client:
+            await client.list_exports(REF)
+
+    with web_server(tmp_path) as root, pytest.raises(NotFoundError) as caught:
+        run(listing(root + "/api/v2"))
+    why = "the answer is not a Mammoth API error"
+    assert caught.value.message == WRONG_ENDPOINT.format(url=root + "/api/v2", why=why)
+    assert caught.value.status_code == 404
+    assert_leaks_nothing(caught.value, WRONG_SECRET)
 
 
 def test_unknown_export(sandbox: RunningSandbox) -> None:

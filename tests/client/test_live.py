@@ -98,6 +98,41 @@ def test_every_missing_dataview_is_named_at_once(sandbox: RunningSandbox) -> Non
     )
 
 
+def test_a_wrong_endpoint_is_reported_once_not_once_per_dataview(
+    sandbox: RunningSandbox,
+) -> None:
+    sandbox.store.ensure_dataviews(REFS)
+
+    def client() -> MammothClient:
+        return MammothClient(sandbox.root_url, "sandbox", "sandbox")  # no /api/v2
+
+    with pytest.raises(NotFoundError) as caught:
+        fetch_live_sync(client, REFS)
+    assert caught.value.message == (
+        f"Not found (404) at {sandbox.root_url}: its path does not end in /api/v2, so the "
+        "endpoint is likely wrong, not the ids. Is --endpoint / MAMMOTH_BASE_URL the API "
+        "root, like https://app.mammoth.io/api/v2?"
+    )
+
+
+def test_dataviews_named_on_the_command_line_are_pointed_at_there(
+    sandbox: RunningSandbox,
+) -> None:
+    def client() -> MammothClient:
+        return MammothClient(sandbox.base_url, "sandbox", "sandbox")
+
+    with pytest.raises(ApiError) as caught:
+        fetch_live_sync(
+            client, [DataviewRef(1, 1, 1, 7), DataviewRef(1, 1, 1, 8)], ids_from="command line"
+        )
+    hint = "check the ids given as --dataview 1/1/1/{} (workspace/project/dataset/dataview)."
+    assert caught.value.message == (
+        f"dataview 1/1/1/7 not found (404) at {sandbox.base_url}: {hint.format(7)}\n"
+        f"dataview 1/1/1/8 not found (404) at {sandbox.base_url}: {hint.format(8)}\n"
+        "2 dataviews could not be listed."
+    )
+
+
 def test_a_credential_problem_is_reported_once(sandbox: RunningSandbox) -> None:
     def client() -> MammothClient:
         return MammothClient(sandbox.base_url, "sandbox", "not-the-secret")
