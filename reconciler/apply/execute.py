@@ -21,7 +21,7 @@ from typing import Any
 
 from reconciler.apply import landed
 from reconciler.apply.jobs import JobWaiter
-from reconciler.apply.result import ActionResult, DataviewResult, Outcome
+from reconciler.apply.result import ActionResult, DataviewResult, Failure, Outcome
 from reconciler.apply.steps import Phase, Step, order_steps
 from reconciler.errors import ApiError, ExportctlError, NotFoundError
 from reconciler.identity import applied_digest
@@ -198,7 +198,7 @@ class _DataviewRun:
             self.run.stop.set()
         before = "".join(f"{p.text}, then " for p in self.partial.get(i, []))
         message = f"{before}failed: {error.message}"
-        self._finish(i, change, Outcome.FAILED, message)
+        self._finish(i, change, Outcome.FAILED, message, failure=Failure.of(error))
 
     def _finish(
         self,
@@ -207,6 +207,8 @@ class _DataviewRun:
         outcome: Outcome,
         message: str,
         done: _Done | None = None,
+        *,
+        failure: Failure | None = None,
     ) -> None:
         export_id = done.export_id if done else change.export_id
         result = ActionResult(
@@ -218,6 +220,7 @@ class _DataviewRun:
             message=message,
             export_id=export_id,
             job_id=done.job_id if done else None,
+            failure=failure,
         )
         self.results[i] = result
         self.run.report(result)

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.errors import ApiError
 
-__all__ = ["JobWaiter"]
+__all__ = ["JobFailedError", "JobWaiter"]
 
 # Largest number of ids sent in one /jobs request, to keep the URL short.
 _BATCH = 50
@@ -23,6 +23,13 @@ _DONE = frozenset({"success"})
 _FAILED = frozenset({"failure", "error"})
 
 FetchJobs = Callable[[Sequence[int]], Awaitable[Iterable[Mapping[str, Any]]]]
+
+
+class JobFailedError(ApiError):
+    """The server ran the change's job and it ended in failure or error.
+
+    The server refused the change itself, so sending it again fails the same way.
+    """
 
 
 class JobWaiter:
@@ -57,7 +64,8 @@ class JobWaiter:
             self._pending.pop(job_id, None)
             raise self._timed_out(job_id, what) from None
         except ApiError as error:
-            raise ApiError(f"job {job_id} for {what} failed: {error.message}") from None
+            kind = JobFailedError if isinstance(error, JobFailedError) else ApiError
+            raise kind(f"job {job_id} for {what} failed: {error.message}") from None
 
     async def close(self) -> None:
         """Stop the poll loop (it also stops by itself when nothing is pending)."""
@@ -106,7 +114,7 @@ class JobWaiter:
             self._settle(job_id, record=job)
         elif status in _FAILED:
             detail = _job_detail(job)
-            self._settle(job_id, error=ApiError(f"the server reported {status}: {detail}"))
+            self._settle(job_id, error=JobFailedError(f"the server reported {status}: {detail}"))
 
     def _settle(
         self,

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.apply.result import ActionResult, ApplyResult, Outcome, PreflightFailure
+from reconciler.apply.result import ActionResult, ApplyResult, Failure, Outcome, PreflightFailure
 
 __all__ = ["RESULT_FORMAT_VERSION", "render_result_text", "result_to_json"]
 
-RESULT_FORMAT_VERSION = "1.1"  # 1.1: "error" for runs that stop early
+# 1.1: "error" for runs that stop early; 1.2: each action's "failure" kind
+RESULT_FORMAT_VERSION = "1.2"
 _OUTCOMES = tuple(o.value for o in Outcome)
+APPLY_AGAIN = "Run exportctl apply again to finish: it plans only what is left."
 
 
 def result_to_json(result: ApplyResult, *, error: str | None = None) -> dict[str, Any]:
@@ -61,6 +63,7 @@ def _action_json(action: ActionResult) -> dict[str, Any]:
         "message": action.message,
         "export_id": action.export_id,
         "job_id": action.job_id,
+        "failure": action.failure.value if action.failure else None,
     }
 
 
@@ -98,7 +101,29 @@ def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
         yield "Failed:"
         for ref, a in failed:
             yield f"  dataview {ref}: {a['symbol']} {a['key']} ({a['handler_type']}) {a['message']}"
-        yield "Run exportctl apply again to finish: it plans only what is left."
+        yield _next_step([a for _, a in failed])
+
+
+def _next_step(failed: list[Mapping[str, Any]]) -> str:
+    """Rerun only what a rerun can cure: a refused change fails the same way again."""
+    refused = [a["key"] for a in failed if a["failure"] == Failure.REFUSED.value]
+    if not refused:
+        return APPLY_AGAIN
+    if len(refused) == len(failed):
+        what = "this change" if len(refused) == 1 else "these changes"
+        return (
+            f"The server refused {what}, so rerunning alone will not help: fix the manifest "
+            "(or the platform) first, then run exportctl apply again."
+        )
+    return (
+        f"The server refused {_plural(len(refused), 'change')} ({', '.join(refused)}), so "
+        "rerunning alone will not help them: fix the manifest (or the platform) first. "
+        "The others may pass when you run exportctl apply again: it plans only what is left."
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _counts(summary: Mapping[str, int]) -> str:

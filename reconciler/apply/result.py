@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
+from reconciler.apply.jobs import JobFailedError
+from reconciler.errors import ApiError, ExportctlError
 from reconciler.model import DataviewRef
 from reconciler.plan import Action
 
@@ -19,6 +21,7 @@ __all__ = [
     "ActionResult",
     "ApplyResult",
     "DataviewResult",
+    "Failure",
     "Outcome",
     "PreflightFailure",
 ]
@@ -32,6 +35,28 @@ class Outcome(Enum):
     SKIPPED = "skipped"
 
 
+# 4xx answers that mean "not now" or "not any more", not "never": a change to
+# an export deleted since it was listed (404) is planned afresh by a rerun.
+_NOT_REFUSALS = frozenset({404, 408, 409, 425, 429})
+
+
+class Failure(Enum):
+    """Whether running apply again can cure a failed change: what the summary advises."""
+
+    REFUSED = "refused"  # the server said no (a 4xx, a failed job): fix the cause first
+    TRANSIENT = "transient"  # busy, unreachable, unfinished or lost: a rerun may finish it
+
+    @classmethod
+    def of(cls, error: ExportctlError) -> Failure:
+        """Judged from what the error already carries: its HTTP status, or a failed job."""
+        if isinstance(error, JobFailedError):
+            return cls.REFUSED
+        status = error.status_code if isinstance(error, ApiError) else None
+        if status is not None and 400 <= status < 500 and status not in _NOT_REFUSALS:
+            return cls.REFUSED
+        return cls.TRANSIENT
+
+
 @dataclass(frozen=True)
 class ActionResult:
     """The end of one planned change.
@@ -39,7 +64,7 @@ class ActionResult:
     ``export_id`` is the export's id afterwards (the new id for an add), or the
     id it had when it could not be changed. ``message`` is the human half of
     the progress line ("created as export 17", "failed: ..."); it is built from
-    redacted data only.
+    redacted data only. ``failure`` is set when the outcome is ``FAILED``.
     """
 
     ref: DataviewRef
@@ -50,6 +75,7 @@ class ActionResult:
     message: str
     export_id: int | None = None
     job_id: int | None = None
+    failure: Failure | None = None
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,10 @@ def test_a_failure_exits_1_with_the_failed_change_in_the_summary(
         "Failed:",
     ]
     assert lines[-2].startswith("  dataview 1/1/123/456: + e0 (s3) failed: job 1 for add e0")
-    assert lines[-1] == "Run exportctl apply again to finish: it plans only what is left."
+    assert lines[-1] == (  # a failed job fails the same way again: no plain "apply again"
+        "The server refused this change, so rerunning alone will not help: fix the manifest "
+        "(or the platform) first, then run exportctl apply again."
+    )
 
 
 def _saved(server: RunningSandbox, tmp_path: Path) -> tuple[Path, Path]:
@@ -316,7 +319,7 @@ def test_a_refused_apply_still_prints_a_json_document(
     code, document, stderr = _json_apply("-f", str(manifest), "--endpoint", server.base_url)
     assert code == 1
     assert document == {
-        "format_version": "1.1",
+        "format_version": "1.2",
         "ok": False,
         "error": NEEDS_APPROVAL,
         "summary": _none(),

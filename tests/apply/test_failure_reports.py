@@ -2,11 +2,26 @@
 
 import asyncio
 import io
+from typing import Any
+
+import pytest
 
 from reconciler.apply.engine import ApplyOptions, apply_plan
-from reconciler.apply.result import ApplyResult
+from reconciler.apply.jobs import JobFailedError
+from reconciler.apply.report import render_result_text, result_to_json
+from reconciler.apply.result import ActionResult, ApplyResult, DataviewResult, Failure, Outcome
+from reconciler.errors import (
+    ApiError,
+    ApiUnreachableError,
+    AuthError,
+    ExportctlError,
+    NotFoundError,
+)
+from reconciler.mammoth.client import MaybeLandedError
+from reconciler.plan import Action
 from reconciler.progress import LineProgress
 from reconciler.sandbox.jobs import INJECTED_FAILURE
+from reconciler.sandbox.seed import add_exports
 from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import (
     FAST,
@@ -55,3 +70,103 @@ def test_a_dry_run_the_api_never_answers_is_not_reported_as_a_refusal(
     )
     server.set_faults(error_rate=0)
     assert live_exports(server.base_url, REF) == []
+
+
+def test_a_failed_job_is_a_refusal_and_the_summary_says_a_rerun_will_not_help(
+    server: RunningSandbox,
+) -> None:
+    server.set_faults(job_rate=1, job_delay_ms=0, job_failure_rate=1)
+
+    result = apply_now(server.base_url, desired((REF, [s3("a", "a.csv")])))
+
+    [action] = list(result.actions())
+    assert action.failure is Failure.REFUSED
+    assert render_result_text(result_to_json(result)).splitlines()[-1] == (
+        "The server refused this change, so rerunning alone will not help: fix the manifest "
+        "(or the platform) first, then run exportctl apply again."
+    )
+
+
+def test_a_busy_api_is_transient_and_the_summary_says_apply_again(server: RunningSandbox) -> None:
+    marked = {"exportctl": {"key": "old", "applied": "h"}}
+    add_exports(server.store, REF, [{**s3_body("old.csv"), "additional_properties": marked}])
+    plan = plan_now(server.base_url, desired((REF, [])))
+    server.set_faults(error_rate=1)  # deletes have no preflight: the run reaches the delete
+
+    async def run() -> ApplyResult:
+        async with client(server.base_url) as api:
+            options = ApplyOptions(execute=FAST)
+            return await apply_plan(
+                api, plan, options=options, progress=LineProgress(io.StringIO())
+            )
+
+    result = asyncio.run(run())
+
+    [action] = list(result.actions())
+    assert (action.action, action.outcome, action.failure) == (
+        Action.DELETE,
+        Outcome.FAILED,
+        Failure.TRANSIENT,
+    )
+    assert render_result_text(result_to_json(result)).splitlines()[-1] == (
+        "Run exportctl apply again to finish: it plans only what is left."
+    )
+
+
+def s3_body(file: str) -> dict[str, Any]:
+    return {"handler_type": "s3", "trigger_type": "none", "target_properties": {"file": file}}
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (ApiError("bad field", status_code=400), Failure.REFUSED),
+        (ApiError("unknown connection", status_code=422), Failure.REFUSED),
+        (AuthError("no permission", status_code=403), Failure.REFUSED),
+        (JobFailedError("job 3 for add a failed: the server reported failure"), Failure.REFUSED),
+        (NotFoundError("export 9 gone since it was listed", status_code=404), Failure.TRANSIENT),
+        (ApiError("throttled", status_code=429), Failure.TRANSIENT),
+        (ApiError("busy after 8 attempts", status_code=503), Failure.TRANSIENT),
+        (MaybeLandedError("may have landed", status_code=502), Failure.TRANSIENT),
+        (ApiError("job 4 did not finish within 10s"), Failure.TRANSIENT),
+        (ApiUnreachableError("connection refused"), Failure.TRANSIENT),
+    ],
+)
+def test_failures_are_judged_by_status_or_failed_job(
+    error: ExportctlError, failure: Failure
+) -> None:
+    assert Failure.of(error) is failure
+
+
+def _failed(key: str, failure: Failure, message: str) -> ActionResult:
+    return ActionResult(REF, key, Action.ADD, "s3", Outcome.FAILED, message, failure=failure)
+
+
+def test_a_mix_of_refused_and_transient_failures_says_both() -> None:
+    result = ApplyResult(
+        (
+            DataviewResult(
+                REF,
+                (
+                    _failed("a", Failure.REFUSED, "failed: the API answered 400: bad file"),
+                    _failed("b", Failure.TRANSIENT, "failed: the API answered 503 (busy)"),
+                    _failed("c", Failure.REFUSED, "failed: job 2 for add c failed"),
+                ),
+            ),
+        )
+    )
+
+    assert render_result_text(result_to_json(result)).splitlines()[-5:] == [
+        "Failed:",
+        "  dataview 1/1/123/456: + a (s3) failed: the API answered 400: bad file",
+        "  dataview 1/1/123/456: + b (s3) failed: the API answered 503 (busy)",
+        "  dataview 1/1/123/456: + c (s3) failed: job 2 for add c failed",
+        "The server refused 2 changes (a, c), so rerunning alone will not help them: fix the "
+        "manifest (or the platform) first. The others may pass when you run exportctl apply "
+        "again: it plans only what is left.",
+    ]
+    assert [a["failure"] for a in result_to_json(result)["dataviews"][0]["actions"]] == [
+        "refused",
+        "transient",
+        "refused",
+    ]
