@@ -2,9 +2,34 @@
 
 A saved plan is the plan's JSON form wrapped with what apply needs to check it
 still fits (``schemas/plan-file.schema.json``): the manifest files it came
-from, the live fingerprint per dataview (inside the plan), and a salted, slow
-hash of each secret it relied on, so apply can tell a rotated secret without
-the file ever holding one. Secret hashing lives here and nowhere else.
+from, the live fingerprint per dataview (inside the plan), the addresses of
+the secrets it relied on, and ONE salted, slow hash over all their values, so
+apply can tell a rotated secret without the file ever holding one. Secret
+hashing lives here and nowhere else.
+
+Why one hash over all secrets, not one per secret (format 1.x did that):
+each slow hash costs ~60 ms, so a manifest with hundreds of secrets made
+``plan --out`` and ``apply FILE`` take many seconds. Now each costs one
+derivation, whatever the number of secrets. It is as safe as before against
+someone guessing secrets from a stolen plan file:
+
+- Each guess still costs one full PBKDF2-SHA256 derivation at the same
+  iteration count, because every secret value is in that derivation's input.
+  An attacker who already knows all secrets but one tests a guess for that one
+  at exactly the old price; one who knows fewer must guess several at once,
+  which only costs more.
+- Nothing cheaper is stored. Per-secret fast tags keyed with a key from the
+  slow hash would not help: after a rotation that key no longer comes out of
+  the current values, so apply could not check the tags; and tags keyed with
+  anything the file holds would let each guess be checked without the slow
+  derivation. Naming the changed secret and keeping the price of a guess
+  exclude each other, so safety wins: apply says a secret changed and lists
+  every secret address the plan covers (a missing one it can still name).
+- The salt is random per file (format 1.x salted with the address alone):
+  no precomputed table, and two plan files with the same secrets do not show
+  that they are equal.
+- The encoding is JSON of the sorted (address, value) pairs, which is
+  injective: no two different sets of secrets hash the same input.
 """
 
 from __future__ import annotations
@@ -46,16 +71,18 @@ __all__ = [
     "load_plan",
     "save_plan",
     "secret_address",
-    "secret_hash",
-    "secret_hashes_for",
+    "secrets_hash",
 ]
 
-PLAN_FILE_VERSION = "1.0"
+# 2.0: one hash over all secrets (secret_addresses, secrets_hash) replaced the
+# per-secret secret_hashes of 1.x, which this version refuses.
+PLAN_FILE_VERSION = "2.0"
 _KIND = "exportctl-plan-file"
-# Limitation: PBKDF2 at this cost takes ~60 ms per secret; slow enough to make
-# guessing a weak password from a leaked plan file costly, fast enough for
-# manifests with tens of secrets.
+# PBKDF2 at this cost takes ~60 ms on a 2-core CI machine, once per plan file:
+# each guess at a secret from a leaked plan file costs as much.
 _ITERATIONS = 100_000
+_ALGORITHM = "pbkdf2-sha256"
+_SALT_BYTES = 16
 
 
 @dataclass(frozen=True)
@@ -65,59 +92,75 @@ class SavedPlan:
     plan_json: PlanJson
     plan: Plan
     fingerprints: Mapping[DataviewRef, str]
-    secret_hashes: Mapping[str, str]
+    secret_addresses: tuple[str, ...]
+    secrets_hash: str | None
     sources: tuple[str, ...]
     manifest_digest: str
     created_at: str
     exportctl_version: str
 
-    def secret_matches(self, address: str, value: str) -> bool:
-        """Whether ``value`` is the secret the plan was made with at ``address``."""
-        stored = self.secret_hashes.get(address)
-        return stored is not None and _hash_matches(stored, value, salt=address)
+    def secrets_match(self, values: Mapping[str, str]) -> bool:
+        """Whether ``values`` hold every secret the plan was made with, unchanged.
+
+        One slow derivation, whatever the number of secrets; values at other
+        addresses are ignored (the plan did not rely on them).
+        """
+        if self.secrets_hash is None:
+            return True
+        if any(address not in values for address in self.secret_addresses):
+            return False
+        relied_on = {address: values[address] for address in self.secret_addresses}
+        _, iterations, salt, expected = self.secrets_hash.split("$")
+        digest = _derive(relied_on, bytes.fromhex(salt), int(iterations))
+        return hmac.compare_digest(digest.hex(), expected)
 
 
 def secret_address(ref: DataviewRef, key: str, path: str) -> str:
-    """``W/P/D/V/KEY/PATH``: where a secret sits, the key of ``secret_hashes``.
+    """``W/P/D/V/KEY/PATH``: where a secret sits, as ``secret_addresses`` lists it.
 
     Dotted paths hold no ``/``, so the last segment is always the path.
     """
     return f"{ref}/{key}/{path}"
 
 
-def secret_hash(value: str, salt: str) -> str:
-    """``pbkdf2-sha256$ITERATIONS$HEX``: self-describing, so the cost can rise later."""
-    digest = hashlib.pbkdf2_hmac("sha256", value.encode(), salt.encode(), _ITERATIONS)
-    return f"pbkdf2-sha256${_ITERATIONS}${digest.hex()}"
+def secrets_hash(values: Mapping[str, str], salt: bytes) -> str:
+    """``pbkdf2-sha256$ITERATIONS$SALT$HEX`` over all ``values`` (address -> value).
+
+    Self-describing, so the cost can rise later without a new format.
+    """
+    digest = _derive(values, salt, _ITERATIONS)
+    return f"{_ALGORITHM}${_ITERATIONS}${salt.hex()}${digest.hex()}"
 
 
-def secret_hashes_for(values: Mapping[str, str]) -> dict[str, str]:
-    """Hash each secret (address -> value), salted with its address."""
-    return {address: secret_hash(value, address) for address, value in values.items()}
-
-
-def _hash_matches(stored: str, value: str, *, salt: str) -> bool:
-    _, iterations, expected = stored.split("$")
-    digest = hashlib.pbkdf2_hmac("sha256", value.encode(), salt.encode(), int(iterations))
-    return hmac.compare_digest(digest.hex(), expected)
+def _derive(values: Mapping[str, str], salt: bytes, iterations: int) -> bytes:
+    # ASCII-escaped JSON: injective, and a value with lone surrogates (an
+    # undecodable environment variable) still encodes.
+    encoded = json.dumps(sorted(values.items()), separators=(",", ":"))
+    return hashlib.pbkdf2_hmac("sha256", encoded.encode(), salt, iterations)
 
 
 def save_plan(
     path: str | os.PathLike[str],
     plan: Plan,
     *,
-    secret_hashes: Mapping[str, str],
+    secrets: Mapping[str, str],
     sources: Sequence[str],
     created_at: datetime | None = None,
 ) -> None:
-    """Write atomically, readable by the owner only (it names endpoints and keys)."""
+    """Write atomically, readable by the owner only (it names endpoints and keys).
+
+    ``secrets`` (address -> value, from ``secret_address``) are the values the
+    plan relied on; the file keeps their addresses and one hash, never a value.
+    """
+    hashed = secrets_hash(secrets, os.urandom(_SALT_BYTES)) if secrets else None
     document = {
         "kind": _KIND,
         "format_version": PLAN_FILE_VERSION,
         "exportctl_version": _exportctl_version(),
         "created_at": _timestamp(created_at or datetime.now(UTC)),
         "manifest_sources": list(sources),
-        "secret_hashes": dict(secret_hashes),
+        "secret_addresses": sorted(secrets),
+        "secrets_hash": hashed,
         "plan": plan_to_json(plan),
     }
     _write_atomically(Path(path), json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -162,7 +205,8 @@ def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
         plan_json=plan_json,
         plan=plan,
         fingerprints={dv.ref: dv.live_fingerprint for dv in plan.dataviews},
-        secret_hashes=dict(document["secret_hashes"]),
+        secret_addresses=tuple(document["secret_addresses"]),
+        secrets_hash=document["secrets_hash"],
         sources=tuple(document["manifest_sources"]),
         manifest_digest=plan.manifest_digest,
         created_at=document["created_at"],
@@ -199,6 +243,7 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
         )
     writer = document.get("exportctl_version", "an unknown version")
     what = f"Saved plan {path} (written by exportctl {writer})"
+    _refuse_older_format(document.get("format_version"), what)
     check_format_version(document.get("format_version"), supported=PLAN_FILE_VERSION, what=what)
     validate_plan_json(document.get("plan"), what=f"The plan in {path}")
     problem = first_problem(_fast_envelope_check(), _validator(), document)
@@ -207,6 +252,18 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
             f"Saved plan {path} is damaged: {problem}. Re-create it with `exportctl plan --out`."
         )
     return document
+
+
+def _refuse_older_format(version: object, what: str) -> None:
+    """An older major version is refused with what to do, not "cannot read" alone."""
+    ours = int(PLAN_FILE_VERSION.split(".")[0])
+    major = version.split(".")[0] if isinstance(version, str) else ""
+    if major.isdigit() and int(major) < ours:
+        raise PlanFileError(
+            f"{what} was made by an older exportctl (format_version {version}; this one "
+            f"reads {PLAN_FILE_VERSION}), whose secret checks it no longer reads. Run "
+            "`exportctl plan --out FILE` again, review it, and apply the new plan."
+        )
 
 
 @cache

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from reconciler._resources import load_schema
 from reconciler.fastcheck import compile_schema
 from reconciler.manifest.schema_check import manifest_validator, target_validator
-from reconciler.planfile import _fast_envelope_check, _validator, save_plan, secret_hashes_for
+from reconciler.planfile import _fast_envelope_check, _validator, save_plan
 from reconciler.render.json_form import plan_to_json
 from tests.render.plans import every_action_plan, in_sync_plan
 
@@ -95,8 +95,8 @@ def test_plan_fast_check_agrees_with_jsonschema_on_sample_plans_and_broken_copie
 
 def test_plan_file_fast_check_agrees_with_jsonschema_around_a_valid_plan(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
-    hashes = secret_hashes_for({"1/1/123/456/weekly/target_properties.password": "s3cret"})
-    save_plan(path, every_action_plan(), secret_hashes=hashes, sources=["exports.yaml"])
+    secrets = {"1/1/123/456/weekly/target_properties.password": "s3cret"}
+    save_plan(path, every_action_plan(), secrets=secrets, sources=["exports.yaml"])
     saved = json.loads(path.read_text())
     plan = saved.pop("plan")
     envelopes = [saved, *_mutations(saved)]

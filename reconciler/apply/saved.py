@@ -9,7 +9,7 @@ carry the desired specs the file does not store) are executed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -53,23 +53,32 @@ def current_secrets(desired: DesiredState) -> dict[str, str]:
 def check_secrets(saved: SavedPlan, secrets: Mapping[str, str], path: str) -> None:
     """Refuse when a secret the plan relied on resolves to another value now.
 
-    Names the address only (dataview/key/path), never a value.
+    Names addresses only (dataview/key/path), never a value. A secret gone
+    from the manifest is named; a changed one cannot be: the file holds one
+    hash over all secrets, so that a guess at any of them costs a full slow
+    derivation (see ``reconciler.planfile``), and apply lists every secret the
+    plan relied on instead.
     """
     # A secret that is new since the plan needs a manifest change, which the
     # digest check catches; here only the planned ones can have moved.
-    differing = sorted(
-        address
-        for address in saved.secret_hashes
-        if address not in secrets or not saved.secret_matches(address, secrets[address])
-    )
-    if not differing:
+    missing = [address for address in saved.secret_addresses if address not in secrets]
+    if missing:
+        raise PlanFileError(
+            f"Saved plan {path} relied on secrets the manifest no longer resolves:\n"
+            f"{_listed(missing)}\n{_AGAIN}"
+        )
+    if saved.secrets_match(secrets):
         return
-    listed = "\n".join(f"  {address}" for address in differing)
     raise PlanFileError(
         f"Saved plan {path} was made with other secret values than the environment "
-        f"resolves now (an environment variable changed since the plan was made):\n"
-        f"{listed}\n{_AGAIN}"
+        "resolves now: an environment variable changed since the plan was made. The "
+        "plan file keeps one hash over all its secrets, so it cannot tell which one; "
+        f"it relied on these:\n{_listed(saved.secret_addresses)}\n{_AGAIN}"
     )
+
+
+def _listed(addresses: Sequence[str]) -> str:
+    return "\n".join(f"  {address}" for address in addresses)
 
 
 def replay_saved_plan(saved: SavedPlan, fresh: Plan, path: str) -> Plan:

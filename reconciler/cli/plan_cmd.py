@@ -26,7 +26,7 @@ from reconciler.cli.options import (
 from reconciler.cli.session import load_desired, plan_once
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
-from reconciler.planfile import save_plan, secret_hashes_for
+from reconciler.planfile import save_plan
 from reconciler.render.json_form import PlanJson, plan_to_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import should_color
@@ -109,13 +109,12 @@ def render_plan(plan_json: PlanJson, output_format: str, *, color: bool) -> str:
 def _save(
     path: str, made: Plan, desired: DesiredState, files: Sequence[str], sandbox_db: str | None
 ) -> None:
-    """Write the plan with secret hashes only, and tell the user how to apply it.
+    """Write the plan with a hash of its secrets only, and tell the user how to apply it.
 
     The plan file does not record where it was made, so a sandbox plan's hint
     names the sandbox: without it, the suggested command asks for credentials.
     """
-    hashes = secret_hashes_for(current_secrets(desired))
-    save_plan(path, made, secret_hashes=hashes, sources=files)
+    save_plan(path, made, secrets=current_secrets(desired), sources=files)
     command = ["exportctl", "apply", path]
     if sandbox_db is not None:
         command += ["--sandbox", sandbox_db]

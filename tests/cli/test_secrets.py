@@ -65,7 +65,7 @@ def test_no_saved_file_holds_the_secret(
     invoke("plan", "-f", rotated, "--endpoint", server.base_url, "--out", str(planfile))
     invoke("drift", "-f", rotated, "--endpoint", server.base_url, "--report", str(report))
     shown = invoke("show", planfile)
-    assert "secret_hashes" in planfile.read_text()  # the rotation is recorded, as a hash
+    assert "secrets_hash" in planfile.read_text()  # the rotation is recorded, as a hash
     for text in (planfile.read_text(), report.read_text(), all_output(shown)):
         _assert_secret_free(text)
 

@@ -19,7 +19,7 @@ def test_no_form_of_the_plan_shows_a_sensitive_value(tmp_path: Path) -> None:
     plan = every_action_plan()
     plan_json = plan_to_json(plan)
     report = drift_to_json(plan_json)
-    save_plan(tmp_path / "plan.json", plan, secret_hashes={}, sources=[])
+    save_plan(tmp_path / "plan.json", plan, secrets={}, sources=[])
     outputs = {
         "json": json.dumps(plan_json),
         "text": render_text(plan_json, color=False),

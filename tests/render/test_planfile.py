@@ -8,25 +8,21 @@ import pytest
 
 from reconciler.errors import PlanFileError
 from reconciler.plan import SENSITIVE
-from reconciler.planfile import (
-    load_plan,
-    save_plan,
-    secret_address,
-    secret_hash,
-    secret_hashes_for,
-)
+from reconciler.planfile import load_plan, save_plan, secret_address, secrets_hash
 from reconciler.render.json_form import plan_to_json
 from tests.render.plans import DV1, DV2, DV3, SECRET, every_action_plan
 from tests.render.schemas import errors
 
 ADDRESS = "1/1/123/456/weekly/target_properties.password"
+OTHER = "1/1/123/456/monthly/target_properties.password"
+SECRETS = {ADDRESS: SECRET, OTHER: "other-Secret-5a6b"}
 
 
-def _save(path: Path) -> None:
+def _save(path: Path, secrets: dict[str, str] = SECRETS) -> None:
     save_plan(
         path,
         every_action_plan(),
-        secret_hashes=secret_hashes_for({ADDRESS: SECRET}),
+        secrets=secrets,
         sources=["exports.yaml", "more/b.yaml"],
         created_at=datetime(2024, 5, 1, 12, 30, 5, tzinfo=UTC),
     )
@@ -46,7 +42,7 @@ def test_round_trip_gives_back_the_plan_fingerprints_and_sources(tmp_path: Path)
     assert saved.manifest_digest == "sha256:abc"
     assert saved.created_at == "2024-05-01T12:30:05Z"
     assert saved.exportctl_version == "0.1.0"
-    assert list(saved.secret_hashes) == [ADDRESS]
+    assert saved.secret_addresses == (OTHER, ADDRESS)  # sorted
 
 
 def test_the_file_is_valid_against_its_schema(tmp_path: Path) -> None:
@@ -64,22 +60,52 @@ def test_the_file_is_for_the_owner_only_and_no_temp_file_is_left(tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
-def test_the_file_holds_a_hash_of_the_secret_never_the_secret(tmp_path: Path) -> None:
+def test_the_file_holds_one_hash_of_the_secrets_never_a_secret(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     _save(path)
     text = path.read_text()
-    assert SECRET not in text
+    assert all(value not in text for value in SECRETS.values())
+    assert text.count("pbkdf2-sha256$100000$") == 1
     saved = load_plan(path)
-    assert saved.secret_matches(ADDRESS, SECRET) is True
-    assert saved.secret_matches(ADDRESS, SECRET + "-rotated") is False
-    assert saved.secret_matches("1/1/1/1/other/target_properties.password", SECRET) is False
+    assert saved.secrets_match(SECRETS) is True
+    assert saved.secrets_match({**SECRETS, "1/1/1/1/new/password": "x"}) is True  # not relied on
+    assert saved.secrets_match({**SECRETS, ADDRESS: SECRET + "-rotated"}) is False
+    assert saved.secrets_match({**SECRETS, OTHER: SECRET}) is False  # values swapped round
+    assert saved.secrets_match({ADDRESS: SECRET}) is False
 
 
-def test_secret_hashes_are_salted_by_address() -> None:
+def test_a_plan_without_secrets_stores_no_hash(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    _save(path, {})
+    document = json.loads(path.read_text())
+    assert (document["secret_addresses"], document["secrets_hash"]) == ([], None)
+    assert load_plan(path).secrets_match({}) is True
+
+
+def test_the_hash_covers_every_value_and_address_with_the_salt_given() -> None:
+    salt = bytes(range(16))
+    hashed = secrets_hash(SECRETS, salt)
+    assert hashed == secrets_hash(dict(reversed(SECRETS.items())), salt)  # order-free
+    assert hashed.startswith("pbkdf2-sha256$100000$000102030405060708090a0b0c0d0e0f$")
+    others = [
+        secrets_hash(SECRETS, bytes(16)),
+        secrets_hash({**SECRETS, OTHER: "x"}, salt),
+        secrets_hash({ADDRESS: SECRET, "1/1/1/1/k/p": SECRETS[OTHER]}, salt),
+        secrets_hash({ADDRESS: SECRET}, salt),
+        secrets_hash({ADDRESS: "caf\udce9"}, salt),  # undecodable environment bytes
+    ]
+    assert hashed not in others
+
+
+def test_two_plan_files_with_the_same_secrets_do_not_show_it(tmp_path: Path) -> None:
+    _save(tmp_path / "a.json")
+    _save(tmp_path / "b.json")
+    first, second = (load_plan(tmp_path / name).secrets_hash for name in ("a.json", "b.json"))
+    assert first != second  # a random salt per file
+
+
+def test_secret_address() -> None:
     assert secret_address(DV1, "weekly", "target_properties.password") == ADDRESS
-    assert secret_hash(SECRET, "a") != secret_hash(SECRET, "b")
-    assert secret_hash(SECRET, "a") == secret_hash(SECRET, "a")
-    assert secret_hash(SECRET, "a").startswith("pbkdf2-sha256$100000$")
 
 
 def _document(tmp_path: Path) -> dict[str, Any]:
@@ -106,6 +132,13 @@ def _edited(**changes: Any) -> Any:
     return edit
 
 
+def _old_format(document: dict[str, Any]) -> dict[str, Any]:
+    """A file as format 1.0 wrote it: one address-salted hash per secret."""
+    del document["secret_addresses"], document["secrets_hash"]
+    old_hash = "pbkdf2-sha256$100000$" + "0" * 64
+    return {**document, "format_version": "1.0", "secret_hashes": {ADDRESS: old_hash}}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -125,10 +158,22 @@ def _edited(**changes: Any) -> Any:
             "--out` (not the output of `plan --format json`).",
         ),
         (
-            _edited(format_version="2.0", exportctl_version="9.0.0"),
-            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 2.0, which "
-            "this exportctl cannot read (it reads 1.0). Use the exportctl version that wrote "
+            _edited(format_version="3.0", exportctl_version="9.0.0"),
+            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.0, which "
+            "this exportctl cannot read (it reads 2.0). Use the exportctl version that wrote "
             "it, or re-create it with `exportctl plan --out`.",
+        ),
+        (
+            _edited(format_version="2.1", exportctl_version="9.0.0"),
+            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 2.1, which "
+            "this exportctl cannot read (it reads 2.0). Use the exportctl version that wrote "
+            "it, or re-create it with `exportctl plan --out`.",
+        ),
+        (
+            _old_format,
+            "Saved plan {path} (written by exportctl 0.1.0) was made by an older exportctl "
+            "(format_version 1.0; this one reads 2.0), whose secret checks it no longer "
+            "reads. Run `exportctl plan --out FILE` again, review it, and apply the new plan.",
         ),
         (
             _edited(plan_version="3.1"),
@@ -137,13 +182,15 @@ def _edited(**changes: Any) -> Any:
             "`exportctl plan --out`.",
         ),
         (
-            _edited(secret_hashes={ADDRESS: SECRET}),
-            "Saved plan {path} is damaged: at secret_hashes/"
-            + ADDRESS
-            + ": '"
-            + SECRET
-            + "' does not match '^pbkdf2-sha256\\\\$[0-9]+\\\\$[0-9a-f]{{64}}$'. Re-create it "
-            "with `exportctl plan --out`.",
+            _edited(secrets_hash=SECRET),
+            "Saved plan {path} is damaged: at secrets_hash: '" + SECRET + "' does not match "
+            "'^pbkdf2-sha256\\\\$[1-9][0-9]*\\\\$[0-9a-f]{{32}}\\\\$[0-9a-f]{{64}}$'. Re-create "
+            "it with `exportctl plan --out`.",
+        ),
+        (
+            _edited(secrets_hash=None),
+            "Saved plan {path} is damaged: at secrets_hash: None is not of type 'string'. "
+            "Re-create it with `exportctl plan --out`.",
         ),
     ],
 )
@@ -173,5 +220,5 @@ def test_load_plan_of_a_directory(tmp_path: Path) -> None:
 def test_save_plan_into_a_missing_directory(tmp_path: Path) -> None:
     path = tmp_path / "no" / "plan.json"
     with pytest.raises(PlanFileError) as caught:
-        save_plan(path, every_action_plan(), secret_hashes={}, sources=[])
+        save_plan(path, every_action_plan(), secrets={}, sources=[])
     assert caught.value.message == f"Cannot write saved plan {path}: No such file or directory."
