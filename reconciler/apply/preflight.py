@@ -22,7 +22,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.apply.result import PreflightFailure
+from reconciler.apply.result import Failure, PreflightFailure
 from reconciler.errors import ApiError
 from reconciler.identity import natural_address
 from reconciler.mammoth.client import MammothClient, MaybeLandedError, MutationResult
@@ -101,12 +101,18 @@ def _unanswered(ref: DataviewRef, change: Change, error: MaybeLandedError) -> Pr
         f"the API gave no answer to the dry run in {_DRY_RUN_SENDS} tries (last: {last}); "
         "a dry run changes nothing, so try again later"
     )
-    return PreflightFailure(ref, change.key, change.action, error.status_code, detail)
+    return _preflight_failure(ref, change, error, detail)
 
 
 def _failure(ref: DataviewRef, change: Change, error: ApiError) -> PreflightFailure:
-    detail = error.detail or error.message
-    return PreflightFailure(ref, change.key, change.action, error.status_code, detail)
+    return _preflight_failure(ref, change, error, error.detail or error.message)
+
+
+def _preflight_failure(
+    ref: DataviewRef, change: Change, error: ApiError, detail: str
+) -> PreflightFailure:
+    failure = Failure.of(error)
+    return PreflightFailure(ref, change.key, change.action, error.status_code, detail, failure)
 
 
 async def _dry_run(

@@ -7,14 +7,16 @@ habit as the plan's renderers).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.apply.result import ActionResult, ApplyResult, Failure, Outcome, PreflightFailure
 
 __all__ = ["RESULT_FORMAT_VERSION", "render_result_text", "result_to_json"]
 
-# 1.1: "error" for runs that stop early; 1.2: each action's "failure" kind
-RESULT_FORMAT_VERSION = "1.2"
+# 1.1: "error" for runs that stop early; 1.2: each action's "failure" kind;
+# 1.3: each preflight failure's "failure" kind
+RESULT_FORMAT_VERSION = "1.3"
 _OUTCOMES = tuple(o.value for o in Outcome)
 APPLY_AGAIN = "Run exportctl apply again to finish: it plans only what is left."
 
@@ -50,6 +52,7 @@ def _failure_json(failure: PreflightFailure) -> dict[str, Any]:
         "action": failure.action.value,
         "status_code": failure.status_code,
         "detail": failure.detail,
+        "failure": failure.failure.value,
     }
 
 
@@ -68,22 +71,25 @@ def _action_json(action: ActionResult) -> dict[str, Any]:
 
 
 def render_result_text(data: Mapping[str, Any]) -> str:
-    """The closing summary: preflight refusals or per-dataview counts, then failures."""
+    """The closing summary: failed dry runs or per-dataview counts, then failures."""
     if data["preflight_failures"]:
         return "\n".join(_preflight_lines(data["preflight_failures"])) + "\n"
     return "\n".join(_summary_lines(data)) + "\n"
 
 
 def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
-    count = len(failures)
+    refused = len(_refused(failures))
+    verdicts = [f"refused {_plural(refused, 'change')}"] if refused else []
+    if refused < len(failures):
+        verdicts.append(f"gave no verdict on {_plural(len(failures) - refused, 'change')}")
     yield (
-        f"Preflight failed: the server refused {count} change{'s' if count != 1 else ''} "
-        "sent with validate_only. Nothing was changed."
+        f"Preflight failed: the server {' and '.join(verdicts)} sent with validate_only. "
+        "Nothing was changed."
     )
     for f in failures:
         status = f" ({f['status_code']})" if f["status_code"] is not None else ""
         yield f"  dataview {f['dataview']}: {f['key']}{status}: {f['detail']}"
-    yield "Fix the manifest (or the platform) and run exportctl apply again."
+    yield _next_step(failures, _PREFLIGHT_ADVICE)
 
 
 def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
@@ -101,25 +107,58 @@ def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
         yield "Failed:"
         for ref, a in failed:
             yield f"  dataview {ref}: {a['symbol']} {a['key']} ({a['handler_type']}) {a['message']}"
-        yield _next_step([a for _, a in failed])
+        yield _next_step([a for _, a in failed], _EXECUTION_ADVICE)
 
 
-def _next_step(failed: list[Mapping[str, Any]]) -> str:
+@dataclass(frozen=True)
+class _Advice:
+    """The closing line after failures, by how many of them the server refused.
+
+    ``fix_all`` may use ``{what}`` ("this change"/"these changes"); ``fix_some``
+    uses ``{refused}`` ("2 changes") and ``{keys}``.
+    """
+
+    retry: str  # nothing refused: a rerun may pass
+    fix_all: str  # everything refused: a rerun alone fails the same way
+    fix_some: str  # a mix: fix the refused, rerun for the rest
+
+
+_EXECUTION_ADVICE = _Advice(
+    retry=APPLY_AGAIN,
+    fix_all=(
+        "The server refused {what}, so rerunning alone will not help: fix the manifest "
+        "(or the platform) first, then run exportctl apply again."
+    ),
+    fix_some=(
+        "The server refused {refused} ({keys}), so rerunning alone will not help them: fix "
+        "the manifest (or the platform) first. The others may pass when you run exportctl "
+        "apply again: it plans only what is left."
+    ),
+)
+# Nothing has run yet, so a rerun starts over: no "to finish" here.
+_PREFLIGHT_ADVICE = _Advice(
+    retry="Nothing was refused, so there is nothing to fix: run exportctl apply again later.",
+    fix_all="Fix the manifest (or the platform) and run exportctl apply again.",
+    fix_some=(
+        "The server refused {refused} ({keys}): fix the manifest (or the platform) first. "
+        "The others got no verdict and may pass when you run exportctl apply again."
+    ),
+)
+
+
+def _next_step(failed: list[Mapping[str, Any]], advice: _Advice) -> str:
     """Rerun only what a rerun can cure: a refused change fails the same way again."""
-    refused = [a["key"] for a in failed if a["failure"] == Failure.REFUSED.value]
+    refused = _refused(failed)
     if not refused:
-        return APPLY_AGAIN
+        return advice.retry
     if len(refused) == len(failed):
-        what = "this change" if len(refused) == 1 else "these changes"
-        return (
-            f"The server refused {what}, so rerunning alone will not help: fix the manifest "
-            "(or the platform) first, then run exportctl apply again."
-        )
-    return (
-        f"The server refused {_plural(len(refused), 'change')} ({', '.join(refused)}), so "
-        "rerunning alone will not help them: fix the manifest (or the platform) first. "
-        "The others may pass when you run exportctl apply again: it plans only what is left."
-    )
+        return advice.fix_all.format(what="this change" if len(refused) == 1 else "these changes")
+    return advice.fix_some.format(refused=_plural(len(refused), "change"), keys=", ".join(refused))
+
+
+def _refused(failed: list[Mapping[str, Any]]) -> list[str]:
+    """The keys of the failures the server refused (``Failure.of``'s verdict, as JSON)."""
+    return [f["key"] for f in failed if f["failure"] == Failure.REFUSED.value]
 
 
 def _plural(count: int, word: str) -> str:

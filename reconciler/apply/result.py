@@ -80,13 +80,18 @@ class ActionResult:
 
 @dataclass(frozen=True)
 class PreflightFailure:
-    """One add or edit the server refused with ``validate_only: true``."""
+    """One add or edit whose ``validate_only: true`` dry run did not pass.
+
+    ``failure`` tells a refusal (fix first) from a dry run that got no verdict
+    (busy, throttled, unreachable: apply again later); nothing was changed either way.
+    """
 
     ref: DataviewRef
     key: str
     action: Action
     status_code: int | None
     detail: str
+    failure: Failure
 
 
 @dataclass(frozen=True)

@@ -319,7 +319,7 @@ def test_a_refused_apply_still_prints_a_json_document(
     code, document, stderr = _json_apply("-f", str(manifest), "--endpoint", server.base_url)
     assert code == 1
     assert document == {
-        "format_version": "1.2",
+        "format_version": "1.3",
         "ok": False,
         "error": NEEDS_APPROVAL,
         "summary": _none(),

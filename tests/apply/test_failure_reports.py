@@ -4,12 +4,21 @@ import asyncio
 import io
 from typing import Any
 
+import jsonschema
 import pytest
 
+from reconciler._resources import load_schema
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.jobs import JobFailedError
 from reconciler.apply.report import render_result_text, result_to_json
-from reconciler.apply.result import ActionResult, ApplyResult, DataviewResult, Failure, Outcome
+from reconciler.apply.result import (
+    ActionResult,
+    ApplyResult,
+    DataviewResult,
+    Failure,
+    Outcome,
+    PreflightFailure,
+)
 from reconciler.errors import (
     ApiError,
     ApiUnreachableError,
@@ -18,6 +27,7 @@ from reconciler.errors import (
     NotFoundError,
 )
 from reconciler.mammoth.client import MaybeLandedError
+from reconciler.model import DesiredState
 from reconciler.plan import Action
 from reconciler.progress import LineProgress
 from reconciler.sandbox.jobs import INJECTED_FAILURE
@@ -32,6 +42,7 @@ from tests.apply.helpers import (
     live_exports,
     plan_now,
     s3,
+    spec,
 )
 
 
@@ -46,12 +57,10 @@ def test_a_failed_job_reports_the_servers_failure_reason(server: RunningSandbox)
     )
 
 
-def test_a_dry_run_the_api_never_answers_is_not_reported_as_a_refusal(
-    server: RunningSandbox,
-) -> None:
-    state = desired((REF, [s3("a", "a.csv")]))
+def _preflight_now(server: RunningSandbox, state: DesiredState, **faults: float) -> ApplyResult:
+    """Plan on a healthy sandbox, then apply with ``faults`` on."""
     plan = plan_now(server.base_url, state)
-    server.set_faults(error_rate=1)
+    server.set_faults(**faults)
 
     async def run() -> ApplyResult:
         async with client(server.base_url) as api:
@@ -59,17 +68,93 @@ def test_a_dry_run_the_api_never_answers_is_not_reported_as_a_refusal(
                 api, plan, options=ApplyOptions(execute=FAST), progress=LineProgress(io.StringIO())
             )
 
-    result = asyncio.run(run())
+    return asyncio.run(run())
+
+
+def _report(result: ApplyResult) -> tuple[dict[str, Any], list[str]]:
+    """The JSON document, checked against its schema, and the text summary's lines."""
+    document = result_to_json(result)
+    jsonschema.Draft202012Validator(load_schema("apply-result.schema.json")).validate(document)
+    return document, render_result_text(document).splitlines()
+
+
+def test_a_dry_run_the_api_never_answers_is_not_reported_as_a_refusal(
+    server: RunningSandbox,
+) -> None:
+    result = _preflight_now(server, desired((REF, [s3("a", "a.csv")])), error_rate=1)
 
     [failure] = result.preflight_failures
-    assert (failure.key, failure.status_code, failure.detail) == (
+    assert (failure.key, failure.status_code, failure.failure, failure.detail) == (
         "a",
         503,
+        Failure.TRANSIENT,
         "the API gave no answer to the dry run in 4 tries (last: HTTP 503); "
         "a dry run changes nothing, so try again later",
     )
     server.set_faults(error_rate=0)
     assert live_exports(server.base_url, REF) == []
+
+
+@pytest.mark.parametrize(
+    ("faults", "status"),
+    [({"error_rate": 1}, 503), ({"throttle_rate": 1}, 429)],
+    ids=["busy", "throttled"],
+)
+def test_dry_runs_without_a_verdict_advise_applying_again_later(
+    server: RunningSandbox, faults: dict[str, float], status: int
+) -> None:
+    state = desired((REF, [s3("a", "a.csv"), s3("b", "b.csv")]))
+
+    document, lines = _report(_preflight_now(server, state, **faults))
+
+    assert [(f["key"], f["status_code"], f["failure"]) for f in document["preflight_failures"]] == [
+        ("a", status, "transient"),
+        ("b", status, "transient"),
+    ]
+    assert (lines[0], lines[-1]) == (
+        "Preflight failed: the server gave no verdict on 2 changes sent with validate_only. "
+        "Nothing was changed.",
+        "Nothing was refused, so there is nothing to fix: run exportctl apply again later.",
+    )
+
+
+def test_a_refused_dry_run_still_says_fix_the_manifest(server: RunningSandbox) -> None:
+    pg = spec("pg", "postgres", {"connection_id": "nowhere", "table_name": "pg"})
+
+    document, lines = _report(_preflight_now(server, desired((REF, [pg]))))
+
+    [failure] = document["preflight_failures"]
+    assert (failure["status_code"], failure["failure"]) == (400, "refused")
+    assert (lines[0], lines[-1]) == (
+        "Preflight failed: the server refused 1 change sent with validate_only. "
+        "Nothing was changed.",
+        "Fix the manifest (or the platform) and run exportctl apply again.",
+    )
+
+
+def _preflight(key: str, status: int | None, failure: Failure, detail: str) -> PreflightFailure:
+    return PreflightFailure(REF, key, Action.ADD, status, detail, failure)
+
+
+def test_a_mix_of_refused_and_unanswered_dry_runs_says_both() -> None:
+    result = ApplyResult(
+        (),
+        (
+            _preflight("a", 422, Failure.REFUSED, "'nowhere' is not a known connection"),
+            _preflight("b", None, Failure.TRANSIENT, "the API gave no answer to the dry run"),
+            _preflight("c", 429, Failure.TRANSIENT, "too many requests"),
+        ),
+    )
+
+    assert _report(result)[1] == [
+        "Preflight failed: the server refused 1 change and gave no verdict on 2 changes sent "
+        "with validate_only. Nothing was changed.",
+        "  dataview 1/1/123/456: a (422): 'nowhere' is not a known connection",
+        "  dataview 1/1/123/456: b: the API gave no answer to the dry run",
+        "  dataview 1/1/123/456: c (429): too many requests",
+        "The server refused 1 change (a): fix the manifest (or the platform) first. "
+        "The others got no verdict and may pass when you run exportctl apply again.",
+    ]
 
 
 def test_a_failed_job_is_a_refusal_and_the_summary_says_a_rerun_will_not_help(
