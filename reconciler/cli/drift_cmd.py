@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from reconciler.cli.options import (
+    color_option,
     connection_options,
     format_option,
     manifest_option,
@@ -29,6 +30,7 @@ from reconciler.render.drift_report import (
     render_drift_text,
 )
 from reconciler.render.json_form import plan_to_json
+from reconciler.render.style import should_color
 
 __all__ = ["drift"]
 
@@ -46,12 +48,14 @@ DRIFT_FOUND = 2
     help="Also write the JSON drift report to FILE, whatever --format says "
     "(schemas/drift-report.schema.json).",
 )
+@color_option
 @selector_options
 @connection_options
 def drift(
     files: tuple[str, ...],
     output_format: str,
     report_path: str | None,
+    color: bool | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     endpoint: str | None,
@@ -82,18 +86,19 @@ def drift(
         excludes=excludes,
     )
     report = drift_to_json(plan_to_json(made))
-    sys.stdout.write(_render(report, output_format))
+    sys.stdout.write(_render(report, output_format, color=should_color(sys.stdout, color)))
     if report_path is not None:
         _write_report(Path(report_path), report)
     return 0 if report["in_sync"] else DRIFT_FOUND
 
 
-def _render(report: dict[str, Any], output_format: str) -> str:
+def _render(report: dict[str, Any], output_format: str, *, color: bool) -> str:
+    """Only the text form is coloured: JSON and Markdown are read by programs."""
     if output_format == "json":
         return _as_json(report)
     if output_format == "markdown":
         return render_drift_markdown(report)
-    return render_drift_text(report)
+    return render_drift_text(report, color=color)
 
 
 def _as_json(report: dict[str, Any]) -> str:

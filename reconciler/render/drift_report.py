@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.render._lines import change_title, field_line
+from reconciler.render.style import bold, paint
 
 __all__ = [
     "DRIFT_FORMAT_VERSION",
@@ -92,27 +93,32 @@ def drift_headline(report: Mapping[str, Any]) -> str:
     return f"Drift detected in {len(drifted)} {noun}: {_first(drifted)} ({kinds})."
 
 
-def render_drift_text(report: Mapping[str, Any]) -> str:
-    """The headline, then per drifted dataview each kind with its exports and fields."""
-    lines = [drift_headline(report)]
+def render_drift_text(report: Mapping[str, Any], *, color: bool = False) -> str:
+    """The headline, then per drifted dataview each kind with its exports and fields.
+
+    Coloured like the plan's text when ``color``: headings bold, field symbols
+    in their action's colour, and a drift headline bold red like a plan warning.
+    """
+    headline = drift_headline(report)
+    lines = [bold(headline, color=color, fg=None if report["in_sync"] else "red")]
     for dataview in report["dataviews"]:
         if not dataview["in_sync"]:
-            lines += ["", f"dataview {dataview['dataview']['address']}"]
-            lines.extend(_text_kinds(dataview))
+            lines += ["", bold(f"dataview {dataview['dataview']['address']}", color=color)]
+            lines.extend(_text_kinds(dataview, color=color))
     if not report["in_sync"]:
         lines += ["", "Run `exportctl plan` to see what apply would do about it."]
     return "\n".join(lines) + "\n"
 
 
-def _text_kinds(dataview: Mapping[str, Any]) -> Iterator[str]:
+def _text_kinds(dataview: Mapping[str, Any], *, color: bool) -> Iterator[str]:
     for kind, words in _KINDS:
         if dataview[kind]:
-            yield f"  {words}:"
+            yield "  " + bold(f"{words}:", color=color)
         for entry in dataview[kind]:
             yield f"    {change_title(entry)}"
             for field in entry["fields"]:
                 symbol, text = field_line(field)
-                yield f"        {symbol} {text}"
+                yield f"        {paint(symbol, symbol, color=color)} {text}"
 
 
 def render_drift_markdown(report: Mapping[str, Any]) -> str:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from reconciler.sandbox.server import RunningSandbox
@@ -163,3 +168,56 @@ def test_drift_never_writes_to_the_api(server: RunningSandbox, drifted: Path) ->
     before = dump(server.store.path)
     assert invoke(*_drift(server, drifted)).exit_code == 2
     assert dump(server.store.path) == before
+
+
+def test_drift_colours_its_text_only_when_asked_off_a_terminal(
+    server: RunningSandbox, drifted: Path
+) -> None:
+    plain = invoke(*_drift(server, drifted))
+    off = invoke(*_drift(server, drifted, "--no-color"))
+    coloured = invoke(*_drift(server, drifted, "--color"))
+    assert "\x1b[" not in plain.stdout
+    assert off.stdout == plain.stdout
+    assert "\x1b[31m\x1b[1mDrift detected" in coloured.stdout  # bold red, like a plan warning
+    assert "\x1b[33m~\x1b[0m trigger_type" in coloured.stdout  # the plan's yellow "~"
+    assert click.unstyle(coloured.stdout) == plain.stdout
+    assert coloured.exit_code == plain.exit_code == 2
+
+
+def test_json_and_the_report_stay_colourless_under_color(
+    server: RunningSandbox, drifted: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "drift-report.json"
+    as_json = invoke(*_drift(server, drifted, "--format", "json", "--color", "--report", report))
+    assert "\x1b[" not in as_json.stdout + report.read_text()
+    assert json.loads(as_json.stdout) == json.loads(report.read_text())
+
+
+def _drift_on_a_terminal(server: RunningSandbox, manifest: Path, **env: str) -> str:
+    """Run drift in a subprocess whose stdout is a pseudo-terminal, and read what it printed."""
+    main, terminal = pty.openpty()
+    command = [sys.executable, "-m", "reconciler", *_drift(server, manifest)]
+    environ = {**os.environ, "TERM": "xterm", **env}
+    try:
+        subprocess.run(command, stdout=terminal, stderr=subprocess.DEVNULL, env=environ, timeout=60)
+    finally:
+        os.close(terminal)
+    chunks = []
+    with os.fdopen(main, "rb", buffering=0) as screen:
+        while True:
+            try:
+                chunk = screen.read(65536)
+            except OSError:  # EIO: the terminal is closed and everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def test_no_color_wins_over_a_terminal(server: RunningSandbox, drifted: Path) -> None:
+    on_a_terminal = _drift_on_a_terminal(server, drifted)
+    with_no_color = _drift_on_a_terminal(server, drifted, NO_COLOR="1")
+    assert "\x1b[" in on_a_terminal
+    assert "Drift detected" in with_no_color
+    assert "\x1b[" not in with_no_color
