@@ -46,7 +46,7 @@ CHANGES_PRESENT = 2
     type=click.Path(dir_okay=False, writable=True),
     metavar="FILE",
     help="Also save the plan to FILE for 'exportctl apply FILE'. The file holds "
-    "secret hashes only, never secret values.",
+    "one salted hash of the secrets, never their values.",
 )
 @click.option(
     "--detailed-exitcode",
