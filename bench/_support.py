@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from reconciler.identity import marker_for, new_salt
+from reconciler.mammoth.transport import network_transport
 from reconciler.model import DataviewRef, DesiredState, ExportSpec
 from reconciler.sandbox.seed import add_exports
 from reconciler.sandbox.store import Store
@@ -39,11 +40,14 @@ _HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
-    """The real socket transport, counting the requests sent (retries included)."""
+    """The transport exportctl uses for ``base_url``, counting the requests sent.
 
-    def __init__(self, parallelism: int) -> None:
-        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
-        self._inner = httpx.AsyncHTTPTransport(limits=limits)
+    Retries are counted too. Wrapping ``network_transport`` (not a stock httpx
+    transport) keeps the benchmark measuring what ``exportctl plan`` runs.
+    """
+
+    def __init__(self, base_url: str, parallelism: int) -> None:
+        self._inner = network_transport(base_url, parallelism)
         self.requests = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

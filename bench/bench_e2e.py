@@ -69,7 +69,7 @@ def desired_state(dataviews: int, exports: int) -> DesiredState:
 
 
 async def _apply(base_url: str, state: DesiredState, parallelism: int) -> tuple[float, int]:
-    transport = CountingTransport(parallelism)
+    transport = CountingTransport(base_url, parallelism)
     client = MammothClient(
         base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
     )
@@ -88,7 +88,7 @@ async def _apply(base_url: str, state: DesiredState, parallelism: int) -> tuple[
 
 
 async def _plan(base_url: str, state: DesiredState, parallelism: int) -> tuple[float, int]:
-    transport = CountingTransport(parallelism)
+    transport = CountingTransport(base_url, parallelism)
     client = MammothClient(
         base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
     )

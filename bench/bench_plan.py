@@ -70,7 +70,7 @@ def build_desired(dataviews: int, exports: int) -> DesiredState:
 
 
 async def _plan(base_url: str, desired: DesiredState, parallelism: int) -> Timing:
-    transport = CountingTransport(parallelism)
+    transport = CountingTransport(base_url, parallelism)
     client = MammothClient(
         base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
     )
