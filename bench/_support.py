@@ -21,11 +21,11 @@ from pathlib import Path
 
 import httpx
 
+from reconciler.http.transport import network_transport
 from reconciler.identity import marker_for, new_salt
-from reconciler.mammoth.transport import network_transport
 from reconciler.model import DataviewRef, DesiredState, ExportSpec
-from reconciler.sandbox.seed import add_exports
-from reconciler.sandbox.store import Store
+from reconciler.providers.mammoth.sandbox.seed import add_exports
+from reconciler.providers.mammoth.sandbox.store import Store
 
 __all__ = [
     "CountingTransport",

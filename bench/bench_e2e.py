@@ -34,10 +34,10 @@ from _support import CountingTransport, Sandbox, machine, sandbox_process, seed_
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
 from reconciler.live import fetch_live
-from reconciler.mammoth.client import MammothClient
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
 from reconciler.planner import make_plan
 from reconciler.progress import make_progress
+from reconciler.providers.mammoth.client import MammothClient
 
 
 @dataclass(frozen=True)

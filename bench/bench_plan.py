@@ -30,10 +30,10 @@ from _support import CountingTransport, machine, sandbox_process, seed_applied
 
 from reconciler.cli.session import plan_live
 from reconciler.live import fetch_live
-from reconciler.mammoth.client import MammothClient
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
 from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
+from reconciler.providers.mammoth.client import MammothClient
 
 TARGET_RATIO = 1.5
 RUNS = 3

@@ -13,7 +13,6 @@ from dataclasses import replace
 from _support import machine
 
 from reconciler.identity import marker_for
-from reconciler.mammoth.handlers import MASK
 from reconciler.model import (
     DataviewRef,
     DataviewSpec,
@@ -25,6 +24,7 @@ from reconciler.model import (
 )
 from reconciler.plan import Action
 from reconciler.planner import make_plan
+from reconciler.providers.mammoth.handlers import MASK
 
 DATAVIEWS = 500
 PER_DATAVIEW = 20

@@ -17,8 +17,8 @@ import httpx
 from _support import machine, sandbox_process
 
 from reconciler.model import DataviewRef
-from reconciler.sandbox.seed import add_exports
-from reconciler.sandbox.store import Store
+from reconciler.providers.mammoth.sandbox.seed import add_exports
+from reconciler.providers.mammoth.sandbox.store import Store
 
 REF = DataviewRef(1, 1, 123, 456)
 PATH = "/workspaces/1/projects/1/datasets/123/dataviews/456/pipeline/exports"

@@ -42,7 +42,6 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from reconciler.mammoth import handlers
 from reconciler.model import ExportSpec, LiveExport
 from reconciler.normalize import (
     MARKER_FIELD,
@@ -51,6 +50,7 @@ from reconciler.normalize import (
     digest,
     normalize_desired,
 )
+from reconciler.providers.mammoth import handlers
 
 __all__ = [
     "MARKER_VERSION",

@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, ExportctlError
-from reconciler.mammoth.client import IdsFrom, MammothClient
 from reconciler.model import DataviewRef, LiveDataview
+from reconciler.providers.mammoth.client import IdsFrom, MammothClient
 
 __all__ = ["fetch_live", "fetch_live_sync"]
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
-from reconciler.mammoth import handlers
 from reconciler.model import ExportSpec, LiveExport
 from reconciler.plan import SENSITIVE
+from reconciler.providers.mammoth import handlers
 
 __all__ = [
     "MARKER_FIELD",

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.errors import ConfigError
-from reconciler.mammoth.handlers import HANDLER_TYPES
 from reconciler.model import DataviewRef, DesiredState
 from reconciler.plan import Change, Plan
+from reconciler.providers.mammoth.handlers import HANDLER_TYPES
 
 __all__ = ["Selector", "parse_selector", "select_dataviews", "select_plan"]
 

@@ -14,9 +14,9 @@ from reconciler.apply.preflight import WRITES, preflight
 from reconciler.apply.result import ActionResult, ApplyResult, DataviewResult, Outcome
 from reconciler.apply.safety import check_safety
 from reconciler.identity import new_salt
-from reconciler.mammoth.client import MammothClient
 from reconciler.plan import Plan
 from reconciler.progress import Progress
+from reconciler.providers.mammoth.client import MammothClient
 
 __all__ = ["SKIPPED_PREFLIGHT", "ApplyOptions", "apply_plan"]
 

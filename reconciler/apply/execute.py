@@ -25,11 +25,11 @@ from reconciler.apply.result import ActionResult, DataviewResult, Failure, Outco
 from reconciler.apply.steps import Phase, Step, order_steps
 from reconciler.errors import ApiError, ExportctlError, NotFoundError
 from reconciler.identity import applied_digest
-from reconciler.mammoth.client import MammothClient, MaybeLandedError, MutationResult
 from reconciler.model import DataviewRef, ExportSpec, LiveExport
 from reconciler.plan import Action, Change, DataviewPlan, Plan
 from reconciler.progress import Progress
-from reconciler.wire import add_body, edit_body
+from reconciler.providers.mammoth.client import MammothClient, MaybeLandedError, MutationResult
+from reconciler.providers.mammoth.wire import add_body, edit_body
 
 __all__ = ["ExecuteOptions", "Salts", "execute"]
 

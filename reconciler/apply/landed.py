@@ -11,8 +11,8 @@ by the export's absence, a suspend or restore by the export's status.
 from __future__ import annotations
 
 from reconciler.identity import read_marker
-from reconciler.mammoth.client import MammothClient
 from reconciler.model import DataviewRef, LiveDataview, LiveExport
+from reconciler.providers.mammoth.client import MammothClient
 
 __all__ = ["export_with_marker", "is_gone", "is_suspended", "list_present"]
 

@@ -24,12 +24,12 @@ from typing import Any
 
 from reconciler.apply.result import Failure, PreflightFailure
 from reconciler.errors import ApiError
+from reconciler.http.retry import RetryPolicy
 from reconciler.identity import natural_address
-from reconciler.mammoth.client import MammothClient, MaybeLandedError, MutationResult
-from reconciler.mammoth.retry import RetryPolicy
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, Plan
-from reconciler.wire import add_body, edit_body
+from reconciler.providers.mammoth.client import MammothClient, MaybeLandedError, MutationResult
+from reconciler.providers.mammoth.wire import add_body, edit_body
 
 __all__ = ["WRITES", "preflight"]
 

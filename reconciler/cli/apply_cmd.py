@@ -42,12 +42,12 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.session import load_desired, open_for, plan_live
 from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
-from reconciler.mammoth.client import MammothClient
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan, load_plan
 from reconciler.progress import make_progress
+from reconciler.providers.mammoth.client import MammothClient
 from reconciler.render.json_form import plan_to_json
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text

@@ -3,7 +3,7 @@
 Day one with exportctl: the exports were made by hand. Import lists them and
 writes a manifest that ``plan`` finds already true except for adoptions, so
 the first ``apply`` only writes exportctl's markers. The work is done by the
-pure ``reconciler.importer``; this command lists, writes and tells the user
+pure ``reconciler.providers.mammoth.importer``; this command lists, writes and tells the user
 which secrets to provide.
 """
 
@@ -16,11 +16,11 @@ import click
 
 from reconciler.cli.options import connection_options
 from reconciler.errors import ConfigError
-from reconciler.importer import ImportResult, render_manifest
 from reconciler.live import fetch_live_sync
-from reconciler.mammoth.client import MammothClient, endpoint_label
-from reconciler.mammoth.connect import base_url_from, open_client
 from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.client import MammothClient, endpoint_label
+from reconciler.providers.mammoth.connect import base_url_from, open_client
+from reconciler.providers.mammoth.importer import ImportResult, render_manifest
 
 __all__ = ["ALL_IN_PROJECT_UNSUPPORTED", "import_"]
 

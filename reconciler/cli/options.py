@@ -14,7 +14,7 @@ import click
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
-    from reconciler.mammoth.connect import NotADatabase
+    from reconciler.providers.mammoth.connect import NotADatabase
 
 __all__ = [
     "DEFAULT_PARALLELISM",
@@ -100,7 +100,7 @@ def _checked_sandbox_db(ctx: click.Context, param: click.Parameter, db: str | No
     if db is None:
         return None
     # Imported here: validate and show take no --sandbox and need not load httpx.
-    from reconciler.mammoth.connect import not_a_sandbox_db
+    from reconciler.providers.mammoth.connect import not_a_sandbox_db
 
     found = not_a_sandbox_db(db)
     if found is None:
@@ -114,7 +114,7 @@ def _checked_sandbox_db(ctx: click.Context, param: click.Parameter, db: str | No
 
 
 def _sandbox_advice(ctx: click.Context, db: str, found: NotADatabase) -> str:
-    from reconciler.mammoth.connect import NotADatabase
+    from reconciler.providers.mammoth.connect import NotADatabase
 
     if found is NotADatabase.SAVED_PLAN:
         return (

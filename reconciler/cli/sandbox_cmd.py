@@ -126,9 +126,9 @@ def serve(host: str, port: int, db_path: str, seed_file: str | None, **knobs: An
       MAMMOTH_API_KEY=sandbox MAMMOTH_API_SECRET=sandbox \\
       MAMMOTH_BASE_URL=http://127.0.0.1:8765/api/v2 exportctl plan -f exports.yaml
     """
-    from reconciler.sandbox.app import create_app
+    from reconciler.providers.mammoth.sandbox.app import create_app
+    from reconciler.providers.mammoth.sandbox.seed import SeedError
     from reconciler.sandbox.config import SandboxConfig
-    from reconciler.sandbox.seed import SeedError
     from reconciler.sandbox.server import bind_socket, run_forever
 
     try:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from reconciler._resources import load_schema
-from reconciler.mammoth.handlers import HANDLER_TYPES, target_schema
+from reconciler.providers.mammoth.handlers import HANDLER_TYPES, target_schema
 
 __all__ = ["bundled_manifest_schema", "schema"]
 

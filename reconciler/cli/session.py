@@ -12,12 +12,12 @@ import asyncio
 from collections.abc import Sequence
 
 from reconciler.live import fetch_live
-from reconciler.mammoth.client import MammothClient
-from reconciler.mammoth.connect import open_client
 from reconciler.manifest import load_manifest
 from reconciler.model import DataviewRef, DesiredState, LiveDataview
 from reconciler.plan import DataviewPlan, Plan
 from reconciler.planner import plan_dataview
+from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.connect import open_client
 from reconciler.selectors import select_dataviews, select_plan
 
 __all__ = ["connection_ids", "load_desired", "open_for", "plan_live", "plan_once"]

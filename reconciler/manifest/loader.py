@@ -22,7 +22,6 @@ from typing import Any
 
 from reconciler.diagnostics import Diagnostic, SourceLocation
 from reconciler.errors import ManifestError
-from reconciler.mammoth import handlers
 from reconciler.manifest import envsubst
 from reconciler.manifest.files import find_files
 from reconciler.manifest.paths import Path, format_path
@@ -35,6 +34,7 @@ from reconciler.manifest.schema_check import (
 )
 from reconciler.manifest.yaml_source import YamlDocument, parse_yaml
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, Prune, freeze
+from reconciler.providers.mammoth import handlers
 
 __all__ = ["COMPARED_FIELDS", "MARKER_KEY", "check_manifest", "expand_paths", "load_manifest"]
 

@@ -25,8 +25,8 @@ import jsonschema  # type: ignore[import-untyped]
 
 from reconciler._resources import load_schema
 from reconciler.fastcheck import Check, compile_schema
-from reconciler.mammoth.handlers import is_secret_field, target_schema
 from reconciler.manifest.paths import Path
+from reconciler.providers.mammoth.handlers import is_secret_field, target_schema
 
 __all__ = [
     "SchemaChecker",

@@ -1,7 +1,7 @@
-"""A local, real HTTP server that behaves like Mammoth's exports and jobs API.
+"""The sandbox: real HTTP servers that behave like the providers' APIs.
 
-See ``docs/sandbox.md``. Modules, in request order: ``app`` (routes, auth,
-faults middleware) -> ``validation`` (request bodies) -> ``service``
-(operations) -> ``pipeline`` / ``rules`` / ``jobs`` / ``listing`` -> ``store``
-(SQLite). ``server`` and ``transport`` run the app on a socket or in-process.
+``server`` runs the app on a loopback socket and ``transport`` in-process;
+``config`` and ``faults`` are the fault knobs every provider's API shares;
+``drop`` and ``problems`` are how a fault or an error reaches the client.
+Each provider's own API lives in its package (``providers/<name>/sandbox``).
 """

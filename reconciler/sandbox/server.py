@@ -20,10 +20,10 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from reconciler.sandbox.app import API_PREFIX, create_app, sandbox_service
+from reconciler.providers.mammoth.sandbox.app import API_PREFIX, create_app, sandbox_service
+from reconciler.providers.mammoth.sandbox.store import Store
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import DroppingH11Protocol
-from reconciler.sandbox.store import Store
 
 __all__ = ["RunningSandbox", "bind_socket", "run_forever", "serve_in_thread", "uvicorn_server"]
 

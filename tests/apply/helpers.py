@@ -12,9 +12,8 @@ from typing import Any
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
 from reconciler.apply.result import ApplyResult
+from reconciler.http.retry import RetryPolicy
 from reconciler.live import fetch_live
-from reconciler.mammoth.client import MammothClient
-from reconciler.mammoth.retry import RetryPolicy
 from reconciler.model import (
     DataviewRef,
     DataviewSpec,
@@ -27,6 +26,7 @@ from reconciler.model import (
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.progress import LineProgress
+from reconciler.providers.mammoth.client import MammothClient
 
 REF = DataviewRef(1, 1, 123, 456)
 REF2 = DataviewRef(1, 1, 123, 457)

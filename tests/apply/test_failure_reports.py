@@ -26,12 +26,12 @@ from reconciler.errors import (
     ExportctlError,
     NotFoundError,
 )
-from reconciler.mammoth.client import MaybeLandedError
 from reconciler.model import DesiredState
 from reconciler.plan import Action
 from reconciler.progress import LineProgress
-from reconciler.sandbox.jobs import INJECTED_FAILURE
-from reconciler.sandbox.seed import add_exports
+from reconciler.providers.mammoth.client import MaybeLandedError
+from reconciler.providers.mammoth.sandbox.jobs import INJECTED_FAILURE
+from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import (
     FAST,

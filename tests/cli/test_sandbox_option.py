@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.mammoth.connect import SQLITE_HEADER
+from reconciler.providers.mammoth.connect import SQLITE_HEADER
 from tests.cli.support import MANIFEST, invoke
 
 pytestmark = pytest.mark.usefixtures("credentials")

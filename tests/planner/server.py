@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.mammoth.handlers import MASK, is_secret_field
 from reconciler.model import DataviewRef, ExportSpec, LiveDataview, LiveExport, thaw
 from reconciler.normalize import MARKER_FIELD, target_defaults
 from reconciler.plan import Action, Change, Plan
-from reconciler.wire import add_body, edit_body
+from reconciler.providers.mammoth.handlers import MASK, is_secret_field
+from reconciler.providers.mammoth.wire import add_body, edit_body
 
 
 def masked(value: Any) -> Any:

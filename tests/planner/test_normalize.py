@@ -2,10 +2,10 @@
 
 import pytest
 
-from reconciler.mammoth.handlers import MASK
 from reconciler.model import freeze
 from reconciler.normalize import CompareOptions, normalize_desired, normalize_live
 from reconciler.plan import SENSITIVE, Action, FieldChange
+from reconciler.providers.mammoth.handlers import MASK
 from tests.planner.builders import live, only, plan, spec, state
 
 S3_DEFAULTS = {

@@ -1,7 +1,7 @@
 """The AddExportSpec bodies apply sends."""
 
 from reconciler.model import freeze
-from reconciler.wire import add_body, edit_body
+from reconciler.providers.mammoth.wire import add_body, edit_body
 from tests.planner.builders import REF, SALT, live, marker, spec
 
 

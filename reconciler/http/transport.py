@@ -1,0 +1,277 @@
+"""The socket transport for one Mammoth endpoint: a lean path over httpcore.
+
+A plan lists every dataview of the manifest, so the client's CPU per request
+bounds how fast a large plan can go (``bench/bench_plan.py``: 500 requests at
+20 ms latency, 8 in flight, leave 2.5 ms of CPU per request). Measured on the
+stock stack, ``httpx.AsyncClient`` over ``httpx.AsyncHTTPTransport`` spent
+about 2.5 ms per listing, two thirds of it outside the HTTP exchange itself:
+URL merging, cookie extraction, response stream wrappers, and a connection
+pool that asks anyio for every idle socket's state on every request.
+
+So ``MammothClient`` sends through the transport built here, without an
+``AsyncClient``:
+
+- the same ``httpcore`` connection pool and TLS context (``SSL_CERT_FILE``
+  and ``SSL_CERT_DIR`` honoured) that ``httpx`` builds;
+- answers read whole and handed back as plain ``httpx.Response`` objects
+  (the API's answers are small JSON documents; nothing is streamed);
+- a network backend on asyncio's streams instead of anyio: no cancel scope
+  per read and write, and the pool's "is this idle socket readable?" answered
+  with one ``poll`` call;
+- httpcore's errors turned into httpx's of the same name, which is what
+  ``MammothClient`` and ``reconciler.http.retry`` classify.
+
+What ``AsyncClient`` did that exportctl needs is done here once per endpoint:
+when ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` (and ``NO_PROXY``) send
+the endpoint through a proxy, the stock ``httpx.AsyncHTTPTransport`` is used
+with that proxy, speed mattering less than exactly httpx's proxy handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import select
+import socket
+import ssl
+import urllib.request
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+import httpcore
+import httpx
+
+from reconciler.errors import ConfigError
+
+__all__ = ["PooledTransport", "endpoint_label", "network_transport", "proxy_for"]
+
+
+def network_transport(base_url: str, parallelism: int) -> httpx.AsyncBaseTransport:
+    """A pooled transport to ``base_url`` with ``parallelism`` connections at most."""
+    limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
+    proxy = proxy_for(base_url)
+    if proxy is None:
+        # Loading the CA certificates takes tens of milliseconds: only for TLS.
+        tls = httpx.URL(base_url).scheme == "https"
+        return PooledTransport(limits, httpx.create_ssl_context(trust_env=True) if tls else None)
+    try:
+        return httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, trust_env=True)
+    except (ImportError, ValueError) as exc:  # e.g. socks5:// without socksio installed
+        message = str(exc)
+    # Raised outside the except block: the proxy URL may hold a password.
+    raise ConfigError(
+        f"Cannot use the proxy {endpoint_label(proxy)} that the environment names "
+        f"for {endpoint_label(base_url)}: {message}. Check HTTPS_PROXY, HTTP_PROXY and "
+        "ALL_PROXY, or exclude the host with NO_PROXY."
+    )
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url``, or ``None`` to connect directly.
+
+    The standard library's reading of the variables (upper or lower case,
+    ``NO_PROXY`` patterns), which is also the one ``httpx`` builds on.
+    """
+    parsed = httpx.URL(url)
+    if not parsed.host or urllib.request.proxy_bypass(parsed.host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(parsed.scheme) or proxies.get("all") or None
+
+
+def endpoint_label(url: str) -> str:
+    """A URL as it may be shown: no user info, query or fragment."""
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path.rstrip('/')}"
+
+
+class PooledTransport(httpx.AsyncBaseTransport):
+    """Whole-answer HTTP/1.1 requests over one ``httpcore`` connection pool."""
+
+    def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext | None) -> None:
+        """``ssl_context`` verifies https servers; ``None`` leaves httpcore's default."""
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_AsyncioBackend(),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        target = httpcore.URL(
+            scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+        )
+        core_request = httpcore.Request(
+            request.method,
+            target,
+            headers=request.headers.raw,
+            content=request.content,
+            extensions=request.extensions,
+        )
+        try:
+            answer = await self._pool.handle_async_request(core_request)
+            try:
+                body = await answer.aread()
+            finally:
+                await answer.aclose()
+        except _HTTPCORE_ERRORS as exc:
+            raise _as_httpx(exc, request) from exc
+        return httpx.Response(
+            answer.status, headers=answer.headers, content=body, extensions=answer.extensions
+        )
+
+    async def __aenter__(self) -> PooledTransport:
+        await self._pool.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
+    ) -> None:
+        await self._pool.__aexit__(exc_type, exc, tb)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+_HTTPCORE_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.ProxyError,
+    httpcore.UnsupportedProtocol,
+)
+
+
+def _as_httpx(exc: Exception, request: httpx.Request) -> httpx.TransportError:
+    """httpx's exception of the same name (httpx mirrors httpcore's tree)."""
+    for kind in type(exc).__mro__:
+        mapped = getattr(httpx, kind.__name__, None)
+        if isinstance(mapped, type) and issubclass(mapped, httpx.TransportError):
+            return mapped(str(exc), request=request)
+    return httpx.TransportError(str(exc), request=request)
+
+
+class _AsyncioBackend(httpcore.AsyncNetworkBackend):
+    """Sockets on asyncio's streams, for httpcore's connection pool (see module doc).
+
+    httpcore's default backend goes through anyio, whose cancel scopes and
+    attribute lookups on every read, write and idle check cost more than the
+    HTTP exchange of a small answer. exportctl runs on asyncio only.
+    """
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        local = (local_address, 0) if local_address else None
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(
+                    host, port, local_addr=local, happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY_S
+                )
+        except TimeoutError:
+            message = f"no connection to {host}:{port} within {timeout} s"
+            raise httpcore.ConnectTimeout(message) from None
+        except OSError as exc:
+            raise httpcore.ConnectError(_connect_failure(host, port, exc)) from exc
+        stream = _AsyncioStream(reader, writer)
+        for option in socket_options or ():
+            stream.socket.setsockopt(*option)
+        return stream
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _connect_failure(host: str, port: int, exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return f"connection refused by {host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve host {host!r} ({exc.strerror})"
+    return f"cannot connect to {host}:{port} ({exc.strerror or exc})"
+
+
+class _AsyncioStream(httpcore.AsyncNetworkStream):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.socket: socket.socket = writer.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._reader.read(max_bytes)
+        except TimeoutError:
+            raise httpcore.ReadTimeout(f"no data within {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc)) from exc
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        try:
+            self._writer.write(buffer)
+            async with asyncio.timeout(timeout):
+                await self._writer.drain()
+        except TimeoutError:
+            raise httpcore.WriteTimeout(f"could not send within {timeout} s") from None
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(OSError, TimeoutError):
+            async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                await self._writer.wait_closed()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout} s") from None
+        except OSError as exc:  # ssl.SSLError (a bad certificate, say) is an OSError
+            raise httpcore.ConnectError(str(exc)) from exc
+        return self
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            # An idle keep-alive socket that is readable was closed by the
+            # server (or sent garbage): either way the pool must not reuse it.
+            return _readable(self.socket)
+        if info == "socket":
+            return self.socket
+        name = _TRANSPORT_INFO.get(info)
+        return self._writer.get_extra_info(name) if name else None
+
+
+# httpcore's names for connection facts -> asyncio's.
+_TRANSPORT_INFO = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}
+_CLOSE_TIMEOUT_S = 1.0  # closing waits this long at most for TLS to shut down
+# With several addresses (IPv6 and IPv4), try the next one after this long
+# instead of waiting out a silent one (RFC 8305's value, as anyio uses).
+_HAPPY_EYEBALLS_DELAY_S = 0.25
+
+
+def _readable(sock: socket.socket) -> bool:
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([sock], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))

@@ -1,0 +1,1 @@
+"""Providers: one package per export platform, each behind the same small seam."""

@@ -1,0 +1,231 @@
+"""Turn the CLI's connection options into a ready ``MammothClient``.
+
+Two ways to reach an API:
+
+- ``--sandbox [DB]``: the embedded sandbox app, mounted in-process through an
+  ASGI transport, its database created on first use together with the
+  manifest's dataviews, so a first run needs no server and no credentials.
+  The value is optional, so a plan or manifest written after ``--sandbox``
+  becomes DB: ``not_a_sandbox_db`` tells such a file apart, for the option to
+  refuse it before anything opens it.
+- otherwise the real API at ``--endpoint`` / ``MAMMOTH_BASE_URL`` (default
+  ``https://app.mammoth.io/api/v2``) with ``MAMMOTH_API_KEY`` and
+  ``MAMMOTH_API_SECRET`` from the environment, the names the official SDK uses.
+  Credentials never come from flags and are never echoed, not even in errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from reconciler.errors import ConfigError
+from reconciler.http.retry import RetryPolicy
+from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.client import MammothClient
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SANDBOX_BASE_URL",
+    "SQLITE_HEADER",
+    "NotADatabase",
+    "base_url_from",
+    "not_a_sandbox_db",
+    "open_client",
+]
+
+DEFAULT_BASE_URL = "https://app.mammoth.io/api/v2"
+# The in-process sandbox needs a URL; nothing resolves or connects to this host.
+SANDBOX_BASE_URL = "http://sandbox.invalid/api/v2"
+CREDENTIAL_VARIABLES = ("MAMMOTH_API_KEY", "MAMMOTH_API_SECRET")
+# Every SQLite database file starts with these 16 bytes (the file format's header).
+SQLITE_HEADER = b"SQLite format 3\x00"
+# Enough of a file's start to tell a saved plan or a manifest from other text.
+_SNIFF_BYTES = 4096
+_MANIFEST_KEY = re.compile(rb"^(version|defaults|dataviews)\s*:", re.MULTILINE)
+
+
+def open_client(
+    *,
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    dataviews: Iterable[DataviewRef] = (),
+    sandbox_connections: Iterable[str] = (),
+    timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> MammothClient:
+    """A client for the sandbox (when ``sandbox_db`` is set) or for the real API.
+
+    Use the result with ``async with``. ``dataviews`` and ``sandbox_connections``
+    matter only for the sandbox, which creates them if missing.
+    """
+    env = os.environ if environ is None else environ
+    if sandbox_db is not None:
+        return _sandbox_client(
+            sandbox_db,
+            parallelism,
+            dataviews,
+            sandbox_connections,
+            env,
+            timeout=timeout,
+            retry=retry,
+        )
+    key, secret = _credentials(env)
+    return MammothClient(
+        base_url_from(endpoint, env),
+        key,
+        secret,
+        parallelism=parallelism,
+        timeout=timeout,
+        retry=retry,
+    )
+
+
+def _credentials(env: Mapping[str, str]) -> tuple[str, str]:
+    missing = [name for name in CREDENTIAL_VARIABLES if not env.get(name)]
+    if missing:
+        names = " and ".join(missing)
+        verb = "is" if len(missing) == 1 else "are"
+        raise ConfigError(
+            f"{names} {verb} not set. Export the Mammoth API key and secret in those "
+            "environment variables (credentials are never taken from flags), or use "
+            "--sandbox to run against the embedded sandbox."
+        )
+    return env["MAMMOTH_API_KEY"], env["MAMMOTH_API_SECRET"]
+
+
+def base_url_from(endpoint: str | None, env: Mapping[str, str]) -> str:
+    """The API base URL from ``--endpoint``, else ``MAMMOTH_BASE_URL``, else the default."""
+    url = (endpoint or env.get("MAMMOTH_BASE_URL") or DEFAULT_BASE_URL).strip()
+    problem = _url_problem(url)
+    if problem:
+        raise ConfigError(
+            f"The endpoint {_shown(url)!r} (from --endpoint or MAMMOTH_BASE_URL) {problem}. "
+            f"Expected a URL like {DEFAULT_BASE_URL}."
+        )
+    return url.rstrip("/")
+
+
+def _url_problem(url: str) -> str | None:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "is not a valid URL"
+    if parsed.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parsed.host:
+        return "has no host"
+    if parsed.userinfo:
+        return "must not carry credentials: set MAMMOTH_API_KEY and MAMMOTH_API_SECRET instead"
+    if parsed.query or parsed.fragment:
+        return "must not have a query string or fragment"
+    return None
+
+
+def _shown(url: str) -> str:
+    """The URL as it may be echoed: user info masked, query and fragment cut off."""
+    without_query = re.split(r"[?#]", url, maxsplit=1)[0]
+    return re.sub(r"//[^/@]*@", "//***@", without_query)
+
+
+class NotADatabase(Enum):
+    """What a ``--sandbox`` value is instead of a database; the value says it in words."""
+
+    SAVED_PLAN = "looks like a saved plan (JSON)"
+    MANIFEST = "looks like a manifest (YAML)"
+    DIRECTORY = "is a directory"
+    OTHER = "is not an SQLite database"
+
+
+def not_a_sandbox_db(db: str) -> NotADatabase | None:
+    """What ``db`` is when it cannot be a sandbox database, else ``None``.
+
+    ``--sandbox`` takes an optional value, so ``apply --sandbox plan.json``
+    hands the plan to the sandbox as its database path. An existing file that
+    is not SQLite is never what the user meant, so callers refuse it before
+    anything opens it. A missing or empty file is fine: the sandbox creates
+    it. Reads the first few KiB only; never writes.
+    """
+    try:
+        with Path(db).open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except IsADirectoryError:
+        return NotADatabase.DIRECTORY
+    except OSError:  # missing or unreadable: opening the sandbox says which
+        return None
+    if not head or head.startswith(SQLITE_HEADER):
+        return None
+    if head.lstrip().startswith((b"{", b"[")):
+        return NotADatabase.SAVED_PLAN
+    if _MANIFEST_KEY.search(head):
+        return NotADatabase.MANIFEST
+    return NotADatabase.OTHER
+
+
+def _sandbox_client(
+    db: str,
+    parallelism: int,
+    dataviews: Iterable[DataviewRef],
+    connections: Iterable[str],
+    env: Mapping[str, str],
+    *,
+    timeout: float,
+    retry: RetryPolicy | None,
+) -> MammothClient:
+    # Imported here: the sandbox (starlette, sqlite) is not needed against the real API.
+    from reconciler.providers.mammoth.sandbox.app import create_app, sandbox_service
+    from reconciler.sandbox.config import SandboxConfig
+
+    config = SandboxConfig.from_env(env)
+    problem = None
+    try:
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        app = create_app(db, config)
+        store = sandbox_service(app).store
+        store.ensure_dataviews(dataviews)
+        store.add_connections(connections)
+    except (OSError, sqlite3.Error) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:  # raised outside the except block: the message says it all
+        raise ConfigError(
+            f"Cannot open the sandbox database {db!r} ({problem}). "
+            "Pass a writable file path to --sandbox."
+        )
+    return MammothClient(
+        SANDBOX_BASE_URL,
+        config.api_key,
+        config.api_secret,
+        transport=_ClosingTransport(app, store.close),
+        parallelism=parallelism,
+        timeout=timeout,
+        retry=retry,
+    )
+
+
+class _ClosingTransport(httpx.AsyncBaseTransport):
+    """The in-process sandbox transport, closing the sandbox database with the client."""
+
+    def __init__(self, app: ASGIApp, close_store: Callable[[], None]) -> None:
+        from reconciler.sandbox.transport import in_process_transport
+
+        self._inner = in_process_transport(app)
+        self._close_store = close_store
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+        self._close_store()

@@ -1,0 +1,82 @@
+"""Jobs: the 202 answers' deferred mutations, settled lazily.
+
+Design: a job stores the mutation as an action (``pipeline.py``) and a due
+time. No background thread runs them; any request first settles the jobs
+that are due, in id order, in one write transaction. So a job's outcome is
+deterministic, it survives a restart, and a client polling ``/jobs`` sees
+``processing`` until ``job_delay_ms`` has passed, then ``success`` or
+``failure``. The mutation is re-checked when the job runs, so a clash that
+arose meanwhile (another export took the S3 file) fails the job with a
+``failure_reason``, as on a real server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.providers.mammoth.sandbox.pipeline import Action, apply_action
+from reconciler.providers.mammoth.sandbox.store import Store, Tx, timestamp
+from reconciler.sandbox.problems import HttpProblem
+
+__all__ = ["INJECTED_FAILURE", "create_job", "render_job", "settle_due_jobs"]
+
+INJECTED_FAILURE = "sandbox fault: job_failure_rate made this job fail; nothing was changed"
+
+
+def create_job(
+    tx: Tx, action: Action, *, path: str, delay_ms: float, will_fail: bool
+) -> dict[str, Any]:
+    now = timestamp()
+    job_id = tx.insert_job(
+        {
+            "status": "processing",
+            "response": "{}",
+            "created_at": now,
+            "last_updated_at": now,
+            "path": path,
+            "operation": f"{action['op']}_export",
+            "due_at": time.time() + delay_ms / 1000,
+            "will_fail": int(will_fail),
+            "action": json.dumps(action),
+        }
+    )
+    return render_job(tx.jobs([job_id])[0])
+
+
+def settle_due_jobs(store: Store) -> None:
+    """Run every job whose time has come. Cheap when none is due (one indexed read)."""
+    now = time.time()
+    if not store.has_due_jobs(now):
+        return
+    with store.write() as tx:
+        for job in tx.due_jobs(now):
+            _settle(tx, job)
+
+
+def _settle(tx: Tx, job: Mapping[str, Any]) -> None:
+    if job["will_fail"]:
+        tx.finish_job(job["id"], "failure", {"failure_reason": INJECTED_FAILURE})
+        return
+    try:
+        with tx.savepoint(keep=True):
+            result = apply_action(tx, json.loads(job["action"]))
+    except HttpProblem as problem:
+        tx.finish_job(job["id"], "failure", {"failure_reason": problem.detail})
+        return
+    tx.finish_job(job["id"], "success", result)
+
+
+def render_job(job: Mapping[str, Any]) -> dict[str, Any]:
+    """A job as JobSchema shows it (the stored action and due time stay inside)."""
+    return {
+        "id": job["id"],
+        "status": job["status"],
+        "response": json.loads(job["response"]),
+        "last_updated_at": job["last_updated_at"],
+        "created_at": job["created_at"],
+        "path": job["path"],
+        "operation": job["operation"],
+    }
