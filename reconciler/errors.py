@@ -3,18 +3,27 @@
 Every error a user can meet is an ``ExportctlError``: a ``click.ClickException``
 whose message says what went wrong, where, and what to check next, so the CLI
 prints it without a traceback and exits 1 (nothing but ``plan
---detailed-exitcode`` and ``drift`` may exit 2)::
+--detailed-exitcode`` and ``drift`` may exit 2). Anything else that escapes is a
+bug and is reported as one. A subclass exists where some caller must tell its
+case apart; otherwise the message alone carries the detail::
 
     ExportctlError
-    ├── ManifestError        the manifest cannot be loaded (carries every diagnostic)
-    ├── ConfigError          missing credentials, a bad endpoint, bad options
-    ├── ApiError             the Mammoth API answered with an error
-    │   ├── AuthError        401/403: wrong or missing key and secret
-    │   └── NotFoundError    404: unknown dataview or export
-    ├── ApiUnreachableError  no answer at all: DNS, refused connection, timeout
-    ├── PlanFileError        a saved plan cannot be read or used
-    │   └── StalePlanError   live exports changed since the plan was made
-    └── ApplyRefusedError    a safety rule refused the apply (protect, --max-deletes, no approval)
+    ├── ManifestError        the manifest cannot be loaded: every problem at once, in file order
+    ├── ConfigError          missing credentials; bad endpoint, proxy, flags, selectors, sandbox
+    ├── ApiError             the API answered one request with an error status
+    │   ├── AuthError        401/403: the key or secret is wrong; said once, not per dataview
+    │   └── NotFoundError    404: unknown dataview or export (a delete that meets it is done)
+    ├── ApiUnreachableError  no answer at all (DNS, refused, timeout); said once, like AuthError
+    ├── PlanFileError        a saved plan cannot be read or written, or no longer fits
+    │   └── StalePlanError   live exports changed since the plan was made: plan again
+    └── ApplyRefusedError    a safety rule refused, or approval was not given; nothing changed
+
+``ApiUnreachableError`` is a sibling of ``ApiError``, not a child: ``except
+ApiError`` handles one refused request and must never swallow an endpoint that
+is down. Other modules add subclasses of ``ApiError`` beside the code that raises
+them (the API client's ``MaybeLandedError`` and ``JobTimeoutError``, apply's
+``JobFailedError``); the tree above is this module's alone, and
+``tests/test_error_tree.py`` keeps it equal to the classes below.
 
 Messages never contain credentials or secret values: callers build them from
 redacted data only.
