@@ -38,6 +38,7 @@ from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec
 from reconciler.planner import make_plan
 from reconciler.progress import make_progress
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.provider import MammothProvider
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,8 @@ def desired_state(dataviews: int, exports: int) -> DesiredState:
 
 async def _apply(base_url: str, state: DesiredState, parallelism: int) -> tuple[float, int]:
     transport = CountingTransport(base_url, parallelism)
-    client = MammothClient(
-        base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
+    client = MammothProvider(
+        MammothClient(base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism)
     )
     options = ApplyOptions(execute=ExecuteOptions(parallelism=parallelism))
     start = time.perf_counter()
@@ -89,8 +90,8 @@ async def _apply(base_url: str, state: DesiredState, parallelism: int) -> tuple[
 
 async def _plan(base_url: str, state: DesiredState, parallelism: int) -> tuple[float, int]:
     transport = CountingTransport(base_url, parallelism)
-    client = MammothClient(
-        base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
+    client = MammothProvider(
+        MammothClient(base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism)
     )
     start = time.perf_counter()
     async with client:

@@ -34,6 +34,7 @@ from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec
 from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.provider import MammothProvider
 
 TARGET_RATIO = 1.5
 RUNS = 3
@@ -71,8 +72,8 @@ def build_desired(dataviews: int, exports: int) -> DesiredState:
 
 async def _plan(base_url: str, desired: DesiredState, parallelism: int) -> Timing:
     transport = CountingTransport(base_url, parallelism)
-    client = MammothClient(
-        base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
+    client = MammothProvider(
+        MammothClient(base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism)
     )
     async with client:
         start = time.perf_counter()

@@ -12,7 +12,9 @@ case apart; otherwise the message alone carries the detail::
     ├── ConfigError          missing credentials; bad endpoint, proxy, flags, selectors, sandbox
     ├── ApiError             the API answered one request with an error status
     │   ├── AuthError        401/403: the key or secret is wrong; said once, not per dataview
-    │   └── NotFoundError    404: unknown dataview or export (a delete that meets it is done)
+    │   ├── NotFoundError    404: unknown dataview or export (a delete that meets it is done)
+    │   ├── MaybeLandedError a write got no usable answer and may have taken effect
+    │   └── JobFailedError   the server ran a write's job and it failed: resending won't help
     ├── ApiUnreachableError  no answer at all (DNS, refused, timeout); said once, like AuthError
     ├── PlanFileError        a saved plan cannot be read or written, or no longer fits
     │   └── StalePlanError   live exports changed since the plan was made: plan again
@@ -20,10 +22,9 @@ case apart; otherwise the message alone carries the detail::
 
 ``ApiUnreachableError`` is a sibling of ``ApiError``, not a child: ``except
 ApiError`` handles one refused request and must never swallow an endpoint that
-is down. Other modules add subclasses of ``ApiError`` beside the code that raises
-them (the API client's ``MaybeLandedError`` and ``JobTimeoutError``, apply's
-``JobFailedError``); the tree above is this module's alone, and
-``tests/test_error_tree.py`` keeps it equal to the classes below.
+is down. Providers raise these classes, never their own, so the core can tell
+a lost answer or a failed job apart whatever the API; ``tests/test_error_tree.py``
+keeps the tree above equal to the classes below.
 
 Messages never contain credentials or secret values: callers build them from
 redacted data only.
@@ -46,7 +47,9 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "ExportctlError",
+    "JobFailedError",
     "ManifestError",
+    "MaybeLandedError",
     "NotFoundError",
     "PlanFileError",
     "StalePlanError",
@@ -108,6 +111,22 @@ class AuthError(ApiError):
 
 class NotFoundError(ApiError):
     """The API does not know the dataview or export (404)."""
+
+
+class MaybeLandedError(ApiError):
+    """A write got no usable answer (timeout, dropped connection, 5xx after sending).
+
+    It may have taken effect anyway, so it is never resent blindly: apply looks
+    at the live state first (``apply.landed``), or a retried add would become a
+    second export.
+    """
+
+
+class JobFailedError(ApiError):
+    """The server ran a write's background job and it ended in failure.
+
+    The server refused the change itself, so sending it again fails the same way.
+    """
 
 
 class ApiUnreachableError(ExportctlError):

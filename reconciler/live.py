@@ -1,8 +1,8 @@
-"""Fetch the live exports of many dataviews at once.
+"""Fetch the live resources of many scopes at once.
 
-The planner needs a snapshot of every dataview in the manifest. They are listed
-concurrently; the client's semaphore keeps the requests in flight within
-``--parallelism`` however many dataviews there are.
+The planner needs a snapshot of every scope in the manifest. They are listed
+concurrently; the provider's own bound on requests in flight keeps them
+within ``--parallelism`` however many scopes there are.
 """
 
 from __future__ import annotations
@@ -12,29 +12,29 @@ from collections.abc import Callable, Sequence
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, ExportctlError
 from reconciler.model import DataviewRef, LiveDataview
-from reconciler.providers.mammoth.client import IdsFrom, MammothClient
+from reconciler.providers.base import IdsFrom, Provider
 
-__all__ = ["fetch_live", "fetch_live_sync"]
+__all__ = ["fetch_live"]
 
 
 async def fetch_live(
-    client: MammothClient,
+    provider: Provider,
     refs: Sequence[DataviewRef],
     on_listed: Callable[[LiveDataview], None] | None = None,
     *,
     ids_from: IdsFrom = "manifest",
 ) -> dict[DataviewRef, LiveDataview]:
-    """The live state of each dataview, keyed in the order given.
+    """The live state of each scope, keyed in the order given.
 
-    Every dataview is tried even when one fails, so a run with three wrong
+    Every scope is tried even when one fails, so a run with three wrong
     dataview ids reports all three at once, not one per attempt. ``on_listed``
-    gets each dataview as soon as it is listed, so a caller can work on it
+    gets each scope as soon as it is listed, so a caller can work on it
     (plan it) while the other requests are still in flight. ``ids_from`` says
-    where the refs were written, so an unknown dataview's error points there.
+    where the scopes were written, so an unknown scope's error points there.
     """
     unique = list(dict.fromkeys(refs))
     outcomes = await asyncio.gather(
-        *(_fetch_one(client, ref, on_listed, ids_from) for ref in unique),
+        *(_fetch_one(provider, ref, on_listed, ids_from) for ref in unique),
         return_exceptions=True,
     )
     failures = [o for o in outcomes if isinstance(o, BaseException)]
@@ -44,46 +44,31 @@ async def fetch_live(
 
 
 async def _fetch_one(
-    client: MammothClient,
+    provider: Provider,
     ref: DataviewRef,
     on_listed: Callable[[LiveDataview], None] | None,
     ids_from: IdsFrom,
 ) -> LiveDataview:
-    live = LiveDataview.from_records(ref, await client.list_exports(ref, ids_from=ids_from))
+    live = await provider.list(ref, ids_from=ids_from)
     if on_listed is not None:
         on_listed(live)
     return live
 
 
 def _combined(failures: Sequence[BaseException]) -> BaseException:
-    """One error for several failed dataviews; repeats said once.
+    """One error for several failed scopes; repeats said once.
 
     A 401 or an unreachable API is said once whatever else failed. A wrong
-    endpoint's 404 names no dataview, so its repeats collapse to one message.
+    endpoint's 404 names no scope, so its repeats collapse to one message.
     """
     unexpected = [f for f in failures if not isinstance(f, ExportctlError)]
     if unexpected:
         return unexpected[0]  # a bug, not a user error: let it surface as it is
     endpoint_wide = [f for f in failures if isinstance(f, AuthError | ApiUnreachableError)]
-    if endpoint_wide:  # every dataview failed for the same reason: say it once
+    if endpoint_wide:  # every scope failed for the same reason: say it once
         return endpoint_wide[0]
     messages = list(dict.fromkeys(str(f) for f in failures))
     if len(messages) == 1:
         return failures[0]
     count = len(failures)
     return ApiError("\n".join(messages) + f"\n{count} dataviews could not be listed.")
-
-
-def fetch_live_sync(
-    open_client: Callable[[], MammothClient],
-    refs: Sequence[DataviewRef],
-    *,
-    ids_from: IdsFrom = "manifest",
-) -> dict[DataviewRef, LiveDataview]:
-    """``fetch_live`` for synchronous callers (the CLI); opens and closes the client."""
-
-    async def run() -> dict[DataviewRef, LiveDataview]:
-        async with open_client() as client:
-            return await fetch_live(client, refs, ids_from=ids_from)
-
-    return asyncio.run(run())

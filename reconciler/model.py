@@ -27,6 +27,7 @@ __all__ = [
     "LiveExport",
     "Prune",
     "freeze",
+    "is_suspended_status",
     "loads_frozen",
     "thaw",
 ]
@@ -176,11 +177,13 @@ class DesiredState:
 
     ``sources`` are the files read, in load order; ``digest`` is a hash of their
     text, so a saved plan can tell whether it was made from the same manifest.
+
     """
 
     dataviews: tuple[DataviewSpec, ...]
     sources: tuple[str, ...] = ()
     digest: str = ""
+    provider: str = ""  # the registry name of the provider that owns these scopes
 
     def __iter__(self) -> Iterator[DataviewSpec]:
         return iter(self.dataviews)
@@ -221,11 +224,16 @@ class LiveExport:
 
     @property
     def suspended(self) -> bool:
-        return self.status in ("suspended", "suspending")
+        return is_suspended_status(self.status)
 
     @property
     def deleted(self) -> bool:
         return self.status == "deleted"
+
+
+def is_suspended_status(status: str | None) -> bool:
+    """Whether an export in this status counts as suspended (also while it gets there)."""
+    return status in ("suspended", "suspending")
 
 
 @dataclass(frozen=True)

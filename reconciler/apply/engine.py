@@ -16,7 +16,7 @@ from reconciler.apply.safety import check_safety
 from reconciler.identity import new_salt
 from reconciler.plan import Plan
 from reconciler.progress import Progress
-from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.base import Provider
 
 __all__ = ["SKIPPED_PREFLIGHT", "ApplyOptions", "apply_plan"]
 
@@ -32,7 +32,7 @@ class ApplyOptions:
 
 
 async def apply_plan(
-    client: MammothClient, plan: Plan, *, options: ApplyOptions, progress: Progress
+    provider: Provider, plan: Plan, *, options: ApplyOptions, progress: Progress
 ) -> ApplyResult:
     """Apply ``plan``; ``ApplyRefusedError`` if a safety rule forbids it.
 
@@ -41,11 +41,11 @@ async def apply_plan(
     """
     check_safety(plan, max_deletes=options.max_deletes)
     salts: Salts = {(ref, c.key): new_salt() for ref, c in plan.changes() if c.action in WRITES}
-    failures = await preflight(client, plan, salts)
+    failures = await preflight(provider, plan, salts)
     if failures:
         progress.close()
         return ApplyResult(_all_skipped(plan, SKIPPED_PREFLIGHT), failures)
-    dataviews = await execute(client, plan, salts, options=options.execute, progress=progress)
+    dataviews = await execute(provider, plan, salts, options=options.execute, progress=progress)
     return ApplyResult(dataviews)
 
 

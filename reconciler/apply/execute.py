@@ -6,10 +6,12 @@ it: a replace's add needs its delete, an add may need the destination a
 delete frees), while other dataviews carry on, unless ``fail_fast`` asks
 everything still waiting to be skipped. A rerun then plans only what is left.
 
-Every mutation goes through ``_send``: a 202 answer is followed through the
-shared ``JobWaiter``; an answer lost after sending (``MaybeLandedError``) is
-checked against a fresh listing (``landed``) before the request is sent again,
-so a retried add can never become a second export.
+Every write goes through ``_send``, the one place that decides whether to
+send again: a job is followed through the shared ``JobWaiter``; an answer
+lost after sending (``MaybeLandedError``) is checked against a fresh listing
+(``landed``) before the request is sent again, so a retried add can never
+become a second export. The provider does the talking; what it needs after a
+write (Mammoth: suspend or restore) comes back as follow-ups, sent the same way.
 """
 
 from __future__ import annotations
@@ -17,19 +19,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from reconciler.apply import landed
 from reconciler.apply.jobs import JobWaiter
 from reconciler.apply.result import ActionResult, DataviewResult, Failure, Outcome
 from reconciler.apply.steps import Phase, Step, order_steps
-from reconciler.errors import ApiError, ExportctlError, NotFoundError
+from reconciler.errors import ApiError, ExportctlError, MaybeLandedError, NotFoundError
 from reconciler.identity import applied_digest
 from reconciler.model import DataviewRef, ExportSpec, LiveExport
 from reconciler.plan import Action, Change, DataviewPlan, Plan
 from reconciler.progress import Progress
-from reconciler.providers.mammoth.client import MammothClient, MaybeLandedError, MutationResult
-from reconciler.providers.mammoth.wire import add_body, edit_body
+from reconciler.providers.base import JobState, Provider, Written
 
 __all__ = ["ExecuteOptions", "Salts", "execute"]
 
@@ -48,7 +48,7 @@ class ExecuteOptions:
 
     parallelism: int = 8  # dataviews worked on at once
     job_timeout: float = 300.0  # seconds one job may take
-    poll_interval: float = 0.5  # seconds between /jobs polls
+    poll_interval: float = 0.5  # seconds between job polls
     fail_fast: bool = False
     max_sends: int = 3  # sends of one mutation whose answers were lost
     # After a lost answer to an add, how long to keep looking for the export
@@ -70,24 +70,23 @@ class _Done:
 
 @dataclass(frozen=True)
 class _Sent:
-    """A mutation that took effect: the answer (and job), or the evidence it landed."""
+    """A write that took effect: the answer (and its job), or the evidence it landed."""
 
-    result: MutationResult | None
-    job: Mapping[str, Any] | None
+    written: Written | None
+    job: JobState | None
     found_id: int | None = None  # set when the answer was lost and a listing confirmed it
 
     @property
     def export_id(self) -> int | None:
         if self.found_id is not None:
             return self.found_id
-        response = self.job.get("response") if self.job else None
-        if isinstance(response, Mapping) and isinstance(response.get("trigger_id"), int):
-            return int(response["trigger_id"])
-        return self.result.trigger_id if self.result else None
+        if self.job is not None and self.job.resource_id is not None:
+            return self.job.resource_id
+        return self.written.resource_id if self.written else None
 
     @property
     def job_id(self) -> int | None:
-        return self.result.job_id if self.result else None
+        return self.written.job_id if self.written else None
 
     @property
     def note(self) -> str:
@@ -95,26 +94,19 @@ class _Sent:
             return " (the answer was lost; the listing shows it landed)"
         return f" via job {self.job_id}" if self.job_id is not None else ""
 
-    @property
-    def export_status(self) -> str | None:
-        """The export's status from a direct answer (a job's status is not the export's)."""
-        if self.result is None or self.result.job_id is not None:
-            return None
-        return self.result.status
-
 
 class _Run:
-    """What every dataview of one apply shares: client, jobs, progress, the stop flag."""
+    """What every dataview of one apply shares: provider, jobs, progress, the stop flag."""
 
     def __init__(
         self,
-        client: MammothClient,
+        provider: Provider,
         salts: Salts,
         options: ExecuteOptions,
         progress: Progress,
         total: int,
     ) -> None:
-        self.client = client
+        self.provider = provider
         self.salts = salts
         self.options = options
         self.progress = progress
@@ -122,7 +114,7 @@ class _Run:
         self.done = 0
         self.stop = asyncio.Event()
         self.waiter = JobWaiter(
-            client.get_jobs, timeout=options.job_timeout, poll_interval=options.poll_interval
+            provider.poll_jobs, timeout=options.job_timeout, poll_interval=options.poll_interval
         )
         self.slots = asyncio.Semaphore(options.parallelism)
 
@@ -132,7 +124,7 @@ class _Run:
 
 
 async def execute(
-    client: MammothClient,
+    provider: Provider,
     plan: Plan,
     salts: Salts,
     *,
@@ -141,7 +133,7 @@ async def execute(
 ) -> tuple[DataviewResult, ...]:
     """Apply every change of ``plan``; returns the results in plan order."""
     total = sum(1 for _, change in plan.changes() if change.action.is_change)
-    run = _Run(client, salts, options, progress, total)
+    run = _Run(provider, salts, options, progress, total)
     try:
         return tuple(
             await asyncio.gather(*(_run_dataview(run, dataview) for dataview in plan.dataviews))
@@ -161,7 +153,7 @@ class _DataviewRun:
 
     def __init__(self, run: _Run, dataview: DataviewPlan) -> None:
         self.run = run
-        self.client = run.client
+        self.provider = run.provider
         self.ref = dataview.ref
         self.dataview = dataview
         self.results: dict[int, ActionResult] = {}
@@ -237,15 +229,16 @@ class _DataviewRun:
     # -- the three kinds of step ------------------------------------------------
 
     async def _delete(self, change: Change) -> _Done:
-        export_id = _live(change).id
+        live = _live(change)
+        export_id = live.id
 
         async def gone() -> int | None:
-            return export_id if await landed.is_gone(self.client, self.ref, export_id) else None
+            return export_id if await landed.is_gone(self.provider, self.ref, export_id) else None
 
         try:
             sent = await self._send(
                 f"delete {change.key}",
-                lambda: self.client.delete_export(self.ref, export_id, key=change.key),
+                lambda: self.provider.delete(self.ref, live, key=change.key),
                 gone,
             )
         except NotFoundError:
@@ -254,26 +247,24 @@ class _DataviewRun:
 
     async def _add(self, spec: ExportSpec) -> _Done:
         salt = self.run.salts[(self.ref, spec.key)]
-        body = add_body(spec, self.ref, salt=salt)
         sent = await self._send(
             f"add {spec.key}",
-            lambda: self.client.add_export(self.ref, body, key=spec.key),
+            lambda: self.provider.create(self.ref, spec, salt=salt),
             self._patiently(self._marker_lookup(spec, salt)),
         )
         export_id = await self._export_id(sent, spec, salt)
-        suffix = await self._settle_suspension(spec, export_id, sent, was_suspended=False)
+        suffix = await self._follow_ups(spec, export_id, sent, None)
         return _Done(f"created as export {export_id}{suffix}{sent.note}", export_id, sent.job_id)
 
     async def _edit(self, change: Change, spec: ExportSpec, live: LiveExport) -> _Done:
         salt = self.run.salts[(self.ref, spec.key)]
-        body = edit_body(spec, self.ref, live.id, salt=salt, live=live)
         sent = await self._send(
             f"{change.action.value} {spec.key}",
-            lambda: self.client.edit_export(self.ref, live.id, body, key=spec.key),
+            lambda: self.provider.update(self.ref, spec, live, salt=salt),
             self._marker_lookup(spec, salt),
         )
         export_id = sent.export_id or live.id
-        suffix = await self._settle_suspension(spec, export_id, sent, was_suspended=live.suspended)
+        suffix = await self._follow_ups(spec, export_id, sent, live)
         verb = "adopted (marker written)" if change.action is Action.ADOPT else "updated"
         return _Done(f"{verb} export {export_id}{suffix}{sent.note}", export_id, sent.job_id)
 
@@ -283,7 +274,7 @@ class _DataviewRun:
         applied = applied_digest(spec, salt)
 
         async def lookup() -> int | None:
-            found = await landed.export_with_marker(self.client, self.ref, spec.key, applied)
+            found = await landed.export_with_marker(self.provider, self.ref, spec.key, applied)
             return found.id if found else None
 
         return lookup
@@ -315,39 +306,26 @@ class _DataviewRun:
             )
         return export_id
 
-    async def _settle_suspension(
-        self, spec: ExportSpec, export_id: int, sent: _Sent, *, was_suspended: bool
+    async def _follow_ups(
+        self, spec: ExportSpec, export_id: int, sent: _Sent, live: LiveExport | None
     ) -> str:
-        """Suspend or restore after an add or edit when the manifest asks for another state."""
-        if not (spec.suspended or was_suspended):
-            return ""  # never suspended, not wanted suspended: nothing to look at
-        now = await self._suspended_now(export_id, sent)
-        if now == spec.suspended:
-            return ""
-        path = "suspend" if spec.suspended else "restore"
+        """Send what the provider still needs after the write; their notes, joined."""
+        notes = ""
+        needed = await self.provider.follow_ups(self.ref, spec, export_id, sent.written, live)
+        for follow_up in needed:
+            check = follow_up.landed
 
-        async def in_state() -> int | None:
-            state = await landed.is_suspended(self.client, self.ref, export_id)
-            return export_id if state == spec.suspended else None
+            async def took_effect(check: Callable[[], Awaitable[bool]] = check) -> int | None:
+                return export_id if await check() else None
 
-        await self._send(
-            f"{path} {spec.key}",
-            lambda: self.client.patch_export(self.ref, export_id, path, key=spec.key),
-            in_state,
-        )
-        return ", suspended" if spec.suspended else ", restored"
-
-    async def _suspended_now(self, export_id: int, sent: _Sent) -> bool:
-        status = sent.export_status
-        if status is not None:
-            return status in ("suspended", "suspending")
-        state = await landed.is_suspended(self.client, self.ref, export_id)
-        return bool(state)
+            await self._send(follow_up.what, follow_up.send, took_effect)
+            notes += follow_up.note
+        return notes
 
     async def _send(
         self,
         what: str,
-        send: Callable[[], Awaitable[MutationResult]],
+        send: Callable[[], Awaitable[Written]],
         did_land: Callable[[], Awaitable[int | None]],
     ) -> _Sent:
         """Send a mutation; after a lost answer, look before sending it again."""
@@ -365,13 +343,10 @@ class _DataviewRun:
                 continue
             return _Sent(result, await self._follow(result, what))
 
-    async def _follow(self, result: MutationResult, what: str) -> Mapping[str, Any] | None:
-        if result.job_id is None:
-            return None
-        if result.status == "success" and isinstance(result.body, Mapping):
-            job = result.body.get("job")
-            return job if isinstance(job, Mapping) else None
-        return await self.run.waiter.wait(result.job_id, f"{what} on dataview {self.ref}")
+    async def _follow(self, written: Written, what: str) -> JobState | None:
+        if written.job_id is None or written.job is not None:
+            return written.job
+        return await self.run.waiter.wait(written.job_id, f"{what} on dataview {self.ref}")
 
 
 def _desired(change: Change) -> ExportSpec:

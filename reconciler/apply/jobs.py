@@ -1,41 +1,33 @@
-"""Following 202 answers through ``/jobs``, all pending jobs in one poll.
+"""Following background jobs to their end, all pending jobs in one poll.
 
-Dataviews are applied concurrently and each may be waiting on a job. Rather
-than every waiter polling on its own, one loop asks ``GET /jobs?job_ids=...``
-for every pending id at once and wakes the waiters whose jobs ended, so a run
-with fifty jobs in flight costs one request per interval, not fifty.
+Scopes are applied concurrently and each may be waiting on a job. Rather
+than every waiter polling on its own, one loop asks the provider for every
+pending id at once (Mammoth: ``GET /jobs?job_ids=...``) and wakes the waiters
+whose jobs ended, so a run with fifty jobs in flight costs one request per
+interval, not fifty. This is the only job poller: providers only read jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, JobFailedError
+from reconciler.providers.base import JobState
 
-__all__ = ["JobFailedError", "JobWaiter"]
+__all__ = ["JobWaiter"]
 
-# Largest number of ids sent in one /jobs request, to keep the URL short.
+# Largest number of ids asked for in one poll, to keep a request's URL short.
 _BATCH = 50
-_DONE = frozenset({"success"})
-_FAILED = frozenset({"failure", "error"})
 
-FetchJobs = Callable[[Sequence[int]], Awaitable[Iterable[Mapping[str, Any]]]]
-
-
-class JobFailedError(ApiError):
-    """The server ran the change's job and it ended in failure or error.
-
-    The server refused the change itself, so sending it again fails the same way.
-    """
+FetchJobs = Callable[[Sequence[int]], Awaitable[Iterable[JobState]]]
 
 
 class JobWaiter:
     """Wait for jobs to end; one shared poll loop serves every waiter.
 
-    ``fetch`` is the client's ``get_jobs``. ``timeout`` bounds each wait; a job
+    ``fetch`` is the provider's ``poll_jobs``. ``timeout`` bounds each wait; a job
     that outlives it is reported by id and may still finish on the server, which
     is why the message sends the user to ``exportctl plan``.
     """
@@ -44,12 +36,12 @@ class JobWaiter:
         self._fetch = fetch
         self._timeout = timeout
         self._interval = poll_interval
-        self._pending: dict[int, asyncio.Future[Mapping[str, Any]]] = {}
+        self._pending: dict[int, asyncio.Future[JobState]] = {}
         self._last_status: dict[int, str] = {}
         self._poller: asyncio.Task[None] | None = None
 
-    async def wait(self, job_id: int, what: str) -> Mapping[str, Any]:
-        """The job's final record once it succeeded; ``ApiError`` if it failed or timed out.
+    async def wait(self, job_id: int, what: str) -> JobState:
+        """The job's final state once it succeeded; ``ApiError`` if it failed or timed out.
 
         ``what`` names the change for the error message ("add monthly-sales").
         """
@@ -81,7 +73,7 @@ class JobWaiter:
         return ApiError(
             f"job {job_id} for {what} did not finish within {self._timeout:g}s "
             f"(last status: {status}); it may still finish on the server. Wait until "
-            f"it has (GET /jobs/{job_id} says success or failure) before applying again, "
+            "it has (its status says success or failure) before applying again, "
             "or a rerun may add the export twice; raise --job-timeout to wait longer."
         )
 
@@ -106,21 +98,19 @@ class JobWaiter:
         for job in jobs:
             self._record(job)
 
-    def _record(self, job: Mapping[str, Any]) -> None:
-        job_id = int(job["id"])
-        status = str(job.get("status"))
-        self._last_status[job_id] = status
-        if status in _DONE:
-            self._settle(job_id, record=job)
-        elif status in _FAILED:
-            detail = _job_detail(job)
-            self._settle(job_id, error=JobFailedError(f"the server reported {status}: {detail}"))
+    def _record(self, job: JobState) -> None:
+        self._last_status[job.job_id] = job.status
+        if job.failure is not None:
+            message = f"the server reported {job.status}: {job.failure}"
+            self._settle(job.job_id, error=JobFailedError(message))
+        elif job.finished:
+            self._settle(job.job_id, record=job)
 
     def _settle(
         self,
         job_id: int,
         *,
-        record: Mapping[str, Any] | None = None,
+        record: JobState | None = None,
         error: ApiError | None = None,
     ) -> None:
         future = self._pending.pop(job_id, None)
@@ -128,19 +118,5 @@ class JobWaiter:
             return
         if error is not None:
             future.set_exception(error)
-        else:
-            future.set_result(record or {})
-
-
-def _job_detail(job: Mapping[str, Any]) -> str:
-    """The server's explanation of a failed job, as short text.
-
-    Mammoth's own SDK reads ``failure_reason``; the other names cover error
-    bodies stored as a job's response.
-    """
-    response = job.get("response")
-    if isinstance(response, Mapping):
-        for name in ("failure_reason", "detail", "error", "message"):
-            if response.get(name):
-                return str(response[name])
-    return "no detail given"
+        elif record is not None:
+            future.set_result(record)

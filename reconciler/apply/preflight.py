@@ -1,4 +1,4 @@
-"""Preflight: send every add and edit with ``validate_only: true`` before any change.
+"""Preflight: send every add and edit as a server-side dry run before any change.
 
 The server knows rules no manifest check can (an unknown connection id, an S3
 file already written by another export), so each write is tried as a dry run
@@ -23,13 +23,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.apply.result import Failure, PreflightFailure
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, MaybeLandedError
 from reconciler.http.retry import RetryPolicy
 from reconciler.identity import natural_address
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, Plan
-from reconciler.providers.mammoth.client import MammothClient, MaybeLandedError, MutationResult
-from reconciler.providers.mammoth.wire import add_body, edit_body
+from reconciler.providers.base import Provider, Written
 
 __all__ = ["WRITES", "preflight"]
 
@@ -41,11 +40,11 @@ _DRY_RUN_BACKOFF = RetryPolicy()  # the client's own schedule: exponential, full
 
 
 async def preflight(
-    client: MammothClient, plan: Plan, salts: Mapping[tuple[DataviewRef, str], str]
+    provider: Provider, plan: Plan, salts: Mapping[tuple[DataviewRef, str], str]
 ) -> tuple[PreflightFailure, ...]:
     """Every write of ``plan`` the server would refuse, in plan order (empty: all pass)."""
     writes = [(ref, c) for ref, c in plan.changes() if c.action in WRITES]
-    outcomes = await asyncio.gather(*(_validate(client, ref, c, salts) for ref, c in writes))
+    outcomes = await asyncio.gather(*(_validate(provider, ref, c, salts) for ref, c in writes))
     freed = _freed_addresses(plan)
     return tuple(
         failure
@@ -73,14 +72,14 @@ def _freed_addresses(plan: Plan) -> set[tuple[Any, ...]]:
 
 
 async def _validate(
-    client: MammothClient,
+    provider: Provider,
     ref: DataviewRef,
     change: Change,
     salts: Mapping[tuple[DataviewRef, str], str],
 ) -> PreflightFailure | None:
     for attempt in range(1, _DRY_RUN_SENDS + 1):
         try:
-            await _dry_run(client, ref, change, salts[(ref, change.key)])
+            await _dry_run(provider, ref, change, salts[(ref, change.key)])
         except MaybeLandedError as error:
             # A dry run changes nothing, so an answer lost to a 5xx or a dropped
             # connection can simply be asked again, after a pause.
@@ -115,17 +114,13 @@ def _preflight_failure(
     return PreflightFailure(ref, change.key, change.action, error.status_code, detail, failure)
 
 
-async def _dry_run(
-    client: MammothClient, ref: DataviewRef, change: Change, salt: str
-) -> MutationResult:
+async def _dry_run(provider: Provider, ref: DataviewRef, change: Change, salt: str) -> Written:
     spec = change.desired
     if spec is None:
         raise ValueError(f"plan change {change.key!r} has no desired spec")
     if change.action in (Action.ADD, Action.REPLACE):
-        body = add_body(spec, ref, salt=salt, validate_only=True)
-        return await client.add_export(ref, body, key=spec.key)
+        return await provider.create(ref, spec, salt=salt, dry_run=True)
     live = change.live
     if live is None:
         raise ValueError(f"plan change {change.key!r} has no live export")
-    body = edit_body(spec, ref, live.id, salt=salt, validate_only=True, live=live)
-    return await client.edit_export(ref, live.id, body, key=spec.key)
+    return await provider.update(ref, spec, live, salt=salt, dry_run=True)

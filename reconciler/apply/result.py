@@ -12,8 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 
-from reconciler.apply.jobs import JobFailedError
-from reconciler.errors import ApiError, ExportctlError
+from reconciler.errors import ApiError, ExportctlError, JobFailedError
 from reconciler.model import DataviewRef
 from reconciler.plan import Action
 

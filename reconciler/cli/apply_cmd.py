@@ -47,7 +47,7 @@ from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan, load_plan
 from reconciler.progress import make_progress
-from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.base import Provider
 from reconciler.render.json_form import plan_to_json
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
@@ -143,7 +143,7 @@ def apply(
                 parallelism=parallelism, job_timeout=job_timeout, fail_fast=fail_fast
             ),
         )
-        client = open_for(inputs.desired, endpoint, sandbox_db, parallelism)
+        provider = open_for(inputs.desired, endpoint, sandbox_db, parallelism)
         session = _Session(
             inputs=inputs,
             options=options,
@@ -152,7 +152,7 @@ def apply(
             color=should_color(out, color),
             out=out,
         )
-        result = asyncio.run(session.run(client))
+        result = asyncio.run(session.run(provider))
     except ExportctlError as error:
         # A script reading stdout gets a document either way; stderr has the message.
         if output_format == "json":
@@ -203,7 +203,7 @@ def _saved_inputs(planfile: str) -> _Inputs:
 
 @dataclass
 class _Session:
-    """One apply run against one open client."""
+    """One apply run against one provider."""
 
     inputs: _Inputs
     options: ApplyOptions
@@ -212,10 +212,10 @@ class _Session:
     color: bool
     out: TextIO
 
-    async def run(self, client: MammothClient) -> ApplyResult | None:
+    async def run(self, provider: Provider) -> ApplyResult | None:
         """The apply's result, or ``None`` when there was nothing to do."""
-        async with client:
-            plan = await self._plan(client)
+        async with provider:
+            plan = await self._plan(provider)
             if not plan.has_changes:
                 self._say("No changes. The live exports already match the manifest.")
                 return None
@@ -224,15 +224,15 @@ class _Session:
                 self._approve(plan)
             progress = make_progress(self._progress_stream())
             try:
-                return await apply_plan(client, plan, options=self.options, progress=progress)
+                return await apply_plan(provider, plan, options=self.options, progress=progress)
             except asyncio.CancelledError:
                 # asyncio.run cancels the task on Ctrl-C; a bare "Aborted." would
                 # leave the user guessing what was changed.
                 raise ExportctlError(INTERRUPTED) from None
 
-    async def _plan(self, client: MammothClient) -> Plan:
+    async def _plan(self, provider: Provider) -> Plan:
         inputs = self.inputs
-        fresh = await plan_live(client, inputs.desired, inputs.targets, inputs.excludes)
+        fresh = await plan_live(provider, inputs.desired, inputs.targets, inputs.excludes)
         if inputs.saved is not None and inputs.planfile is not None:
             return replay_saved_plan(inputs.saved, fresh, inputs.planfile)
         return fresh

@@ -16,11 +16,11 @@ from reconciler.manifest import load_manifest
 from reconciler.model import DataviewRef, DesiredState, LiveDataview
 from reconciler.plan import DataviewPlan, Plan
 from reconciler.planner import plan_dataview
-from reconciler.providers.mammoth.client import MammothClient
-from reconciler.providers.mammoth.connect import open_client
+from reconciler.providers import factory
+from reconciler.providers.base import Connection, Provider
 from reconciler.selectors import select_dataviews, select_plan
 
-__all__ = ["connection_ids", "load_desired", "open_for", "plan_live", "plan_once"]
+__all__ = ["load_desired", "open_for", "plan_live", "plan_once"]
 
 
 def load_desired(
@@ -33,32 +33,16 @@ def load_desired(
     return select_dataviews(load_manifest(list(files)), targets, excludes)
 
 
-def connection_ids(desired: DesiredState) -> list[str]:
-    """Database connection ids the manifest uses, for the embedded sandbox to know."""
-    ids = {
-        str(spec.target_properties["connection_id"])
-        for dv in desired.dataviews
-        for spec in dv.exports
-        if spec.target_properties.get("connection_id") is not None
-    }
-    return sorted(ids)
-
-
 def open_for(
     desired: DesiredState, endpoint: str | None, sandbox_db: str | None, parallelism: int
-) -> MammothClient:
-    """A client for the API the options name; the sandbox learns the manifest's dataviews."""
-    return open_client(
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-        dataviews=[dv.ref for dv in desired.dataviews],
-        sandbox_connections=connection_ids(desired),
-    )
+) -> Provider:
+    """The provider of ``desired``, for the API the options name (or the sandbox)."""
+    connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
+    return factory(desired.provider).open(connection, desired)
 
 
 async def plan_live(
-    client: MammothClient,
+    provider: Provider,
     desired: DesiredState,
     targets: Sequence[str],
     excludes: Sequence[str],
@@ -68,7 +52,7 @@ async def plan_live(
     The same plan as ``make_plan(desired, fetch_live(...))``, but each dataview
     is planned as soon as its listing arrives: planning is pure CPU, and this
     way it overlaps with the requests still waiting on the network.
-    ``client`` must already be open (inside ``async with``); it stays open.
+    ``provider`` must already be open (inside ``async with``); it stays open.
     """
     specs = {dataview.ref: dataview for dataview in desired.dataviews}
     planned: dict[DataviewRef, DataviewPlan] = {}
@@ -76,7 +60,7 @@ async def plan_live(
     def plan_as_listed(live: LiveDataview) -> None:
         planned[live.ref] = plan_dataview(specs[live.ref], live)
 
-    await fetch_live(client, list(specs), on_listed=plan_as_listed)
+    await fetch_live(provider, list(specs), on_listed=plan_as_listed)
     plan = Plan(tuple(planned[ref] for ref in specs), manifest_digest=desired.digest)
     return select_plan(plan, targets, excludes)
 
@@ -90,10 +74,10 @@ def plan_once(
     targets: Sequence[str],
     excludes: Sequence[str],
 ) -> Plan:
-    """``plan_live`` for synchronous commands that only read: opens and closes the client."""
+    """``plan_live`` for synchronous commands that only read: opens and closes the provider."""
 
     async def run() -> Plan:
-        async with open_for(desired, endpoint, sandbox_db, parallelism) as client:
-            return await plan_live(client, desired, targets, excludes)
+        async with open_for(desired, endpoint, sandbox_db, parallelism) as provider:
+            return await plan_live(provider, desired, targets, excludes)
 
     return asyncio.run(run())

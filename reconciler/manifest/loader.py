@@ -34,7 +34,11 @@ from reconciler.manifest.schema_check import (
 )
 from reconciler.manifest.yaml_source import YamlDocument, parse_yaml
 from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, Prune, freeze
+from reconciler.providers import factory_for_section
 from reconciler.providers.mammoth import handlers
+
+# The one section this loader reads itself; its provider is the registry's owner of it.
+DATAVIEWS_SECTION = "dataviews"
 
 __all__ = ["COMPARED_FIELDS", "MARKER_KEY", "check_manifest", "expand_paths", "load_manifest"]
 
@@ -118,7 +122,9 @@ def _check_manifest(
     if diagnostics:
         return None, diagnostics
     sources = tuple(str(p) for p in files)
-    return DesiredState(run.dataviews(), sources, digest.hexdigest()), []
+    owner = factory_for_section(DATAVIEWS_SECTION)
+    provider = owner.name if owner is not None else ""
+    return DesiredState(run.dataviews(), sources, digest.hexdigest(), provider), []
 
 
 def _read(path: FsPath, diagnostics: list[Diagnostic]) -> bytes | None:
@@ -202,10 +208,10 @@ class _Run:
         for problem in check(manifest_validator(), root):
             self.report(doc, problem.path, problem.message, key=problem.at_key)
         defaults = root.get("defaults")
-        dataviews = root.get("dataviews")
+        dataviews = root.get(DATAVIEWS_SECTION)
         for index, dataview in enumerate(dataviews if isinstance(dataviews, list) else []):
             if isinstance(dataview, dict):
-                self._dataview(doc, ("dataviews", index), dataview, defaults)
+                self._dataview(doc, (DATAVIEWS_SECTION, index), dataview, defaults)
 
     def _dataview(
         self, doc: YamlDocument, base: Path, dataview: dict[str, Any], defaults: Any

@@ -27,6 +27,7 @@ from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.progress import LineProgress
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.provider import MammothProvider
 
 REF = DataviewRef(1, 1, 123, 456)
 REF2 = DataviewRef(1, 1, 123, 457)
@@ -60,8 +61,13 @@ def client(base_url: str) -> MammothClient:
     return MammothClient(base_url, "sandbox", "sandbox", retry=retry, parallelism=4)
 
 
+def provider(base_url: str) -> MammothProvider:
+    """The Mammoth provider over ``client``: what apply and plan talk to."""
+    return MammothProvider(client(base_url))
+
+
 async def _plan(base_url: str, state: DesiredState) -> Plan:
-    async with client(base_url) as api:
+    async with provider(base_url) as api:
         live = await fetch_live(api, [dv.ref for dv in state.dataviews])
     return make_plan(state, live)
 
@@ -80,7 +86,7 @@ def apply_now(
 ) -> ApplyResult:
     async def run() -> ApplyResult:
         plan = await _plan(base_url, state)
-        async with client(base_url) as api:
+        async with provider(base_url) as api:
             return await apply_plan(
                 api,
                 plan,

@@ -9,7 +9,6 @@ import pytest
 
 from reconciler._resources import load_schema
 from reconciler.apply.engine import ApplyOptions, apply_plan
-from reconciler.apply.jobs import JobFailedError
 from reconciler.apply.report import render_result_text, result_to_json
 from reconciler.apply.result import (
     ActionResult,
@@ -24,12 +23,13 @@ from reconciler.errors import (
     ApiUnreachableError,
     AuthError,
     ExportctlError,
+    JobFailedError,
+    MaybeLandedError,
     NotFoundError,
 )
 from reconciler.model import DesiredState
 from reconciler.plan import Action
 from reconciler.progress import LineProgress
-from reconciler.providers.mammoth.client import MaybeLandedError
 from reconciler.providers.mammoth.sandbox.jobs import INJECTED_FAILURE
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.server import RunningSandbox
@@ -37,10 +37,10 @@ from tests.apply.helpers import (
     FAST,
     REF,
     apply_now,
-    client,
     desired,
     live_exports,
     plan_now,
+    provider,
     s3,
     spec,
 )
@@ -63,7 +63,7 @@ def _preflight_now(server: RunningSandbox, state: DesiredState, **faults: float)
     server.set_faults(**faults)
 
     async def run() -> ApplyResult:
-        async with client(server.base_url) as api:
+        async with provider(server.base_url) as api:
             return await apply_plan(
                 api, plan, options=ApplyOptions(execute=FAST), progress=LineProgress(io.StringIO())
             )
@@ -179,7 +179,7 @@ def test_a_busy_api_is_transient_and_the_summary_says_apply_again(server: Runnin
     server.set_faults(error_rate=1)  # deletes have no preflight: the run reaches the delete
 
     async def run() -> ApplyResult:
-        async with client(server.base_url) as api:
+        async with provider(server.base_url) as api:
             options = ApplyOptions(execute=FAST)
             return await apply_plan(
                 api, plan, options=options, progress=LineProgress(io.StringIO())

@@ -1,13 +1,13 @@
 """The shared job poller: batched requests, failures and timeouts named by job id."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
 
 from reconciler.apply.jobs import JobWaiter
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, JobFailedError
+from reconciler.providers.base import JobState
 
 
 class ScriptedJobs:
@@ -17,28 +17,30 @@ class ScriptedJobs:
         self.finish_after = finish_after
         self.batches: list[list[int]] = []
 
-    async def __call__(self, ids: Sequence[int]) -> list[Mapping[str, Any]]:
+    async def __call__(self, ids: Sequence[int]) -> list[JobState]:
         self.batches.append(list(ids))
         polls = len(self.batches)
         return [self._job(job_id, polls) for job_id in ids]
 
-    def _job(self, job_id: int, polls: int) -> Mapping[str, Any]:
+    def _job(self, job_id: int, polls: int) -> JobState:
         after, final = self.finish_after[job_id]
-        status = final if polls >= after else "processing"
-        return {"id": job_id, "status": status, "response": {"detail": "disk full"}}
+        if polls < after:
+            return JobState(job_id, "processing", finished=False)
+        failure = "disk full" if final == "failure" else None
+        return JobState(job_id, final, finished=True, failure=failure)
 
 
 def test_concurrent_waiters_share_batched_polls() -> None:
     jobs = ScriptedJobs({1: (1, "success"), 2: (2, "success"), 3: (2, "success")})
 
-    async def run() -> list[Mapping[str, Any]]:
+    async def run() -> list[JobState]:
         waiter = JobWaiter(jobs, timeout=5, poll_interval=0.001)
         done = await asyncio.gather(*(waiter.wait(i, f"add e{i}") for i in (1, 2, 3)))
         await waiter.close()
         return list(done)
 
     records = asyncio.run(run())
-    assert [r["id"] for r in records] == [1, 2, 3]
+    assert [r.job_id for r in records] == [1, 2, 3]
     assert jobs.batches == [[1, 2, 3], [2, 3]]
 
 
@@ -49,7 +51,7 @@ def test_a_failed_job_names_itself_and_the_change() -> None:
         waiter = JobWaiter(jobs, timeout=5, poll_interval=0.001)
         await waiter.wait(9, "add monthly-sales")
 
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(JobFailedError) as caught:
         asyncio.run(run())
     assert caught.value.message == (
         "job 9 for add monthly-sales failed: the server reported failure: disk full"
@@ -70,7 +72,7 @@ def test_a_timeout_says_which_job_and_what_to_do() -> None:
         asyncio.run(run())
     assert caught.value.message == (
         "job 5 for delete old did not finish within 0.05s (last status: processing); "
-        "it may still finish on the server. Wait until it has (GET /jobs/5 says success "
+        "it may still finish on the server. Wait until it has (its status says success "
         "or failure) before applying again, or a rerun may add the export twice; raise "
         "--job-timeout to wait longer."
     )

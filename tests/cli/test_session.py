@@ -6,7 +6,7 @@ from reconciler.cli.session import plan_live
 from reconciler.live import fetch_live
 from reconciler.planner import make_plan
 from reconciler.sandbox.server import RunningSandbox
-from tests.apply.helpers import REF, REF2, apply_now, client, desired, s3
+from tests.apply.helpers import REF, REF2, apply_now, desired, provider, s3
 
 
 def test_planning_while_listing_equals_planning_after_listing(server: RunningSandbox) -> None:
@@ -18,7 +18,7 @@ def test_planning_while_listing_equals_planning_after_listing(server: RunningSan
     )
 
     async def both() -> tuple[object, object]:
-        async with client(server.base_url) as api:
+        async with provider(server.base_url) as api:
             overlapped = await plan_live(api, state, (), ())
             live = await fetch_live(api, [dv.ref for dv in state.dataviews])
         return overlapped, make_plan(state, live)

@@ -30,12 +30,14 @@ def masked(value: Any) -> Any:
     return value
 
 
-def record_from_body(export_id: int, body: Mapping[str, Any], suspended: bool) -> dict[str, Any]:
-    """The record the server lists after accepting ``body``."""
+def record_from_body(
+    export_id: int, ref: DataviewRef, body: Mapping[str, Any], suspended: bool
+) -> dict[str, Any]:
+    """The record the server lists after accepting ``body`` for dataview ``ref``."""
     target = {**target_defaults(body["handler_type"]), **body["target_properties"]}
     return {
         "id": export_id,
-        "dataview_id": body["DATAVIEW_ID"],
+        "dataview_id": ref.dataview_id,
         "handler_type": body["handler_type"],
         "trigger_type": body["trigger_type"],
         "status": "suspended" if suspended else "executed",
@@ -54,10 +56,10 @@ def stored_record(
     export_id: int, spec: ExportSpec, ref: DataviewRef, *, salt: str, marked: bool = True
 ) -> dict[str, Any]:
     """The record of ``spec`` once written by exportctl (``marked``) or by hand."""
-    body = add_body(spec, ref, salt=salt)
+    body = add_body(spec, salt=salt)
     if not marked:
         body["additional_properties"].pop(MARKER_FIELD)
-    return record_from_body(export_id, body, spec.suspended)
+    return record_from_body(export_id, ref, body, spec.suspended)
 
 
 def apply_plan(
@@ -85,11 +87,12 @@ def _apply(
     if spec is None:
         return next_id
     if change.action in (Action.ADD, Action.REPLACE):
-        records[next_id] = record_from_body(next_id, add_body(spec, ref, salt=salt), spec.suspended)
+        body = add_body(spec, salt=salt)
+        records[next_id] = record_from_body(next_id, ref, body, spec.suspended)
         return next_id + 1
     if change.action in (Action.EDIT, Action.ADOPT) and change.export_id is not None:
-        body = edit_body(spec, ref, change.export_id, salt=salt, live=change.live)
-        records[change.export_id] = record_from_body(change.export_id, body, spec.suspended)
+        body = edit_body(spec, salt=salt, live=change.live)
+        records[change.export_id] = record_from_body(change.export_id, ref, body, spec.suspended)
     return next_id
 
 

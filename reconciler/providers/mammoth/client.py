@@ -10,9 +10,11 @@ tree of ``reconciler.errors``::
     ApiError
     ├── AuthError          401/403
     ├── NotFoundError      404
-    ├── MaybeLandedError   a POST/PATCH may have taken effect without an answer
-    └── JobTimeoutError    jobs still processing when the wait ran out
+    └── MaybeLandedError   a POST/PATCH may have taken effect without an answer
     ApiUnreachableError    no HTTP answer, even after retries
+
+Jobs are only read here (``get_jobs``); waiting for them is the applier's one
+poll loop (``reconciler.apply.jobs``), which serves every provider.
 
 Secrets: the key and secret live only in the prepared request headers.
 Errors are raised outside ``except`` blocks and carry only an exception's type
@@ -28,23 +30,27 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import httpx
 
-from reconciler.errors import ApiError, ApiUnreachableError, AuthError, NotFoundError
+from reconciler.errors import (
+    ApiError,
+    ApiUnreachableError,
+    AuthError,
+    MaybeLandedError,
+    NotFoundError,
+)
 from reconciler.http.retry import RetryPolicy, Verdict, classify, parse_retry_after
 from reconciler.http.transport import endpoint_label, network_transport
 from reconciler.model import DataviewRef, FrozenDict, loads_frozen, thaw
+from reconciler.providers.base import IdsFrom
+from reconciler.providers.mammoth.jobs import int_or_none
 
 __all__ = [
-    "FINAL_JOB_STATUSES",
     "PAGE_SIZE",
     "PATCH_PATHS",
-    "IdsFrom",
-    "JobTimeoutError",
     "MammothClient",
-    "MaybeLandedError",
     "MutationResult",
     "endpoint_label",
 ]
@@ -58,7 +64,6 @@ LIST_FIELDS = (
     "target_properties,condition,additional_properties"
 )
 JOB_BATCH = 100  # job ids per ``/jobs?job_ids=`` request, to keep URLs short
-FINAL_JOB_STATUSES = frozenset({"success", "failure", "error"})
 # ``params`` replaces the export's specification; the others are commands.
 PATCH_PATHS = {
     "params": "replace",
@@ -69,24 +74,6 @@ PATCH_PATHS = {
 }
 DETAIL_LIMIT = 500  # characters of a non-JSON error body worth showing
 API_ROOT_SUFFIX = "/api/v2"  # the spec's server path: every API URL starts with it
-# Where the dataview ids a listing uses were written: what a 404 tells to check.
-IdsFrom = Literal["manifest", "command line"]
-
-
-class MaybeLandedError(ApiError):
-    """A POST or PATCH got no usable answer and may have taken effect anyway.
-
-    Never resend it blindly: re-list the dataview and look for the export's
-    marker first, or a retried add becomes a duplicate export.
-    """
-
-
-class JobTimeoutError(ApiError):
-    """Jobs were still processing when the wait ran out; ``job_ids`` lists them."""
-
-    def __init__(self, message: str, *, job_ids: Sequence[int]) -> None:
-        super().__init__(message, path="/jobs")
-        self.job_ids = tuple(job_ids)
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,7 @@ class MutationResult:
     """The answer to an add, edit, delete or patch.
 
     ``job_id`` is set when the API works in the background (a 202 with a job,
-    or a ``future_id``); poll it with ``wait_for_jobs``. ``already_gone`` marks
+    or a ``future_id``); the applier polls it through ``get_jobs``. ``already_gone`` marks
     a DELETE whose retry found nothing left to delete: the first attempt landed.
     """
 
@@ -115,22 +102,18 @@ class MutationResult:
             trigger = response.get("trigger_id") if isinstance(response, Mapping) else None
             return cls(
                 status_code,
-                _int_or_none(trigger),
-                _int_or_none(job.get("id")),
+                int_or_none(trigger),
+                int_or_none(job.get("id")),
                 _str_or_none(job.get("status")),
                 body,
             )
         return cls(
             status_code,
-            _int_or_none(body.get("trigger_id")),
-            _int_or_none(body.get("future_id")),
+            int_or_none(body.get("trigger_id")),
+            int_or_none(body.get("future_id")),
             _str_or_none(body.get("status")),
             body,
         )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -335,8 +318,8 @@ class MammothClient:
     async def add_export(
         self, ref: DataviewRef, body: Mapping[str, Any], *, key: str | None = None
     ) -> MutationResult:
-        """POST a new export; ``DATAVIEW_ID`` is filled in from ``ref`` when missing."""
-        payload = {"DATAVIEW_ID": ref.dataview_id, **thaw(body)}
+        """POST a new export; ``DATAVIEW_ID`` comes from ``ref``, here and nowhere else."""
+        payload = {**thaw(body), "DATAVIEW_ID": ref.dataview_id}
         call = _Call("POST", _exports_path(ref), f"add an export to dataview {ref}", ref, key)
         return await self._mutate(call, payload)
 
@@ -395,16 +378,6 @@ class MammothClient:
 
     # -- jobs ----------------------------------------------------------------
 
-    async def get_job(self, job_id: int) -> dict[str, Any]:
-        call = _Call("GET", f"jobs/{job_id}", f"read job {job_id}")
-        reply = await self._send(call)
-        self._check(call, reply.response)
-        body = _json(call, reply.response)
-        job = body.get("job", body) if isinstance(body, dict) else None
-        if not isinstance(job, dict):
-            raise _unexpected(call, reply.response, "no job in the answer")
-        return job
-
     async def get_jobs(self, job_ids: Iterable[int]) -> list[dict[str, Any]]:
         """The jobs with these ids, ``JOB_BATCH`` ids per request."""
         ids = list(dict.fromkeys(job_ids))
@@ -422,30 +395,6 @@ class MammothClient:
         if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
             raise _unexpected(call, reply.response, "no list of jobs in the answer")
         return jobs
-
-    async def wait_for_jobs(
-        self, job_ids: Iterable[int], *, timeout: float, poll_interval: float = 0.5
-    ) -> dict[int, dict[str, Any]]:
-        """Poll until every job is final (success, failure or error); one request per round.
-
-        Returns the final job records by id, in the order given. A failed job is
-        returned, not raised: what failure means is the caller's business.
-        """
-        wanted = list(dict.fromkeys(job_ids))
-        done: dict[int, dict[str, Any]] = {}
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while pending := [i for i in wanted if i not in done]:
-            for job in await self.get_jobs(pending):
-                if job.get("status") in FINAL_JOB_STATUSES and job.get("id") in pending:
-                    done[job["id"]] = job
-            still = [i for i in wanted if i not in done]
-            remaining = deadline - loop.time()
-            if still and remaining <= 0:
-                raise _job_timeout(still, timeout)
-            if still:
-                await self._retry.sleep(min(poll_interval, remaining))
-        return {i: done[i] for i in wanted}
 
     # -- the request core ----------------------------------------------------
 
@@ -705,14 +654,4 @@ def _maybe_landed(call: _Call, outcome: httpx.Response | _Failure) -> MaybeLande
         path=call.path,
         dataview=_dv(call),
         key=call.key,
-    )
-
-
-def _job_timeout(job_ids: Sequence[int], timeout: float) -> JobTimeoutError:
-    ids = ", ".join(map(str, job_ids))
-    plural = "s" if len(job_ids) != 1 else ""
-    return JobTimeoutError(
-        f"Job{plural} {ids} still processing after {timeout:g}s. They may still finish: "
-        "raise --job-timeout, or run plan later to see their effect.",
-        job_ids=job_ids,
     )

@@ -1,7 +1,7 @@
 """The request bodies apply sends: Mammoth's ``AddExportSpec`` for adds and edits.
 
-An edit is a POST of the whole spec with ``TRIGGER_ID`` set, so the body is
-always complete: target defaults filled in, the marker in
+An edit is a POST of the whole spec (the client sets ``DATAVIEW_ID`` and, for
+an edit, ``TRIGGER_ID``), so the body is always complete: target defaults filled in, the marker in
 ``additional_properties``, ``sequence`` only when the manifest sets it (else
 the server keeps or picks the position). These bodies carry secret values:
 they go to the API and nowhere else (never into a plan, log or error).
@@ -12,20 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.identity import marker_for
-from reconciler.model import DataviewRef, ExportSpec, LiveExport, thaw
+from reconciler.model import ExportSpec, LiveExport, thaw
 from reconciler.normalize import MARKER_FIELD, get_path, target_defaults
 from reconciler.providers.mammoth.handlers import MASK
 
 __all__ = ["add_body", "edit_body"]
 
 
-def add_body(
-    spec: ExportSpec, ref: DataviewRef, *, salt: str, validate_only: bool = False
-) -> dict[str, Any]:
+def add_body(spec: ExportSpec, *, salt: str, validate_only: bool = False) -> dict[str, Any]:
     """The body of ``POST .../pipeline/exports`` creating ``spec``."""
     target = {k: v for k, v in thaw(spec.target_properties).items() if v is not None}
     body: dict[str, Any] = {
-        "DATAVIEW_ID": ref.dataview_id,
         "handler_type": spec.handler_type,
         "trigger_type": spec.trigger_type,
         "target_properties": {**target_defaults(spec.handler_type), **target},
@@ -45,21 +42,18 @@ def add_body(
 
 def edit_body(
     spec: ExportSpec,
-    ref: DataviewRef,
-    trigger_id: int,
     *,
     salt: str,
     validate_only: bool = False,
     live: LiveExport | None = None,
 ) -> dict[str, Any]:
-    """The body of the POST that rewrites export ``trigger_id`` as ``spec``.
+    """The body of the POST that rewrites an export as ``spec``.
 
     With ``live``, values at the spec's ``ignore_changes`` paths are kept as the
     server has them (Terraform's ``ignore_changes`` on update), except masked
     secrets, which cannot be sent back.
     """
-    body = add_body(spec, ref, salt=salt, validate_only=validate_only)
-    body["TRIGGER_ID"] = trigger_id
+    body = add_body(spec, salt=salt, validate_only=validate_only)
     if live is not None:
         for path in spec.ignore_changes:
             _keep_live_value(body, live, path)

@@ -1,10 +1,16 @@
-"""202 answers become jobs; waiting polls every outstanding job in one request."""
+"""202 answers become jobs; the one poller asks for every outstanding job in one request."""
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from reconciler.providers.mammoth.client import JobTimeoutError, MammothClient, MutationResult
+from reconciler.apply.jobs import JobWaiter
+from reconciler.errors import JobFailedError
+from reconciler.providers.base import JobState
+from reconciler.providers.mammoth.client import MammothClient, MutationResult
+from reconciler.providers.mammoth.jobs import job_state
+from reconciler.providers.mammoth.provider import MammothProvider
 from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import REF, RecordingTransport, run, s3_body
@@ -15,87 +21,83 @@ def test_adds_answered_with_jobs_are_waited_for_together(sandbox_factory: Sandbo
     sandbox.store.ensure_dataviews([REF])
     transport = RecordingTransport()
 
-    async def add_three() -> tuple[list[MutationResult], dict[int, dict[str, Any]], int]:
+    async def add_three() -> tuple[list[MutationResult], list[JobState], int]:
         async with MammothClient(
             sandbox.base_url, "sandbox", "sandbox", transport=transport
         ) as client:
             results = [await client.add_export(REF, s3_body(f"{n}.csv")) for n in range(3)]
-            jobs = await client.wait_for_jobs(
-                [r.job_id for r in results if r.job_id is not None], timeout=5, poll_interval=0.01
+            waiter = JobWaiter(MammothProvider(client).poll_jobs, timeout=5, poll_interval=0.01)
+            jobs = await asyncio.gather(
+                *(waiter.wait(r.job_id, "add") for r in results if r.job_id is not None)
             )
-            return results, jobs, len(await client.list_exports(REF))
+            await waiter.close()
+            return results, list(jobs), len(await client.list_exports(REF))
 
     results, jobs, listed = run(add_three())
     assert [r.status_code for r in results] == [202, 202, 202]
     job_ids = [r.job_id for r in results]
-    assert list(jobs) == job_ids
-    assert {job["status"] for job in jobs.values()} == {"success"}
+    assert [job.job_id for job in jobs] == job_ids
+    assert {job.status for job in jobs} == {"success"}
+    assert all(job.resource_id is not None for job in jobs)
     assert listed == 3
     polls = [query for method, path, query in transport.requests if path.endswith("/jobs")]
     assert polls[0] == "job_ids=" + "%2C".join(map(str, job_ids))  # all three in one request
     assert not [p for _, p, _ in transport.requests if "/jobs/" in p]
 
 
-def test_a_failed_job_is_returned_not_raised(sandbox_factory: SandboxFactory) -> None:
+def test_a_failed_job_is_reported_with_the_servers_reason(
+    sandbox_factory: SandboxFactory,
+) -> None:
     sandbox = sandbox_factory(job_rate=1, job_failure_rate=1, job_delay_ms=0)
     sandbox.store.ensure_dataviews([REF])
 
-    async def add() -> dict[int, dict[str, Any]]:
+    async def add() -> None:
         async with MammothClient(sandbox.base_url, "sandbox", "sandbox") as client:
             result = await client.add_export(REF, s3_body("a.csv"))
             assert result.job_id is not None
-            return await client.wait_for_jobs([result.job_id], timeout=5, poll_interval=0.01)
-
-    [job] = run(add()).values()
-    assert job["status"] == "failure"
-
-
-def test_get_job_reads_one_job(sandbox_factory: SandboxFactory) -> None:
-    sandbox = sandbox_factory(job_rate=1, job_delay_ms=60_000)
-    sandbox.store.ensure_dataviews([REF])
-
-    async def add() -> tuple[int | None, dict[str, Any]]:
-        async with MammothClient(sandbox.base_url, "sandbox", "sandbox") as client:
-            result = await client.add_export(REF, s3_body("a.csv"))
-            assert result.job_id is not None
-            return result.job_id, await client.get_job(result.job_id)
-
-    job_id, job = run(add())
-    assert (job["id"], job["status"]) == (job_id, "processing")
-
-
-def test_jobs_still_processing_at_the_timeout_are_named(sandbox_factory: SandboxFactory) -> None:
-    sandbox = sandbox_factory(job_rate=1, job_delay_ms=60_000)
-    sandbox.store.ensure_dataviews([REF])
-
-    async def add_and_wait() -> list[int]:
-        async with MammothClient(sandbox.base_url, "sandbox", "sandbox") as client:
-            results = [await client.add_export(REF, s3_body(f"{n}.csv")) for n in range(2)]
-            ids = [r.job_id for r in results if r.job_id is not None]
+            waiter = JobWaiter(MammothProvider(client).poll_jobs, timeout=5, poll_interval=0.01)
             try:
-                await client.wait_for_jobs(ids, timeout=0.1, poll_interval=0.02)
-            except JobTimeoutError as error:
-                assert error.job_ids == tuple(ids)
-                assert error.message == (
-                    f"Jobs {ids[0]}, {ids[1]} still processing after 0.1s. They may still "
-                    "finish: raise --job-timeout, or run plan later to see their effect."
-                )
-                return ids
-            raise AssertionError("wait_for_jobs returned before the jobs finished")
+                await waiter.wait(result.job_id, "add a")
+            finally:
+                await waiter.close()
 
-    assert len(run(add_and_wait())) == 2
+    with pytest.raises(JobFailedError, match=r"the server reported failure: \S"):
+        run(add())
 
 
-def test_waiting_for_no_jobs_sends_nothing(sandbox: RunningSandbox) -> None:
+@pytest.mark.parametrize(
+    ("response", "failure"),
+    [
+        ({"failure_reason": "quota"}, "quota"),
+        ({"detail": "bad table"}, "bad table"),
+        ({"error": "boom", "message": "later"}, "boom"),
+        ({}, "no detail given"),
+        (None, "no detail given"),
+    ],
+)
+def test_a_failed_jobs_reason_is_read_where_mammoth_puts_it(
+    response: dict[str, Any] | None, failure: str
+) -> None:
+    state = job_state({"id": 4, "status": "error", "response": response})
+    assert (state.finished, state.failure) == (True, failure)
+
+
+def test_a_finished_job_names_the_export_it_made() -> None:
+    state = job_state({"id": 4, "status": "success", "response": {"trigger_id": 31}})
+    assert state == JobState(4, "success", finished=True, failure=None, resource_id=31)
+    assert job_state({"id": 5, "status": "processing"}).finished is False
+
+
+def test_asking_for_no_jobs_sends_nothing(sandbox: RunningSandbox) -> None:
     transport = RecordingTransport()
 
-    async def wait() -> dict[int, dict[str, Any]]:
+    async def ask() -> list[dict[str, Any]]:
         async with MammothClient(
             sandbox.base_url, "sandbox", "sandbox", transport=transport
         ) as client:
-            return await client.wait_for_jobs([], timeout=1)
+            return await client.get_jobs([])
 
-    assert run(wait()) == {}
+    assert run(ask()) == []
     assert transport.requests == []
 
 

@@ -1,14 +1,17 @@
 """fetch_live: many dataviews at once, within --parallelism, errors naming dataviews."""
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from reconciler.errors import ApiError, AuthError, ConfigError, NotFoundError
-from reconciler.live import fetch_live, fetch_live_sync
+from reconciler.live import fetch_live
 from reconciler.model import DataviewRef, LiveDataview
+from reconciler.providers.base import IdsFrom
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.connect import open_client
+from reconciler.providers.mammoth.provider import MammothProvider
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.providers.mammoth.sandbox.store import Store
 from reconciler.sandbox.server import RunningSandbox
@@ -16,6 +19,21 @@ from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import REF, RecordingTransport, run, s3_body
 
 REFS = [DataviewRef(1, 1, 10, v) for v in range(12, 0, -1)]  # deliberately not sorted
+
+
+def fetch_live_sync(
+    open_client: Callable[[], MammothClient],
+    refs: Sequence[DataviewRef],
+    *,
+    ids_from: IdsFrom = "manifest",
+) -> dict[DataviewRef, LiveDataview]:
+    """``fetch_live`` through the Mammoth provider, opened and closed around it."""
+
+    async def listed() -> dict[DataviewRef, LiveDataview]:
+        async with MammothProvider(open_client()) as provider:
+            return await fetch_live(provider, refs, ids_from=ids_from)
+
+    return run(listed())
 
 
 @pytest.mark.parametrize("parallelism", [1, 3, 8])
@@ -30,7 +48,7 @@ def test_parallelism_bounds_requests_in_flight(
         async with MammothClient(
             sandbox.base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
         ) as client:
-            return await fetch_live(client, REFS)
+            return await fetch_live(MammothProvider(client), REFS)
 
     live = run(fetch())
     assert list(live) == REFS
@@ -52,7 +70,8 @@ def test_the_next_request_goes_out_before_an_answer_is_worked_on(
         async with MammothClient(
             sandbox.base_url, "sandbox", "sandbox", transport=transport, parallelism=1
         ) as client:
-            await fetch_live(client, refs, lambda _: sent_when_listed.append(transport.sent))
+            provider = MammothProvider(client)
+            await fetch_live(provider, refs, lambda _: sent_when_listed.append(transport.sent))
 
     run(fetch())
     assert sent_when_listed == [2, 3, 3]

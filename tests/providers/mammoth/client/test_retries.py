@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import ApiError
-from reconciler.providers.mammoth.client import MammothClient, MaybeLandedError, MutationResult
+from reconciler.errors import ApiError, MaybeLandedError
+from reconciler.providers.mammoth.client import MammothClient, MutationResult
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory

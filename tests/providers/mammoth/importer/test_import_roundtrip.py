@@ -23,6 +23,7 @@ from reconciler.model import DataviewRef
 from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.provider import MammothProvider
 from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SANDBOX_HEADERS, SandboxFactory
 
@@ -96,8 +97,9 @@ def plan_now(server: RunningSandbox, manifest: Path) -> Plan:
     desired = load_manifest([manifest], environ=SECRETS)
 
     async def live() -> Any:
-        async with MammothClient(server.base_url, "sandbox", "sandbox") as client:
-            return await fetch_live(client, [dv.ref for dv in desired.dataviews])
+        client = MammothClient(server.base_url, "sandbox", "sandbox")
+        async with MammothProvider(client) as provider:
+            return await fetch_live(provider, [dv.ref for dv in desired.dataviews])
 
     return make_plan(desired, asyncio.run(live()))
 

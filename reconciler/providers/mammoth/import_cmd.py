@@ -3,12 +3,14 @@
 Day one with exportctl: the exports were made by hand. Import lists them and
 writes a manifest that ``plan`` finds already true except for adoptions, so
 the first ``apply`` only writes exportctl's markers. The work is done by the
-pure ``reconciler.providers.mammoth.importer``; this command lists, writes and tells the user
-which secrets to provide.
+pure ``importer`` beside this module; this command lists, writes and tells the
+user which secrets to provide. It is Mammoth's own command: only Mammoth's
+API is addressed by dataview ids.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -16,11 +18,13 @@ import click
 
 from reconciler.cli.options import connection_options
 from reconciler.errors import ConfigError
-from reconciler.live import fetch_live_sync
-from reconciler.model import DataviewRef
-from reconciler.providers.mammoth.client import MammothClient, endpoint_label
-from reconciler.providers.mammoth.connect import base_url_from, open_client
+from reconciler.live import fetch_live
+from reconciler.model import DataviewRef, DesiredState, LiveDataview
+from reconciler.providers.base import Connection
+from reconciler.providers.mammoth.client import endpoint_label
+from reconciler.providers.mammoth.connect import base_url_from
 from reconciler.providers.mammoth.importer import ImportResult, render_manifest
+from reconciler.providers.mammoth.provider import FACTORY
 
 __all__ = ["ALL_IN_PROJECT_UNSUPPORTED", "import_"]
 
@@ -103,12 +107,14 @@ def import_(
             "Choose another path, or move the file away first."
         )
 
-    def client() -> MammothClient:
-        return open_client(
-            endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism, dataviews=dataviews
-        )
+    connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
+    provider = FACTORY.open(connection, DesiredState(()), scopes=dataviews)
 
-    live = fetch_live_sync(client, dataviews, ids_from="command line")
+    async def listed() -> dict[DataviewRef, LiveDataview]:
+        async with provider:
+            return await fetch_live(provider, dataviews, ids_from="command line")
+
+    live = asyncio.run(listed())
     result = render_manifest(list(live.values()), source=_source(endpoint, sandbox_db))
     _write(result.text, out_path)
     _tell(result, out_path)
