@@ -45,10 +45,10 @@ from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, load_plan
 from reconciler.progress import make_progress
 from reconciler.providers.mammoth.client import MammothClient
-from reconciler.render.json_form import plan_to_json
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
 

@@ -24,12 +24,12 @@ from reconciler.cli.options import (
 )
 from reconciler.cli.session import load_desired, plan_once
 from reconciler.errors import ConfigError
+from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import (
     drift_to_json,
     render_drift_markdown,
     render_drift_text,
 )
-from reconciler.render.json_form import plan_to_json
 from reconciler.render.style import should_color
 
 __all__ = ["drift"]

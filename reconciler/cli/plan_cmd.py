@@ -26,8 +26,8 @@ from reconciler.cli.options import (
 from reconciler.cli.session import load_desired, plan_once
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
+from reconciler.plan_json import PlanJson, plan_to_json
 from reconciler.planfile import save_plan
-from reconciler.render.json_form import PlanJson, plan_to_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
