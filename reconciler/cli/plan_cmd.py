@@ -8,7 +8,6 @@ any error.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -26,13 +25,12 @@ from reconciler.cli.options import (
 from reconciler.cli.session import load_desired, plan_once
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
-from reconciler.plan_json import PlanJson, plan_to_json
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import save_plan
-from reconciler.render.markdown import render_markdown
+from reconciler.render.formats import render_plan
 from reconciler.render.style import should_color
-from reconciler.render.text import render_text
 
-__all__ = ["plan", "render_plan"]
+__all__ = ["plan"]
 
 CHANGES_PRESENT = 2
 
@@ -95,15 +93,6 @@ def plan(
     if out_path is not None:
         _save(out_path, made, desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
-
-
-def render_plan(plan_json: PlanJson, output_format: str, *, color: bool) -> str:
-    """The plan in the chosen format; ``show`` renders saved plans with the same call."""
-    if output_format == "json":
-        return json.dumps(plan_json, indent=2) + "\n"
-    if output_format == "markdown":
-        return render_markdown(plan_json)
-    return render_text(plan_json, color=color)
 
 
 def _save(
