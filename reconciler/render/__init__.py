@@ -1,7 +1,8 @@
-"""Views of a plan for people: text and Markdown rendered from its JSON form.
+"""Views for people: the plan, the drift report and apply's summary, as text and Markdown.
 
-The human forms are rendered from the versioned JSON form (``plan_json.py``,
-outside this package because saved plans read it back), never from the
-dataclasses, so what ``plan`` prints, what ``plan --format json`` emits and
-what a PR comment shows can never disagree.
+Each is rendered from a versioned JSON form, never from the dataclasses, so
+what ``plan`` prints, what ``plan --format json`` emits and what a PR comment
+shows can never disagree. The plan's and the apply result's JSON forms live
+outside this package (``plan_json.py``, ``apply/result_json.py``): they are
+machine interfaces that saved plans and scripts read back, not views.
 """
