@@ -22,7 +22,7 @@ from reconciler.cli.options import (
     manifest_option,
     selector_options,
 )
-from reconciler.cli.session import load_desired, plan_once
+from reconciler.cli.session import load_and_plan
 from reconciler.errors import ConfigError
 from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import (
@@ -76,16 +76,15 @@ def drift(
     \b
     Exit codes: 0 in sync, 2 drift found, 1 error.
     """
-    desired = load_desired(files, targets, excludes)
-    made = plan_once(
-        desired,
+    planned = load_and_plan(
+        files,
+        targets=targets,
+        excludes=excludes,
         endpoint=endpoint,
         sandbox_db=sandbox_db,
         parallelism=parallelism,
-        targets=targets,
-        excludes=excludes,
     )
-    report = drift_to_json(plan_to_json(made))
+    report = drift_to_json(plan_to_json(planned.plan))
     sys.stdout.write(_render(report, output_format, color=should_color(sys.stdout, color)))
     if report_path is not None:
         _write_report(Path(report_path), report)

@@ -22,7 +22,7 @@ from reconciler.cli.options import (
     manifest_option,
     selector_options,
 )
-from reconciler.cli.session import load_desired, plan_once
+from reconciler.cli.session import load_and_plan
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
@@ -79,19 +79,19 @@ def plan(
     Symbols: + add, ~ edit, -/+ replace, - delete, <= adopt (write the marker).
     Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error.
     """
-    desired = load_desired(files, targets, excludes)
-    made = plan_once(
-        desired,
+    planned = load_and_plan(
+        files,
+        targets=targets,
+        excludes=excludes,
         endpoint=endpoint,
         sandbox_db=sandbox_db,
         parallelism=parallelism,
-        targets=targets,
-        excludes=excludes,
     )
+    made = planned.plan
     plan_json = plan_to_json(made)
     sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
     if out_path is not None:
-        _save(out_path, made, desired, files, sandbox_db)
+        _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
 
 
