@@ -1,9 +1,10 @@
 """``exportctl drift``: report where the live exports differ from the manifest.
 
 Made for cron and alerting: it plans exactly like ``exportctl plan`` (the same
-session flow, so the two never disagree) but sorts what it finds by why live
-differs: *changed by hand*, *not yet applied*, *missing*, *unmanaged*. It only
-lists exports; it never writes to the API. Exit 0 in sync, 2 drift, 1 error.
+options and session flow, so the two never disagree) but sorts what it finds
+by why live differs: *changed by hand*, *not yet applied*, *missing*,
+*unmanaged*. It only lists exports; it never writes to the API. Exit 0 in
+sync, 2 drift, 1 error.
 """
 
 from __future__ import annotations
@@ -15,13 +16,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import (
-    color_option,
-    connection_options,
-    format_option,
-    manifest_option,
-    selector_options,
-)
+from reconciler.cli.options import format_option, planning_options
 from reconciler.cli.session import load_and_plan
 from reconciler.errors import ConfigError
 from reconciler.plan_json import plan_to_json
@@ -38,29 +33,27 @@ DRIFT_FOUND = 2
 
 
 @click.command("drift")
-@manifest_option
-@format_option("text", "json", "markdown")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Also write the JSON drift report to FILE, whatever --format says "
-    "(schemas/drift-report.schema.json).",
+@planning_options(
+    format_option("text", "json", "markdown"),
+    click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, writable=True),
+        metavar="FILE",
+        help="Also write the JSON drift report to FILE, whatever --format says "
+        "(schemas/drift-report.schema.json).",
+    ),
 )
-@color_option
-@selector_options
-@connection_options
 def drift(
     files: tuple[str, ...],
     output_format: str,
     report_path: str | None,
-    color: bool | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     endpoint: str | None,
     sandbox_db: str | None,
     parallelism: int,
+    color: bool | None,
 ) -> int:
     """Report exports changed by hand, not yet applied, missing or unmanaged.
 

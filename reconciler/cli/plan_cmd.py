@@ -15,13 +15,7 @@ from collections.abc import Sequence
 import click
 
 from reconciler.apply.saved import current_secrets
-from reconciler.cli.options import (
-    color_option,
-    connection_options,
-    format_option,
-    manifest_option,
-    selector_options,
-)
+from reconciler.cli.options import format_option, planning_options
 from reconciler.cli.session import load_and_plan
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
@@ -36,24 +30,22 @@ CHANGES_PRESENT = 2
 
 
 @click.command("plan")
-@manifest_option
-@format_option("text", "json", "markdown")
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Also save the plan to FILE for 'exportctl apply FILE'. The file holds "
-    "one salted hash of the secrets, never their values.",
+@planning_options(
+    format_option("text", "json", "markdown"),
+    click.option(
+        "--out",
+        "out_path",
+        type=click.Path(dir_okay=False, writable=True),
+        metavar="FILE",
+        help="Also save the plan to FILE for 'exportctl apply FILE'. The file holds "
+        "one salted hash of the secrets, never their values.",
+    ),
+    click.option(
+        "--detailed-exitcode",
+        is_flag=True,
+        help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
+    ),
 )
-@click.option(
-    "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
-)
-@selector_options
-@connection_options
-@color_option
 def plan(
     files: tuple[str, ...],
     output_format: str,
