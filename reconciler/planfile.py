@@ -57,7 +57,7 @@ from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
 from reconciler.model import DataviewRef
 from reconciler.plan import Plan
-from reconciler.render.json_form import (
+from reconciler.plan_json import (
     PlanJson,
     check_format_version,
     plan_from_checked_json,

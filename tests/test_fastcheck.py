@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from reconciler._resources import load_schema
 from reconciler.fastcheck import compile_schema
 from reconciler.manifest.schema_check import manifest_validator, target_validator
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import _fast_envelope_check, _validator, save_plan
-from reconciler.render.json_form import plan_to_json
 from tests.render.plans import every_action_plan, in_sync_plan
 
 NAMES = ["key", "handler_type", "s3", "file", "file_type", "csv", "version", "dataviews"]

@@ -17,8 +17,8 @@ from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.model import DesiredState
 from reconciler.normalize import canonical_json, normalize_desired
 from reconciler.plan import Change, DataviewPlan, Plan
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, secret_address
-from reconciler.render.json_form import plan_to_json
 
 __all__ = ["check_manifest_version", "check_secrets", "current_secrets", "replay_saved_plan"]
 

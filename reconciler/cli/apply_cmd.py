@@ -24,8 +24,8 @@ import click
 
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
-from reconciler.apply.report import render_result_text, result_to_json
 from reconciler.apply.result import ApplyResult
+from reconciler.apply.result_json import result_to_json
 from reconciler.apply.safety import check_safety
 from reconciler.apply.saved import (
     check_manifest_version,
@@ -45,10 +45,11 @@ from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, load_plan
 from reconciler.progress import make_progress
 from reconciler.providers.base import Provider
-from reconciler.render.json_form import plan_to_json
+from reconciler.render.apply_report import render_result_text
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
 

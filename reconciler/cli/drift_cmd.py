@@ -1,9 +1,10 @@
 """``exportctl drift``: report where the live exports differ from the manifest.
 
 Made for cron and alerting: it plans exactly like ``exportctl plan`` (the same
-session flow, so the two never disagree) but sorts what it finds by why live
-differs: *changed by hand*, *not yet applied*, *missing*, *unmanaged*. It only
-lists exports; it never writes to the API. Exit 0 in sync, 2 drift, 1 error.
+options and session flow, so the two never disagree) but sorts what it finds
+by why live differs: *changed by hand*, *not yet applied*, *missing*,
+*unmanaged*. It only lists exports; it never writes to the API. Exit 0 in
+sync, 2 drift, 1 error.
 """
 
 from __future__ import annotations
@@ -15,21 +16,15 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import (
-    color_option,
-    connection_options,
-    format_option,
-    manifest_option,
-    selector_options,
-)
-from reconciler.cli.session import load_desired, plan_once
+from reconciler.cli.options import format_option, planning_options
+from reconciler.cli.session import load_and_plan
 from reconciler.errors import ConfigError
+from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import (
     drift_to_json,
     render_drift_markdown,
     render_drift_text,
 )
-from reconciler.render.json_form import plan_to_json
 from reconciler.render.style import should_color
 
 __all__ = ["drift"]
@@ -38,29 +33,27 @@ DRIFT_FOUND = 2
 
 
 @click.command("drift")
-@manifest_option
-@format_option("text", "json", "markdown")
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Also write the JSON drift report to FILE, whatever --format says "
-    "(schemas/drift-report.schema.json).",
+@planning_options(
+    format_option("text", "json", "markdown"),
+    click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False, writable=True),
+        metavar="FILE",
+        help="Also write the JSON drift report to FILE, whatever --format says "
+        "(schemas/drift-report.schema.json).",
+    ),
 )
-@color_option
-@selector_options
-@connection_options
 def drift(
     files: tuple[str, ...],
     output_format: str,
     report_path: str | None,
-    color: bool | None,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
     endpoint: str | None,
     sandbox_db: str | None,
     parallelism: int,
+    color: bool | None,
 ) -> int:
     """Report exports changed by hand, not yet applied, missing or unmanaged.
 
@@ -76,16 +69,15 @@ def drift(
     \b
     Exit codes: 0 in sync, 2 drift found, 1 error.
     """
-    desired = load_desired(files, targets, excludes)
-    made = plan_once(
-        desired,
+    planned = load_and_plan(
+        files,
+        targets=targets,
+        excludes=excludes,
         endpoint=endpoint,
         sandbox_db=sandbox_db,
         parallelism=parallelism,
-        targets=targets,
-        excludes=excludes,
     )
-    report = drift_to_json(plan_to_json(made))
+    report = drift_to_json(plan_to_json(planned.plan))
     sys.stdout.write(_render(report, output_format, color=should_color(sys.stdout, color)))
     if report_path is not None:
         _write_report(Path(report_path), report)

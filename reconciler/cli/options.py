@@ -24,6 +24,7 @@ __all__ = [
     "format_option",
     "manifest_option",
     "optional_manifest_option",
+    "planning_options",
     "selector_options",
 ]
 
@@ -146,6 +147,31 @@ def selector_options(command: F) -> F:
         "dataview=456/monthly-sales, key=monthly-sales, handler=s3. Repeatable; "
         "an export matching any --target is kept.",
     )(command)
+
+
+def planning_options(*own: Callable[[F], F]) -> Callable[[F], F]:
+    """The options of the read-only commands that plan a manifest (``plan``, ``drift``).
+
+    One decorator, so the two take the same inputs the same way and a flag
+    added to planning reaches both. The command's ``own`` options are listed
+    after -f/--file, then --target/--exclude, the connection options and
+    --color: the order ``--help`` shows them in.
+    """
+    listed: tuple[Callable[[F], F], ...] = (
+        manifest_option,
+        *own,
+        selector_options,
+        connection_options,
+        color_option,
+    )
+
+    def decorate(command: F) -> F:
+        # click lists options in reverse order of application: apply the last first.
+        for option in reversed(listed):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:

@@ -8,7 +8,6 @@ any error.
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -16,46 +15,37 @@ from collections.abc import Sequence
 import click
 
 from reconciler.apply.saved import current_secrets
-from reconciler.cli.options import (
-    color_option,
-    connection_options,
-    format_option,
-    manifest_option,
-    selector_options,
-)
-from reconciler.cli.session import load_desired, plan_once
+from reconciler.cli.options import format_option, planning_options
+from reconciler.cli.session import load_and_plan
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import save_plan
-from reconciler.render.json_form import PlanJson, plan_to_json
-from reconciler.render.markdown import render_markdown
+from reconciler.render.formats import render_plan
 from reconciler.render.style import should_color
-from reconciler.render.text import render_text
 
-__all__ = ["plan", "render_plan"]
+__all__ = ["plan"]
 
 CHANGES_PRESENT = 2
 
 
 @click.command("plan")
-@manifest_option
-@format_option("text", "json", "markdown")
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Also save the plan to FILE for 'exportctl apply FILE'. The file holds "
-    "one salted hash of the secrets, never their values.",
+@planning_options(
+    format_option("text", "json", "markdown"),
+    click.option(
+        "--out",
+        "out_path",
+        type=click.Path(dir_okay=False, writable=True),
+        metavar="FILE",
+        help="Also save the plan to FILE for 'exportctl apply FILE'. The file holds "
+        "one salted hash of the secrets, never their values.",
+    ),
+    click.option(
+        "--detailed-exitcode",
+        is_flag=True,
+        help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
+    ),
 )
-@click.option(
-    "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
-)
-@selector_options
-@connection_options
-@color_option
 def plan(
     files: tuple[str, ...],
     output_format: str,
@@ -81,29 +71,20 @@ def plan(
     Symbols: + add, ~ edit, -/+ replace, - delete, <= adopt (write the marker).
     Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error.
     """
-    desired = load_desired(files, targets, excludes)
-    made = plan_once(
-        desired,
+    planned = load_and_plan(
+        files,
+        targets=targets,
+        excludes=excludes,
         endpoint=endpoint,
         sandbox_db=sandbox_db,
         parallelism=parallelism,
-        targets=targets,
-        excludes=excludes,
     )
+    made = planned.plan
     plan_json = plan_to_json(made)
     sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
     if out_path is not None:
-        _save(out_path, made, desired, files, sandbox_db)
+        _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
-
-
-def render_plan(plan_json: PlanJson, output_format: str, *, color: bool) -> str:
-    """The plan in the chosen format; ``show`` renders saved plans with the same call."""
-    if output_format == "json":
-        return json.dumps(plan_json, indent=2) + "\n"
-    if output_format == "markdown":
-        return render_markdown(plan_json)
-    return render_text(plan_json, color=color)
 
 
 def _save(

@@ -4,12 +4,16 @@
 ``--target``/``--exclude``, list the live exports of the dataviews left, and
 plan. Keeping that flow here means the three commands can never disagree on
 what "the plan" is; each command only renders it and picks its exit code.
+``plan`` and ``drift`` only read, so they run the whole flow in one call,
+``load_and_plan``; ``apply`` runs its steps around the client it then applies
+with.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
@@ -20,7 +24,7 @@ from reconciler.providers import factory
 from reconciler.providers.base import Connection, Provider
 from reconciler.selectors import select_dataviews, select_plan
 
-__all__ = ["load_desired", "open_for", "plan_live", "plan_once"]
+__all__ = ["Planned", "load_and_plan", "load_desired", "open_for", "plan_live"]
 
 
 def load_desired(
@@ -65,19 +69,32 @@ async def plan_live(
     return select_plan(plan, targets, excludes)
 
 
-def plan_once(
-    desired: DesiredState,
+@dataclass(frozen=True)
+class Planned:
+    """What ``load_and_plan`` made: the narrowed manifest and its plan."""
+
+    desired: DesiredState
+    plan: Plan
+
+
+def load_and_plan(
+    files: Sequence[str],
     *,
+    targets: Sequence[str],
+    excludes: Sequence[str],
     endpoint: str | None,
     sandbox_db: str | None,
     parallelism: int,
-    targets: Sequence[str],
-    excludes: Sequence[str],
-) -> Plan:
-    """``plan_live`` for synchronous commands that only read: opens and closes the provider."""
+) -> Planned:
+    """``load_desired`` then ``plan_live``, for commands that only read.
+
+    It opens the provider and closes it again; ``desired`` comes back too, for
+    ``plan --out`` to hash the secrets the plan relies on.
+    """
+    desired = load_desired(files, targets, excludes)
 
     async def run() -> Plan:
         async with open_for(desired, endpoint, sandbox_db, parallelism) as provider:
             return await plan_live(provider, desired, targets, excludes)
 
-    return asyncio.run(run())
+    return Planned(desired, asyncio.run(run()))

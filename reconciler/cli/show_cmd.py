@@ -12,8 +12,8 @@ import sys
 import click
 
 from reconciler.cli.options import color_option, format_option
-from reconciler.cli.plan_cmd import render_plan
 from reconciler.planfile import load_plan
+from reconciler.render.formats import render_plan
 from reconciler.render.style import should_color
 
 __all__ = ["show"]

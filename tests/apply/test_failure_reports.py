@@ -9,7 +9,6 @@ import pytest
 
 from reconciler._resources import load_schema
 from reconciler.apply.engine import ApplyOptions, apply_plan
-from reconciler.apply.report import render_result_text, result_to_json
 from reconciler.apply.result import (
     ActionResult,
     ApplyResult,
@@ -18,6 +17,7 @@ from reconciler.apply.result import (
     Outcome,
     PreflightFailure,
 )
+from reconciler.apply.result_json import result_to_json
 from reconciler.errors import (
     ApiError,
     ApiUnreachableError,
@@ -32,6 +32,7 @@ from reconciler.plan import Action
 from reconciler.progress import LineProgress
 from reconciler.providers.mammoth.sandbox.jobs import INJECTED_FAILURE
 from reconciler.providers.mammoth.sandbox.seed import add_exports
+from reconciler.render.apply_report import render_result_text
 from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import (
     FAST,

@@ -4,12 +4,12 @@ import pytest
 
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import (
     drift_to_json,
     render_drift_markdown,
     render_drift_text,
 )
-from reconciler.render.json_form import plan_to_json
 from tests.render.plans import every_action_plan, huge_plan, in_sync_plan
 from tests.render.schemas import errors
 

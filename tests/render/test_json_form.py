@@ -6,7 +6,7 @@ import pytest
 from reconciler.errors import PlanFileError
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, DataviewPlan, FieldChange, Plan
-from reconciler.render.json_form import FORMAT_VERSION, plan_from_json, plan_to_json
+from reconciler.plan_json import FORMAT_VERSION, plan_from_json, plan_to_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from tests.render.plans import DV1, every_action_plan, huge_plan, in_sync_plan

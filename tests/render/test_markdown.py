@@ -1,6 +1,6 @@
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, DataviewPlan, Plan
-from reconciler.render.json_form import plan_to_json
+from reconciler.plan_json import plan_to_json
 from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, MARKER, render_markdown
 from tests.render.plans import every_action_plan, huge_plan, in_sync_plan
 

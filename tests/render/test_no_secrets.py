@@ -3,13 +3,13 @@
 import json
 from pathlib import Path
 
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import save_plan
 from reconciler.render.drift_report import (
     drift_to_json,
     render_drift_markdown,
     render_drift_text,
 )
-from reconciler.render.json_form import plan_to_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from tests.render.plans import SECRET, every_action_plan

@@ -8,8 +8,8 @@ import pytest
 
 from reconciler.errors import PlanFileError
 from reconciler.plan import SENSITIVE
+from reconciler.plan_json import plan_to_json
 from reconciler.planfile import load_plan, save_plan, secret_address, secrets_hash
-from reconciler.render.json_form import plan_to_json
 from tests.render.plans import DV1, DV2, DV3, SECRET, every_action_plan
 from tests.render.schemas import errors
 

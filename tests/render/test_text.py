@@ -1,6 +1,6 @@
 from reconciler.model import DataviewRef
 from reconciler.plan import Action, Change, DataviewPlan, Plan
-from reconciler.render.json_form import plan_to_json
+from reconciler.plan_json import plan_to_json
 from reconciler.render.text import render_text
 from tests.render.plans import every_action_plan, in_sync_plan
 

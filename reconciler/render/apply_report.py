@@ -1,7 +1,8 @@
-"""``ApplyResult`` as JSON (``--format json``) and as the text summary a person reads.
+"""The summary a person reads at the end of ``exportctl apply``.
 
-The text is rendered from the JSON form, so the two cannot disagree (the same
-habit as the plan's renderers).
+Rendered from the result's JSON form (``reconciler.apply.result_json``), so the
+text and ``--format json`` cannot disagree (the same habit as the plan's
+renderers).
 """
 
 from __future__ import annotations
@@ -10,64 +11,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.apply.result import ActionResult, ApplyResult, Failure, Outcome, PreflightFailure
+from reconciler.apply.result import Failure, Outcome
 
-__all__ = ["RESULT_FORMAT_VERSION", "render_result_text", "result_to_json"]
+__all__ = ["render_result_text"]
 
-# 1.1: "error" for runs that stop early; 1.2: each action's "failure" kind;
-# 1.3: each preflight failure's "failure" kind
-RESULT_FORMAT_VERSION = "1.3"
 _OUTCOMES = tuple(o.value for o in Outcome)
 APPLY_AGAIN = "Run exportctl apply again to finish: it plans only what is left."
-
-
-def result_to_json(result: ApplyResult, *, error: str | None = None) -> dict[str, Any]:
-    """The result as plain JSON (``schemas/apply-result.schema.json``).
-
-    ``error`` is the message of a run that stopped before or outside the
-    changes (a refusal, an interruption); such a run is never ``ok``.
-    """
-    counts = result.counts()
-    return {
-        "format_version": RESULT_FORMAT_VERSION,
-        "ok": result.ok and error is None,
-        **({"error": error} if error is not None else {}),
-        "summary": {o.value: counts.get(o, 0) for o in Outcome},
-        "preflight_failures": [_failure_json(f) for f in result.preflight_failures],
-        "dataviews": [
-            {
-                "dataview": str(dv.ref),
-                "summary": {o.value: dv.counts().get(o, 0) for o in Outcome},
-                "actions": [_action_json(a) for a in dv.actions],
-            }
-            for dv in result.dataviews
-        ],
-    }
-
-
-def _failure_json(failure: PreflightFailure) -> dict[str, Any]:
-    return {
-        "dataview": str(failure.ref),
-        "key": failure.key,
-        "action": failure.action.value,
-        "status_code": failure.status_code,
-        "detail": failure.detail,
-        "failure": failure.failure.value,
-    }
-
-
-def _action_json(action: ActionResult) -> dict[str, Any]:
-    return {
-        "key": action.key,
-        "action": action.action.value,
-        "symbol": action.action.symbol,
-        "handler_type": action.handler_type,
-        "outcome": action.outcome.value,
-        "message": action.message,
-        "export_id": action.export_id,
-        "job_id": action.job_id,
-        "failure": action.failure.value if action.failure else None,
-    }
 
 
 def render_result_text(data: Mapping[str, Any]) -> str:

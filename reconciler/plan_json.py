@@ -3,6 +3,10 @@
 This is exportctl's stable machine interface: scripts parse it, the text and
 Markdown views are rendered from it, and saved plan files embed it. Additive
 changes bump ``FORMAT_VERSION``'s minor part; breaking ones bump the major part.
+
+It lives beside ``plan.py`` and ``planfile.py``, not in ``render/``: it is read
+back as well as written (saved plans, apply's replay), so it is the plan's data
+in another shape, not a view of it.
 """
 
 from __future__ import annotations
