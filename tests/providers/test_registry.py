@@ -1,0 +1,76 @@
+"""The provider registry: built-ins by name, third-party providers by entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler import providers
+from reconciler.errors import ConfigError
+from reconciler.providers.mammoth.provider import FACTORY as MAMMOTH
+
+PLUGIN = """\
+class Factory:
+    name = "acme"
+    section = "acme_exports"
+
+    def open(self, connection, desired, scopes=()):
+        raise NotImplementedError("a registry test never opens it")
+
+
+FACTORY = Factory()
+IMPOSTOR = Factory()
+"""
+
+
+@pytest.fixture
+def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A distribution on sys.path declaring two providers, as ``pip install`` would leave it."""
+    (tmp_path / "acme_exportctl.py").write_text(PLUGIN, encoding="utf-8")
+    info = tmp_path / "acme_exportctl-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: acme-exportctl\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        f"[{providers.ENTRY_POINT_GROUP}]\n"
+        "acme = acme_exportctl:FACTORY\n"
+        "mammoth = acme_exportctl:IMPOSTOR\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _forget()
+    yield
+    _forget()
+
+
+def _forget() -> None:
+    providers.factory.cache_clear()
+    providers._entry_points.cache_clear()
+
+
+def test_a_builtin_is_found_by_name_and_by_its_section() -> None:
+    assert providers.factory("mammoth") is MAMMOTH
+    assert providers.factory_for_section("dataviews") is MAMMOTH
+    assert providers.factory_for_section("no_such_section") is None
+
+
+@pytest.mark.usefixtures("installed_plugin")
+def test_an_entry_point_adds_a_provider() -> None:
+    plugin = providers.factory("acme")
+    assert (plugin.name, plugin.section) == ("acme", "acme_exports")
+    assert providers.factory_for_section("acme_exports") is plugin
+    assert providers.provider_names() == ["mammoth", "acme"]
+
+
+@pytest.mark.usefixtures("installed_plugin")
+def test_an_entry_point_cannot_take_over_a_builtin_name() -> None:
+    assert providers.factory("mammoth") is MAMMOTH
+
+
+def test_an_unknown_provider_is_a_config_error_naming_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        providers.factory("nope")
+    assert caught.value.message == "unknown provider 'nope'; this exportctl knows: mammoth"
