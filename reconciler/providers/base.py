@@ -65,14 +65,12 @@ class Written:
     ``job_id`` is set when the API works in the background; ``job`` when the
     answer already carries that job's final state. ``status`` is the
     resource's own status from a direct answer (not a job's status).
-    ``already_gone`` marks a delete whose retry found nothing left to delete.
     """
 
     resource_id: int | None = None
     job_id: int | None = None
     job: JobState | None = None
     status: str | None = None
-    already_gone: bool = False
 
 
 @dataclass(frozen=True)

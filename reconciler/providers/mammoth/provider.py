@@ -136,7 +136,6 @@ def as_written(result: MutationResult) -> Written:
         job_id=result.job_id,
         job=finished if result.job_id is not None else None,
         status=result.status if result.job_id is None else None,
-        already_gone=result.already_gone,
     )
 
 
