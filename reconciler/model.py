@@ -29,6 +29,7 @@ __all__ = [
     "freeze",
     "is_suspended_status",
     "loads_frozen",
+    "present_exports",
     "thaw",
 ]
 
@@ -236,6 +237,11 @@ def is_suspended_status(status: str | None) -> bool:
     return status in ("suspended", "suspending")
 
 
+def present_exports(exports: Iterable[LiveExport]) -> list[LiveExport]:
+    """The exports that count as live (status ``deleted`` counts as absent), by id."""
+    return sorted((e for e in exports if not e.deleted), key=lambda e: e.id)
+
+
 @dataclass(frozen=True)
 class LiveDataview:
     """The live exports of one dataview as listed at one moment."""
@@ -246,3 +252,7 @@ class LiveDataview:
     @classmethod
     def from_records(cls, ref: DataviewRef, records: Iterable[Mapping[str, Any]]) -> LiveDataview:
         return cls(ref, tuple(LiveExport.from_api(r) for r in records))
+
+    def present(self) -> list[LiveExport]:
+        """``present_exports`` of this dataview."""
+        return present_exports(self.exports)

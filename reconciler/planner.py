@@ -26,7 +26,7 @@ are copies, and the export they copy stays.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -63,20 +63,22 @@ def make_plan(desired: DesiredState, live: Mapping[DataviewRef, LiveDataview]) -
 
 
 def plan_dataview(spec: DataviewSpec, live: LiveDataview | None) -> DataviewPlan:
-    exports = _present(live.exports if live is not None else ())
+    exports = live.present() if live is not None else []
     matching = _match(spec, exports)
     changes = [_compare(pair) for pair in matching.pairs]
     changes += [_add(export) for export in matching.adds]
     changes += sorted(_leftovers(matching, spec.prune), key=lambda c: c.export_id or 0)
-    return DataviewPlan(spec.ref, tuple(changes), live_fingerprint(live))
+    return DataviewPlan(spec.ref, tuple(changes), live_fingerprint(exports))
 
 
-def live_fingerprint(live: LiveDataview | None) -> str:
+def live_fingerprint(present: Sequence[LiveExport]) -> str:
     """A stable hash of what the plan of one dataview depended on.
 
-    Covers each present export's id, compared fields, marker and whether it is
-    suspended. Run-time status changes (executing -> executed), times and run
-    results are left out, so a pipeline run does not make a saved plan stale.
+    ``present`` is the dataview's ``LiveDataview.present()``, already listed
+    for planning, so it is filtered and sorted once. Covers each export's id,
+    compared fields, marker and whether it is suspended. Run-time status
+    changes (executing -> executed), times and run results are left out, so a
+    pipeline run does not make a saved plan stale.
     """
     # One JSON array per export, fields in a fixed order: cheaper to encode
     # than an object per export. FrozenDicts and tuples serialize as JSON
@@ -93,13 +95,9 @@ def live_fingerprint(live: LiveDataview | None) -> str:
             e.condition,
             e.additional_properties,
         )
-        for e in _present(live.exports if live is not None else ())
+        for e in present
     ]
     return digest(canonical_json(records))
-
-
-def _present(exports: Iterable[LiveExport]) -> list[LiveExport]:
-    return sorted((e for e in exports if not e.deleted), key=lambda e: e.id)
 
 
 @dataclass

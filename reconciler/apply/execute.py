@@ -313,12 +313,7 @@ class _DataviewRun:
         notes = ""
         needed = await self.provider.follow_ups(self.ref, spec, export_id, sent.written, live)
         for follow_up in needed:
-            check = follow_up.landed
-
-            async def took_effect(check: Callable[[], Awaitable[bool]] = check) -> int | None:
-                return export_id if await check() else None
-
-            await self._send(follow_up.what, follow_up.send, took_effect)
+            await self._send(follow_up.what, follow_up.send, _found_if(follow_up.landed, export_id))
             notes += follow_up.note
         return notes
 
@@ -347,6 +342,17 @@ class _DataviewRun:
         if written.job_id is None or written.job is not None:
             return written.job
         return await self.run.waiter.wait(written.job_id, f"{what} on dataview {self.ref}")
+
+
+def _found_if(
+    landed: Callable[[], Awaitable[bool]], export_id: int
+) -> Callable[[], Awaitable[int | None]]:
+    """A follow-up's own check, in the shape ``_send`` asks of a lookup."""
+
+    async def found() -> int | None:
+        return export_id if await landed() else None
+
+    return found
 
 
 def _desired(change: Change) -> ExportSpec:

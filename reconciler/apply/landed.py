@@ -19,8 +19,7 @@ __all__ = ["export_with_marker", "is_gone", "list_present"]
 
 async def list_present(provider: Provider, scope: DataviewRef) -> tuple[LiveExport, ...]:
     """The scope's resources as listed now, leaving out deleted ones."""
-    live = await provider.list(scope)
-    return tuple(e for e in live.exports if not e.deleted)
+    return tuple((await provider.list(scope)).present())
 
 
 async def export_with_marker(

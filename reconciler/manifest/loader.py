@@ -37,10 +37,10 @@ from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec
 from reconciler.providers import factory_for_section
 from reconciler.providers.mammoth import handlers
 
+__all__ = ["COMPARED_FIELDS", "MARKER_KEY", "check_manifest", "expand_paths", "load_manifest"]
+
 # The one section this loader reads itself; its provider is the registry's owner of it.
 DATAVIEWS_SECTION = "dataviews"
-
-__all__ = ["COMPARED_FIELDS", "MARKER_KEY", "check_manifest", "expand_paths", "load_manifest"]
 
 # The export fields the planner compares; ignore_changes/sensitive start with one.
 COMPARED_FIELDS = (

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from reconciler.identity import natural_address, read_marker
-from reconciler.model import DataviewRef, LiveDataview, LiveExport, thaw
+from reconciler.model import DataviewRef, LiveDataview, LiveExport, present_exports, thaw
 from reconciler.normalize import MARKER_FIELD
 from reconciler.providers.mammoth import handlers
 
@@ -133,7 +133,7 @@ def assign_keys(exports: Iterable[LiveExport]) -> tuple[dict[int, str], list[tup
     the manifest says). Unmarked ones, taken by id, get ``base_key``, then
     ``-2``, ``-3``, ... when taken.
     """
-    present = sorted((e for e in exports if not e.deleted), key=lambda e: e.id)
+    present = present_exports(exports)
     keys: dict[int, str] = {}
     left_out: list[tuple[int, str]] = []
     owner: dict[str, int] = {}
@@ -218,7 +218,7 @@ class _Writer:
         keys, left_out = assign_keys(live.exports)
         skips = [Skipped(ref, export_id, reason) for export_id, reason in left_out]
         entries: list[str] = []
-        for export in sorted((e for e in live.exports if not e.deleted), key=lambda e: e.id):
+        for export in live.present():
             reason = _why_not_importable(export)
             if reason is not None and export.id in keys:
                 skips.append(Skipped(ref, export.id, reason))

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Self
 
-from reconciler.apply.landed import list_present
 from reconciler.model import (
     DataviewRef,
     DesiredState,
@@ -96,9 +95,9 @@ class MammothProvider:
         was_suspended = live.suspended if live is not None else False
         if not (spec.suspended or was_suspended):
             return ()  # never suspended, not wanted suspended: nothing to look at
-        status = written.status if written is not None else None
-        now = is_suspended_status(status) if status is not None else None
-        if now is None:
+        if written is not None and written.status is not None:
+            now = is_suspended_status(written.status)
+        else:
             now = bool(await self._suspended(scope, resource_id))
         if now == spec.suspended:
             return ()
@@ -116,7 +115,7 @@ class MammothProvider:
 
     async def _suspended(self, scope: DataviewRef, export_id: int) -> bool | None:
         """The export's suspended state now, or ``None`` if it is not there."""
-        for export in await list_present(self, scope):
+        for export in (await self.list(scope)).present():
             if export.id == export_id:
                 return export.suspended
         return None
