@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from reconciler.providers.mammoth.client import _Unsent
+from reconciler.http.api import _Unsent
 from tests.providers.mammoth.client.support import run
 
 SENT = "http11.send_request_body.complete"
