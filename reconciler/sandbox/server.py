@@ -25,7 +25,14 @@ from reconciler.providers.mammoth.sandbox.store import Store
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import DroppingH11Protocol
 
-__all__ = ["RunningSandbox", "bind_socket", "run_forever", "serve_in_thread", "uvicorn_server"]
+__all__ = [
+    "RunningSandbox",
+    "bind_socket",
+    "run_forever",
+    "serve_app_in_thread",
+    "serve_in_thread",
+    "uvicorn_server",
+]
 
 _START_TIMEOUT_S = 10.0
 
@@ -97,21 +104,15 @@ def _url(sock: socket.socket, scheme: str) -> str:
 
 
 @contextmanager
-def serve_in_thread(
-    db_path: str | Path,
-    config: SandboxConfig | None = None,
-    seed_file: str | Path | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    **server_options: Any,
-) -> Iterator[RunningSandbox]:
-    """Run the sandbox on ``host:port`` (0 = a free port) until the block ends.
+def serve_app_in_thread(
+    app: Starlette, host: str = "127.0.0.1", port: int = 0, **server_options: Any
+) -> Iterator[str]:
+    """Serve any sandbox app on ``host:port`` (0 = a free port); yields its root URL.
 
     ``server_options`` go to uvicorn: ``ssl_certfile`` and ``ssl_keyfile``
     serve https (tests of the client's TLS), ``timeout_keep_alive`` closes idle
     connections sooner (tests of stale keep-alive connections).
     """
-    app = create_app(db_path, config, seed_file)
     sock = bind_socket(host, port)
     server = uvicorn_server(app, **server_options)
     scheme = "https" if server_options.get("ssl_certfile") else "http"
@@ -121,11 +122,28 @@ def serve_in_thread(
     thread.start()
     try:
         _wait_started(server, thread)
-        yield RunningSandbox(app, _url(sock, scheme))
+        yield _url(sock, scheme)
     finally:
         server.should_exit = True
         thread.join(timeout=_START_TIMEOUT_S)
         sock.close()
+
+
+@contextmanager
+def serve_in_thread(
+    db_path: str | Path,
+    config: SandboxConfig | None = None,
+    seed_file: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    **server_options: Any,
+) -> Iterator[RunningSandbox]:
+    """Run the sandbox on ``host:port`` until the block ends (see ``serve_app_in_thread``)."""
+    app = create_app(db_path, config, seed_file)
+    try:
+        with serve_app_in_thread(app, host, port, **server_options) as root_url:
+            yield RunningSandbox(app, root_url)
+    finally:
         sandbox_service(app).store.close()
 
 
