@@ -22,8 +22,10 @@ from pathlib import Path
 import httpx
 
 from reconciler.http.transport import network_transport
-from reconciler.identity import marker_for, new_salt
-from reconciler.model import DataviewRef, DesiredState, ExportSpec
+from reconciler.identity import new_salt
+from reconciler.model import DesiredState
+from reconciler.providers.mammoth.kind import export_marker
+from reconciler.providers.mammoth.model import DataviewRef, ExportSpec
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.providers.mammoth.sandbox.store import Store
 
@@ -112,8 +114,9 @@ def seed_applied(db: Path, state: DesiredState) -> None:
     """Store every export as an earlier apply would have left it, without the API."""
     store = Store(db)
     try:
-        for dataview in state.dataviews:
-            add_exports(store, dataview.ref, [_applied_body(spec) for spec in dataview.exports])
+        for scope_spec in state.scopes:
+            bodies = [_applied_body(spec) for spec in scope_spec.resources]
+            add_exports(store, DataviewRef.of(scope_spec.scope), bodies)
     finally:
         store.close()
 
@@ -123,7 +126,7 @@ def _applied_body(spec: ExportSpec) -> dict[str, object]:
         "handler_type": spec.handler_type,
         "trigger_type": spec.trigger_type,
         "target_properties": dict(spec.target_properties),
-        "additional_properties": {"exportctl": marker_for(spec, new_salt())},
+        "additional_properties": {"exportctl": export_marker(spec, new_salt())},
     }
 
 

@@ -34,10 +34,13 @@ from _support import CountingTransport, Sandbox, machine, sandbox_process, seed_
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
 from reconciler.live import fetch_live
-from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
+from reconciler.model import DesiredState, freeze
 from reconciler.planner import make_plan
 from reconciler.progress import make_progress
+from reconciler.providers.base import Providers
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.kind import dataview_spec
+from reconciler.providers.mammoth.model import DataviewRef, ExportSpec
 from reconciler.providers.mammoth.provider import MammothProvider
 
 
@@ -51,7 +54,7 @@ class Row:
 
 def desired_state(dataviews: int, exports: int) -> DesiredState:
     specs = tuple(
-        DataviewSpec(
+        dataview_spec(
             DataviewRef(1, 1, 100, 1000 + d),
             tuple(
                 ExportSpec(
@@ -77,10 +80,11 @@ async def _apply(base_url: str, state: DesiredState, parallelism: int) -> tuple[
     options = ApplyOptions(execute=ExecuteOptions(parallelism=parallelism))
     start = time.perf_counter()
     async with client:
-        live = await fetch_live(client, [dv.ref for dv in state.dataviews])
+        providers = Providers({"mammoth": client})
+        live = await fetch_live(providers, [spec.scope for spec in state.scopes])
         plan = make_plan(state, live)
         result = await apply_plan(
-            client, plan, options=options, progress=make_progress(io.StringIO())
+            providers, plan, options=options, progress=make_progress(io.StringIO())
         )
     wall = time.perf_counter() - start
     if not result.ok:
@@ -95,7 +99,8 @@ async def _plan(base_url: str, state: DesiredState, parallelism: int) -> tuple[f
     )
     start = time.perf_counter()
     async with client:
-        live = await fetch_live(client, [dv.ref for dv in state.dataviews])
+        providers = Providers({"mammoth": client})
+        live = await fetch_live(providers, [spec.scope for spec in state.scopes])
         plan = make_plan(state, live)
     wall = time.perf_counter() - start
     if plan.has_changes:
@@ -120,7 +125,7 @@ def run_size(
     label = f"{size} dv x {exports}, {latency:g} ms"
     rows: list[Row] = []
     applied: Sandbox | None = None
-    refs = [dv.ref for dv in state.dataviews]
+    refs = [DataviewRef.of(spec.scope) for spec in state.scopes]
     with sandbox_process(refs, latency) as first, sandbox_process(refs, latency) as second:
         servers = iter((first, second))
         for parallelism in parallelisms:

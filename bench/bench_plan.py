@@ -30,10 +30,13 @@ from _support import CountingTransport, machine, sandbox_process, seed_applied
 
 from reconciler.cli.session import plan_live
 from reconciler.live import fetch_live
-from reconciler.model import DataviewRef, DataviewSpec, DesiredState, ExportSpec, freeze
+from reconciler.model import DesiredState, freeze
 from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
+from reconciler.providers.base import Providers
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.kind import dataview_spec
+from reconciler.providers.mammoth.model import DataviewRef, ExportSpec
 from reconciler.providers.mammoth.provider import MammothProvider
 
 TARGET_RATIO = 1.5
@@ -62,7 +65,7 @@ def export_spec(dataview: int, n: int) -> ExportSpec:
 def build_desired(dataviews: int, exports: int) -> DesiredState:
     """One dataview per project, as a team's exports are usually spread."""
     specs = tuple(
-        DataviewSpec(
+        dataview_spec(
             DataviewRef(1, 1 + v, 1, 1000 + v), tuple(export_spec(v, n) for n in range(exports))
         )
         for v in range(dataviews)
@@ -77,11 +80,12 @@ async def _plan(base_url: str, desired: DesiredState, parallelism: int) -> Timin
     )
     async with client:
         start = time.perf_counter()
-        plan = await plan_live(client, desired, (), ())  # what `exportctl plan` runs
+        providers = Providers({"mammoth": client})
+        plan = await plan_live(providers, desired, (), ())  # what `exportctl plan` runs
         wall = time.perf_counter() - start
         requests = transport.requests
         start = time.perf_counter()
-        live = await fetch_live(client, [dv.ref for dv in desired.dataviews])
+        live = await fetch_live(providers, [spec.scope for spec in desired.scopes])
         listed = time.perf_counter() - start
     cpu_start = time.process_time()
     make_plan(desired, live)
@@ -134,7 +138,8 @@ def main() -> None:
         f"sandbox latency {options.latency_ms:g} ms per request"
     )
     desired = build_desired(options.dataviews, options.exports)
-    with sandbox_process([dv.ref for dv in desired.dataviews], options.latency_ms) as sandbox:
+    refs = [DataviewRef.of(spec.scope) for spec in desired.scopes]
+    with sandbox_process(refs, options.latency_ms) as sandbox:
         start = time.perf_counter()
         seed_applied(sandbox.db, desired)
         print(f"seeded in {time.perf_counter() - start:.1f} s (store-level bulk insert)")

@@ -16,9 +16,9 @@ from pathlib import Path
 from _support import best_of, machine
 
 from reconciler.apply.saved import check_secrets
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, DriftKind, FieldChange, Plan
+from reconciler.plan import Action, Change, DriftKind, FieldChange, Plan, ScopePlan
 from reconciler.planfile import load_plan, save_plan, secret_address
+from reconciler.providers.mammoth.model import DataviewRef
 
 DATAVIEWS = 100
 CHANGES_PER_DATAVIEW = 100
@@ -29,9 +29,9 @@ RUNS = 5
 def big_plan() -> Plan:
     """Edits with a few field changes each, adds, and deletes, as a large apply would hold."""
     return Plan(
-        dataviews=tuple(
-            DataviewPlan(
-                DataviewRef(1, 1, 1000 + view, 2000 + view),
+        scopes=tuple(
+            ScopePlan(
+                DataviewRef(1, 1, 1000 + view, 2000 + view).scope,
                 tuple(change(index) for index in range(CHANGES_PER_DATAVIEW)),
                 live_fingerprint=f"fp-{view}",
             )
@@ -52,15 +52,15 @@ def change(index: int) -> Change:
             FieldChange("target_properties.password", "(sensitive)", "(sensitive)", True),
         )
         return Change(
-            Action.EDIT, key, "postgres", index, "changed by hand", fields=fields,
+            Action.EDIT, key, "postgres", str(index), "changed by hand", fields=fields,
             drift=DriftKind.CHANGED_BY_HAND,
         )  # fmt: skip
-    return Change(Action.DELETE, key, "s3", index, "key left the manifest")
+    return Change(Action.DELETE, key, "s3", str(index), "key left the manifest")
 
 
 def main() -> None:
     plan = big_plan()
-    secrets = {secret_address(DataviewRef(1, 1, 1000, 2000), "export-1", "password"): "pw"}
+    secrets = {secret_address(DataviewRef(1, 1, 1000, 2000).scope, "export-1", "password"): "pw"}
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "plan.json"
         save_plan(path, plan, secrets=secrets, sources=["exports.yaml"])
@@ -68,7 +68,7 @@ def main() -> None:
         figures = best_of(RUNS, lambda: load_plan(path))
         saved = load_plan(path)
         secret_figures = secrets_figures(Path(directory) / "secrets.json")
-    changes = sum(len(dataview.changes) for dataview in saved.plan.dataviews)
+    changes = sum(len(dataview.changes) for dataview in saved.plan.scopes)
     print(f"load_plan: {changes} changes, {size / 1e6:.1f} MB")
     print(figures)
     print(f"save_plan + load_plan + check_secrets: {SECRETS} secrets, no changes")
@@ -80,7 +80,7 @@ def secrets_figures(path: Path) -> str:
     """``plan --out`` then ``apply PLANFILE``'s secret check, for a secret-heavy manifest."""
     ref = DataviewRef(1, 1, 1000, 2000)
     secrets = {
-        secret_address(ref, f"export-{i}", "target_properties.password"): f"pw-{i}"
+        secret_address(ref.scope, f"export-{i}", "target_properties.password"): f"pw-{i}"
         for i in range(SECRETS)
     }
     empty = Plan((), manifest_digest="0" * 64)

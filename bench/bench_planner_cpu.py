@@ -12,19 +12,12 @@ from dataclasses import replace
 
 from _support import machine
 
-from reconciler.identity import marker_for
-from reconciler.model import (
-    DataviewRef,
-    DataviewSpec,
-    DesiredState,
-    ExportSpec,
-    LiveDataview,
-    LiveExport,
-    freeze,
-)
+from reconciler.model import DesiredState, LiveScope, Scope, freeze
 from reconciler.plan import Action
 from reconciler.planner import make_plan
 from reconciler.providers.mammoth.handlers import MASK
+from reconciler.providers.mammoth.kind import dataview_spec, export_marker
+from reconciler.providers.mammoth.model import DataviewRef, ExportSpec, LiveExport
 
 DATAVIEWS = 500
 PER_DATAVIEW = 20
@@ -49,13 +42,13 @@ def live_export(n: int, spec: ExportSpec, every: int) -> LiveExport | None:
     target = {k: MASK if k == "password" else v for k, v in spec.target_properties.items()}
     if spec.handler_type == "s3":
         target.update(file_type="csv", include_hidden=False, is_format_set=True, use_format=True)
-    marker = marker_for(spec, SALT)
+    marker = export_marker(spec, SALT)
     trigger = spec.trigger_type
     if n % every == 1:
         trigger = "none"  # changed by hand
     elif n % every == 3:
         old_secret = freeze({**spec.target_properties, "password": "old"})
-        marker = marker_for(replace(spec, target_properties=old_secret), SALT)
+        marker = export_marker(replace(spec, target_properties=old_secret), SALT)
     elif n % every == 7:
         target["include_hidden"] = True  # a nested change: deepdiff runs
     elif n % every == 5:
@@ -76,7 +69,7 @@ def live_export(n: int, spec: ExportSpec, every: int) -> LiveExport | None:
     )
 
 
-def build(every: int) -> tuple[DesiredState, dict[DataviewRef, LiveDataview]]:
+def build(every: int) -> tuple[DesiredState, dict[Scope, LiveScope]]:
     dataviews, live = [], {}
     for v in range(DATAVIEWS):
         ref = DataviewRef(1, 1, 1, 1000 + v)
@@ -85,8 +78,8 @@ def build(every: int) -> tuple[DesiredState, dict[DataviewRef, LiveDataview]]:
         unmanaged = LiveExport.from_api(
             {"id": 10**6 + v, "handler_type": "s3", "target_properties": {"file": "legacy.csv"}}
         )
-        dataviews.append(DataviewSpec(ref, tuple(specs)))
-        live[ref] = LiveDataview(ref, (*(e for e in exports if e is not None), unmanaged))
+        dataviews.append(dataview_spec(ref, tuple(specs)))
+        live[ref.scope] = LiveScope(ref.scope, (*(e for e in exports if e is not None), unmanaged))
     return DesiredState(tuple(dataviews), digest="bench"), live
 
 

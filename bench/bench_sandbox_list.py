@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from _support import machine, sandbox_process
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.providers.mammoth.sandbox.store import Store
 

@@ -1,22 +1,23 @@
-"""Which live export is which desired one: the marker, its hash, and addresses.
+"""Which live resource is which desired one: the marker and its hashes.
 
-exportctl keeps no state file. Every export it writes carries a marker in
-``additional_properties``::
+exportctl keeps no state file. Every declarative resource it writes carries a
+marker, stored where its provider's API keeps free-form data (Mammoth: in an
+export's ``additional_properties``) under the name ``MARKER_FIELD``::
 
     {"exportctl": {"key": "monthly-sales", "applied": "v1:<salt>:<spec>:<secret>"}}
 
-An export applied with ``protect: true`` also carries ``"protect": true``, so
+A resource applied with ``protect: true`` also carries ``"protect": true``, so
 that removing its entry from the manifest cannot delete it: the protection is
 lifted only by applying ``protect: false`` first (Terraform's
 ``prevent_destroy`` forgets itself with the resource block; this does not).
-Unprotected exports carry no ``protect`` key.
+Unprotected resources carry no ``protect`` key.
 
 ``applied`` has four ``:``-separated parts:
 
 - ``v1``: the format version;
 - ``salt``: random hex chosen when the marker is written;
-- ``spec``: a short sha256 of the export's normalized form (``normalize``) as
-  exportctl wrote it, secret values replaced by a placeholder. A live export
+- ``spec``: a short sha256 of the resource's normalized form (its kind's) as
+  exportctl wrote it, secret values replaced by a placeholder. A live resource
   whose visible form no longer hashes to it was *changed by hand*; one that
   still does but differs from the manifest is *not yet applied*;
 - ``secret``: a short sha256 of the salt and the secret values (sorted by
@@ -25,45 +26,37 @@ Unprotected exports carry no ``protect`` key.
   live marker's salt and compares.
 
 Limitations:
-- a secret changed by hand in the Mammoth UI is invisible while the API
+- a secret changed by hand in a platform's UI is invisible while the API
   masks it; only a change on the manifest's side shows;
 - the digests are 64 bits: enough to tell versions apart, not a proof;
-- anyone who can read the export sees the salt and the secret digest, so a
+- anyone who can read the resource sees the salt and the secret digest, so a
   weak (guessable) secret can be confirmed by brute force. Use strong secrets;
 - the ``spec`` digest is computed with today's normalization rules and the
-  manifest's current ``ignore_changes``/``sequence``/``sensitive`` settings;
-  changing those (or a handler's defaults) makes an untouched export look
-  *changed by hand* until the next apply.
+  manifest's current ``ignore_changes``/``sensitive`` settings (and a kind's
+  own, like Mammoth's ``sequence``); changing those (or a type's defaults)
+  makes an untouched resource look *changed by hand* until the next apply.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from reconciler.model import ExportSpec, LiveExport
-from reconciler.normalize import (
-    MARKER_FIELD,
-    Normalized,
-    canonical_json,
-    digest,
-    normalize_desired,
-)
-from reconciler.providers.mammoth import handlers
+from reconciler.normalize import Normalized, canonical_json, digest
 
 __all__ = [
+    "MARKER_FIELD",
     "MARKER_VERSION",
     "Marker",
     "applied_digest",
     "marker_for",
-    "natural_address",
     "new_salt",
-    "read_marker",
+    "parse_marker",
     "secret_digest",
     "spec_digest",
 ]
 
+MARKER_FIELD = "exportctl"  # the marker's name wherever a provider stores it
 MARKER_VERSION = "v1"
 
 
@@ -91,9 +84,8 @@ def new_salt() -> str:
     return secrets.token_hex(8)
 
 
-def read_marker(live: LiveExport) -> Marker | None:
-    """The marker of a live export, or ``None`` when it carries no usable key."""
-    raw = live.additional_properties.get(MARKER_FIELD)
+def parse_marker(raw: object) -> Marker | None:
+    """The marker in ``raw`` (the stored marker object), or ``None`` without a usable key."""
     if not isinstance(raw, dict):  # parsed JSON: a FrozenDict; cheaper than a Mapping check
         return None
     key, applied = raw.get("key"), raw.get("applied")
@@ -121,33 +113,18 @@ def secret_digest(normalized: Normalized, salt: str) -> str:
     return digest(salt + secrets)
 
 
-def applied_digest(spec: ExportSpec, salt: str) -> str:
-    """The ``applied`` value to write for a desired export."""
-    normalized = normalize_desired(spec)
+def applied_digest(normalized: Normalized, salt: str) -> str:
+    """The ``applied`` value to write for a desired resource in its normalized form."""
     return ":".join(
         (MARKER_VERSION, salt, spec_digest(normalized), secret_digest(normalized, salt))
     )
 
 
-def marker_for(spec: ExportSpec, salt: str) -> dict[str, Any]:
-    """The marker object that goes into ``additional_properties["exportctl"]``."""
+def marker_for(key: str, protect: bool, normalized: Normalized, salt: str) -> dict[str, Any]:
+    """The marker object a provider stores under ``MARKER_FIELD`` for a desired resource."""
     if not salt or ":" in salt:
         raise ValueError("a marker salt must be non-empty and contain no ':'")
-    marker: dict[str, Any] = {"key": spec.key, "applied": applied_digest(spec, salt)}
-    if spec.protect:
+    marker: dict[str, Any] = {"key": key, "applied": applied_digest(normalized, salt)}
+    if protect:
         marker["protect"] = True
     return marker
-
-
-def natural_address(
-    handler_type: str, target_properties: Mapping[str, Any]
-) -> tuple[Any, ...] | None:
-    """Where an export writes to, or ``None`` when its handler names no address.
-
-    # Limitation: handlers without a target schema file have no known address,
-    # so their unmarked exports are never adopted, only listed as unmanaged.
-    """
-    try:
-        return handlers.address_of(handler_type, target_properties)
-    except (KeyError, FileNotFoundError):
-        return None

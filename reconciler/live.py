@@ -11,51 +11,52 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, ExportctlError
-from reconciler.model import DataviewRef, LiveDataview
-from reconciler.providers.base import IdsFrom, Provider
+from reconciler.model import LiveScope, Scope
+from reconciler.providers.base import IdsFrom, Providers
 
 __all__ = ["fetch_live"]
 
 
 async def fetch_live(
-    provider: Provider,
-    refs: Sequence[DataviewRef],
-    on_listed: Callable[[LiveDataview], None] | None = None,
+    providers: Providers,
+    scopes: Sequence[Scope],
+    on_listed: Callable[[LiveScope], None] | None = None,
     *,
     ids_from: IdsFrom = "manifest",
-) -> dict[DataviewRef, LiveDataview]:
+) -> dict[Scope, LiveScope]:
     """The live state of each scope, keyed in the order given.
 
     Every scope is tried even when one fails, so a run with three wrong
-    dataview ids reports all three at once, not one per attempt. ``on_listed``
+    scope ids reports all three at once, not one per attempt. ``on_listed``
     gets each scope as soon as it is listed, so a caller can work on it
     (plan it) while the other requests are still in flight. ``ids_from`` says
     where the scopes were written, so an unknown scope's error points there.
     """
-    unique = list(dict.fromkeys(refs))
+    unique = list(dict.fromkeys(scopes))
     outcomes = await asyncio.gather(
-        *(_fetch_one(provider, ref, on_listed, ids_from) for ref in unique),
+        *(_fetch_one(providers, scope, on_listed, ids_from) for scope in unique),
         return_exceptions=True,
     )
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
-    if failures:
-        raise _combined(failures)
-    return {live.ref: live for live in outcomes if isinstance(live, LiveDataview)}
+    failed = [(s, o) for s, o in zip(unique, outcomes, strict=True) if isinstance(o, BaseException)]
+    if failed:
+        nouns = {scope.noun for scope, _ in failed}
+        raise _combined([o for _, o in failed], nouns.pop() if len(nouns) == 1 else "scope")
+    return {live.scope: live for live in outcomes if isinstance(live, LiveScope)}
 
 
 async def _fetch_one(
-    provider: Provider,
-    ref: DataviewRef,
-    on_listed: Callable[[LiveDataview], None] | None,
+    providers: Providers,
+    scope: Scope,
+    on_listed: Callable[[LiveScope], None] | None,
     ids_from: IdsFrom,
-) -> LiveDataview:
-    live = await provider.list(ref, ids_from=ids_from)
+) -> LiveScope:
+    live = await providers.of(scope).list(scope, ids_from=ids_from)
     if on_listed is not None:
         on_listed(live)
     return live
 
 
-def _combined(failures: Sequence[BaseException]) -> BaseException:
+def _combined(failures: Sequence[BaseException], noun: str) -> BaseException:
     """One error for several failed scopes; repeats said once.
 
     A 401 or an unreachable API is said once whatever else failed. A wrong
@@ -71,4 +72,4 @@ def _combined(failures: Sequence[BaseException]) -> BaseException:
     if len(messages) == 1:
         return failures[0]
     count = len(failures)
-    return ApiError("\n".join(messages) + f"\n{count} dataviews could not be listed.")
+    return ApiError("\n".join(messages) + f"\n{count} {noun}s could not be listed.")

@@ -1,8 +1,12 @@
 """The desired and live state that the planner compares, as immutable values.
 
-The manifest loader produces a ``DesiredState``; the API client produces
-``LiveDataview`` values; the planner turns both into a plan. Nested JSON
-(``target_properties``, ``condition``, ...) is kept frozen (``FrozenDict`` and
+Every provider speaks this vocabulary: a ``Scope`` (where resources live),
+declarative resources (``DesiredResource`` / ``ListedResource``, compared
+field by field through the provider's ``ResourceKind``) and snapshots
+(``SnapshotSpec`` / ``LiveRun``, one-off runs that must exist and be fresh).
+The manifest loader produces a ``DesiredState``; providers produce
+``LiveScope`` values; the planner turns both into a plan. Nested JSON
+(a resource's fields, a snapshot's request) is kept frozen (``FrozenDict`` and
 tuples) so a model cannot be changed behind the planner's back; ``thaw`` turns
 it back into plain JSON for the wire and for diffing.
 """
@@ -13,23 +17,28 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from reconciler.diagnostics import SourceLocation
 
+if TYPE_CHECKING:
+    from reconciler.kinds import ResourceKind
+
 __all__ = [
-    "DataviewRef",
-    "DataviewSpec",
+    "DesiredResource",
     "DesiredState",
-    "ExportSpec",
     "FrozenDict",
-    "LiveDataview",
-    "LiveExport",
+    "ListedResource",
+    "LiveRun",
+    "LiveScope",
     "Prune",
+    "RunState",
+    "Scope",
+    "ScopeSpec",
+    "SnapshotSpec",
+    "common_noun",
     "freeze",
-    "is_suspended_status",
     "loads_frozen",
-    "present_exports",
     "thaw",
 ]
 
@@ -104,72 +113,151 @@ def thaw(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, order=True)
-class DataviewRef:
-    """The address of a dataview: workspace/project/dataset/dataview ids."""
+@dataclass(frozen=True)
+class Scope:
+    """Where one provider's resources of one kind live: the unit a plan lists.
 
-    workspace_id: int
-    project_id: int
-    dataset_id: int
-    dataview_id: int
+    ``address`` is the provider's own text for it (Mammoth: ``W/P/D/V`` ids);
+    ``fields`` are the same facts as data, carried opaquely through the plan
+    so the provider can rebuild what it needs. ``noun`` and ``resource_noun``
+    are how a user calls the scope and its resources ("dataview", "export").
+    Two scopes are the same when provider, kind and address are.
+    """
+
+    provider: str
+    kind: str
+    address: str
+    fields: FrozenDict = field(default_factory=FrozenDict, compare=False)
+    noun: str = field(default="scope", compare=False)
+    resource_noun: str = field(default="resource", compare=False)
 
     def __str__(self) -> str:
-        return f"{self.workspace_id}/{self.project_id}/{self.dataset_id}/{self.dataview_id}"
+        return self.address
 
-    @classmethod
-    def parse(cls, text: str) -> DataviewRef:
-        """Parse ``W/P/D/V``; raises ``ValueError`` with a readable message."""
-        parts = text.strip().split("/")
-        if len(parts) != 4 or not all(p.isdigit() for p in parts):
-            raise ValueError(f"expected WORKSPACE/PROJECT/DATASET/DATAVIEW ids, got {text!r}")
-        w, p, d, v = (int(x) for x in parts)
-        return cls(w, p, d, v)
+    @property
+    def title(self) -> str:
+        """How a plan heads the scope: "dataview 1/1/123/456"."""
+        return f"{self.noun} {self.address}"
+
+
+def common_noun(scopes: Iterable[Scope], *, of_resources: bool = True) -> str:
+    """What a message calls these scopes' resources (or the scopes): their one noun, or
+    "resource" ("scope") when they differ, so one provider's plans keep its words."""
+    nouns = {s.resource_noun if of_resources else s.noun for s in scopes}
+    if len(nouns) == 1:
+        return nouns.pop()
+    return "resource" if of_resources else "scope"
 
 
 class Prune(Enum):
-    """Which live exports of a dataview apply may delete."""
+    """Which live resources of a scope apply may delete."""
 
-    MANAGED = "managed"  # only exports exportctl marked, whose key left the manifest
-    ALL = "all"  # also unmarked exports that match nothing in the manifest
+    MANAGED = "managed"  # only resources exportctl marked, whose key left the manifest
+    ALL = "all"  # also unmarked resources that match nothing in the manifest
     NONE = "none"  # never delete
 
 
-@dataclass(frozen=True)
-class ExportSpec:
-    """One desired export, after defaults and ``${env:...}`` were applied.
+class DesiredResource(Protocol):
+    """One desired declarative resource, as its provider's manifest section made it.
 
-    ``target_properties`` may hold secret values resolved from the environment;
-    they must never be printed: renderers work from the plan, which holds only
-    redacted values. ``env_refs`` maps a dotted path (``target_properties.password``)
-    to the template it was resolved from (``${env:PG_PASSWORD}``), so a saved
-    plan can re-resolve it at apply time.
+    Values resolved from ``${env:...}`` may be secret: only the provider's
+    kind reads the resource's fields (to normalize it, redacted); ``env_refs``
+    maps a dotted path to the template it came from, so a saved plan can
+    re-resolve it at apply time.
+    """
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def env_refs(self) -> FrozenDict: ...
+    @property
+    def location(self) -> SourceLocation | None: ...
+
+
+class ListedResource(Protocol):
+    """One live declarative resource as its provider listed it."""
+
+    @property
+    def resource_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def deleted(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """A one-off run the user wants to exist and be fresh.
+
+    ``request`` is the normalized request, as the provider compares it with
+    a listed run's (it is the snapshot's identity; no marker exists);
+    ``max_age_s`` how old a successful run may be; ``keep`` how many
+    successful runs to keep (older ones are pruned where the API can delete);
+    ``download`` where to write the artifact after a run. ``type`` is a short
+    label of what runs ("csv", "s3 export"). ``write_only`` holds what a run
+    is sent but never compared, stored or shown (Domo's AWS credentials), so a
+    rotated credential alone plans nothing.
     """
 
     key: str
-    handler_type: str
-    trigger_type: str
-    target_properties: FrozenDict
-    condition: FrozenDict = field(default_factory=FrozenDict)
-    additional_properties: FrozenDict = field(default_factory=FrozenDict)
-    end_of_pipeline: bool = True
-    sequence: int | None = None
-    run_immediately: bool = True
-    suspended: bool = False
-    protect: bool = False
-    ignore_changes: tuple[str, ...] = ()
-    sensitive: tuple[str, ...] = ()
+    type: str
+    request: FrozenDict
+    max_age_s: float | None = None
+    keep: int | None = None
+    download: str | None = None
+    write_only: FrozenDict = field(default_factory=FrozenDict, compare=False, repr=False)
     env_refs: FrozenDict = field(default_factory=FrozenDict)
     location: SourceLocation | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class DataviewSpec:
-    """The desired exports of one dataview, in manifest order."""
+class RunState(Enum):
+    """Where a listed run is, in the core's words (each provider maps its statuses)."""
 
-    ref: DataviewRef
-    exports: tuple[ExportSpec, ...]
+    RUNNING = "running"  # requested, queued or in progress
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"  # succeeded once, but its artifact is gone
+
+
+@dataclass(frozen=True)
+class LiveRun:
+    """One run of a snapshot kind as its provider listed it.
+
+    ``age_s`` is measured by the server's clock (seconds since the run was
+    requested, or finished when the API says), so a sandbox clock moved
+    forward, or a skewed local clock, ages runs as the server does.
+    """
+
+    run_id: str
+    request: FrozenDict
+    state: RunState
+    age_s: float
+    status: str = ""  # the provider's own word for the state, shown as is
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """What the manifest wants in one scope, in manifest order.
+
+    ``kind`` holds the provider's facts the planner needs (normalization,
+    markers, addresses) for declarative ``resources``; snapshot scopes hold
+    ``snapshots`` instead and need none.
+    """
+
+    scope: Scope
+    resources: tuple[DesiredResource, ...] = ()
     prune: Prune = Prune.MANAGED
     location: SourceLocation | None = field(default=None, compare=False)
+    kind: ResourceKind | None = field(default=None, compare=False, repr=False)
+    snapshots: tuple[SnapshotSpec, ...] = ()
+
+    def entry_count(self) -> int:
+        return len(self.resources) + len(self.snapshots)
 
 
 @dataclass(frozen=True)
@@ -178,81 +266,35 @@ class DesiredState:
 
     ``sources`` are the files read, in load order; ``digest`` is a hash of their
     text, so a saved plan can tell whether it was made from the same manifest.
-
     """
 
-    dataviews: tuple[DataviewSpec, ...]
+    scopes: tuple[ScopeSpec, ...]
     sources: tuple[str, ...] = ()
     digest: str = ""
-    provider: str = ""  # the registry name of the provider that owns these scopes
 
-    def __iter__(self) -> Iterator[DataviewSpec]:
-        return iter(self.dataviews)
+    def __iter__(self) -> Iterator[ScopeSpec]:
+        return iter(self.scopes)
 
-    def export_count(self) -> int:
-        return sum(len(dv.exports) for dv in self.dataviews)
+    def entry_count(self) -> int:
+        return sum(spec.entry_count() for spec in self.scopes)
 
-
-@dataclass(frozen=True)
-class LiveExport:
-    """One export as the API lists it: the fields the planner compares."""
-
-    id: int
-    handler_type: str
-    trigger_type: str | None
-    status: str | None
-    sequence: int | None
-    end_of_pipeline: bool | None
-    target_properties: FrozenDict
-    condition: FrozenDict
-    additional_properties: FrozenDict
-
-    @classmethod
-    def from_api(cls, record: Mapping[str, Any]) -> LiveExport:
-        """Build from an ``ItemExportInfo`` record; null objects become empty ones."""
-        frozen: FrozenDict = freeze(record)  # free for records from ``loads_frozen``
-        return cls(
-            id=int(frozen["id"]),
-            handler_type=str(frozen.get("handler_type") or ""),
-            trigger_type=frozen.get("trigger_type"),
-            status=frozen.get("status"),
-            sequence=frozen.get("sequence"),
-            end_of_pipeline=frozen.get("end_of_pipeline"),
-            target_properties=frozen.get("target_properties") or FrozenDict(),
-            condition=frozen.get("condition") or FrozenDict(),
-            additional_properties=frozen.get("additional_properties") or FrozenDict(),
-        )
-
-    @property
-    def suspended(self) -> bool:
-        return is_suspended_status(self.status)
-
-    @property
-    def deleted(self) -> bool:
-        return self.status == "deleted"
-
-
-def is_suspended_status(status: str | None) -> bool:
-    """Whether an export in this status counts as suspended (also while it gets there)."""
-    return status in ("suspended", "suspending")
-
-
-def present_exports(exports: Iterable[LiveExport]) -> list[LiveExport]:
-    """The exports that count as live (status ``deleted`` counts as absent), by id."""
-    return sorted((e for e in exports if not e.deleted), key=lambda e: e.id)
+    def providers(self) -> tuple[str, ...]:
+        """The providers the manifest uses, in order of first appearance."""
+        return tuple(dict.fromkeys(spec.scope.provider for spec in self.scopes))
 
 
 @dataclass(frozen=True)
-class LiveDataview:
-    """The live exports of one dataview as listed at one moment."""
+class LiveScope:
+    """The live resources (or runs) of one scope as listed at one moment.
 
-    ref: DataviewRef
-    exports: tuple[LiveExport, ...]
+    A provider lists resources in its own stable order (Mammoth: by id), and
+    includes ones its API marks deleted; ``present`` leaves those out.
+    """
 
-    @classmethod
-    def from_records(cls, ref: DataviewRef, records: Iterable[Mapping[str, Any]]) -> LiveDataview:
-        return cls(ref, tuple(LiveExport.from_api(r) for r in records))
+    scope: Scope
+    resources: tuple[ListedResource, ...] = ()
+    runs: tuple[LiveRun, ...] = ()
 
-    def present(self) -> list[LiveExport]:
-        """``present_exports`` of this dataview."""
-        return present_exports(self.exports)
+    def present(self) -> list[ListedResource]:
+        """The resources that count as live, in listed order."""
+        return [r for r in self.resources if not r.deleted]

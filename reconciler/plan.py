@@ -1,4 +1,4 @@
-"""The plan as plain data: what apply would do, per dataview, and why.
+"""The plan as plain data: what apply would do, per scope, and why.
 
 The planner builds it, renderers print it (from its versioned JSON form), the
 applier executes it. It holds no secret values: field changes carry redacted
@@ -12,18 +12,21 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.model import DataviewRef, ExportSpec, LiveExport
+from reconciler.model import DesiredResource, ListedResource, LiveRun, Scope, SnapshotSpec
+
+if TYPE_CHECKING:
+    from reconciler.kinds import ResourceKind
 
 __all__ = [
     "SENSITIVE",
     "Action",
     "Change",
-    "DataviewPlan",
     "DriftKind",
     "FieldChange",
     "Plan",
+    "ScopePlan",
 ]
 
 # Shown in place of a secret value, old or new.
@@ -31,7 +34,12 @@ SENSITIVE = "(sensitive)"
 
 
 class Action(Enum):
-    """What apply does to one export. The symbol is what the text plan shows."""
+    """What apply does to one resource or snapshot. The symbol is what the text plan shows.
+
+    The first seven are for declarative resources; ``run``, ``wait`` and
+    ``fresh`` for snapshots (a snapshot that is too old or missing runs; one
+    in progress is waited for; a fresh one is left alone).
+    """
 
     ADD = "add"
     EDIT = "edit"
@@ -40,6 +48,9 @@ class Action(Enum):
     ADOPT = "adopt"
     UNMANAGED = "unmanaged"
     NOOP = "no-op"
+    RUN = "run"
+    WAIT = "wait"
+    FRESH = "fresh"
 
     @property
     def symbol(self) -> str:
@@ -47,8 +58,8 @@ class Action(Enum):
 
     @property
     def is_change(self) -> bool:
-        """Whether apply would call the API for it (unmanaged and no-op are records)."""
-        return self not in (Action.UNMANAGED, Action.NOOP)
+        """Whether apply would call the API for it (unmanaged, no-op and fresh are records)."""
+        return self not in (Action.UNMANAGED, Action.NOOP, Action.FRESH)
 
 
 _SYMBOLS = {
@@ -59,6 +70,9 @@ _SYMBOLS = {
     Action.ADOPT: "<=",
     Action.UNMANAGED: "?",
     Action.NOOP: " ",
+    Action.RUN: "+",
+    Action.WAIT: "…",
+    Action.FRESH: "=",
 }
 
 
@@ -69,6 +83,8 @@ class DriftKind(Enum):
     NOT_YET_APPLIED = "not_yet_applied"  # live matches `applied`; the manifest moved on
     MISSING = "missing"  # in the manifest, absent live
     UNMANAGED = "unmanaged"  # live, unmarked, matching nothing in the manifest
+    STALE = "stale"  # a snapshot with no successful run younger than its max_age
+    FAILED = "failed"  # a snapshot whose latest run failed
 
 
 @dataclass(frozen=True)
@@ -83,32 +99,39 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class Change:
-    """One entry of the plan for one export.
+    """One entry of the plan for one resource or snapshot.
 
-    ``key`` is the manifest key; for unmarked live exports it is a label derived
-    from the destination. ``reason`` says why, for the UI. ``refused`` is set
-    when a safety rule (``protect``) will stop apply from doing it.
+    ``key`` is the manifest key; for unmarked live resources it is a label
+    derived from the destination. ``type`` is the resource's type (Mammoth: the
+    handler type) and ``resource_id`` its id live (a snapshot's: the run it
+    waits for or found fresh). ``reason`` says why, for the UI. ``refused`` is
+    set when a safety rule (``protect``) will stop apply from doing it.
     """
 
     action: Action
     key: str
-    handler_type: str
-    export_id: int | None
+    type: str
+    resource_id: str | None
     reason: str
     fields: tuple[FieldChange, ...] = ()
     drift: DriftKind | None = None
     refused: str | None = None
-    desired: ExportSpec | None = field(default=None, compare=False, repr=False)
-    live: LiveExport | None = field(default=None, compare=False, repr=False)
+    desired: DesiredResource | SnapshotSpec | None = field(default=None, compare=False, repr=False)
+    live: ListedResource | LiveRun | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
-class DataviewPlan:
-    """The changes for one dataview and a fingerprint of the live exports seen."""
+class ScopePlan:
+    """The changes for one scope and a fingerprint of the live resources seen.
 
-    ref: DataviewRef
+    ``kind`` is the scope's resource kind for the applier (natural addresses,
+    markers); a plan read back from JSON has none until it is planned again.
+    """
+
+    scope: Scope
     changes: tuple[Change, ...]
     live_fingerprint: str = ""
+    kind: ResourceKind | None = field(default=None, compare=False, repr=False)
 
     @property
     def has_changes(self) -> bool:
@@ -117,19 +140,19 @@ class DataviewPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    """The whole plan, dataviews in manifest order."""
+    """The whole plan, scopes in manifest order."""
 
-    dataviews: tuple[DataviewPlan, ...]
+    scopes: tuple[ScopePlan, ...]
     manifest_digest: str = ""
 
-    def changes(self) -> Iterator[tuple[DataviewRef, Change]]:
-        for dataview in self.dataviews:
-            for change in dataview.changes:
-                yield dataview.ref, change
+    def changes(self) -> Iterator[tuple[Scope, Change]]:
+        for scope_plan in self.scopes:
+            for change in scope_plan.changes:
+                yield scope_plan.scope, change
 
     def counts(self) -> Counter[Action]:
         return Counter(change.action for _, change in self.changes())
 
     @property
     def has_changes(self) -> bool:
-        return any(dv.has_changes for dv in self.dataviews)
+        return any(sp.has_changes for sp in self.scopes)

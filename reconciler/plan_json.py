@@ -20,8 +20,8 @@ import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
-from reconciler.model import DataviewRef, freeze, thaw
-from reconciler.plan import SENSITIVE, Action, Change, DataviewPlan, DriftKind, FieldChange, Plan
+from reconciler.model import FrozenDict, Scope, freeze, thaw
+from reconciler.plan import SENSITIVE, Action, Change, DriftKind, FieldChange, Plan, ScopePlan
 
 __all__ = [
     "FORMAT_VERSION",
@@ -30,10 +30,14 @@ __all__ = [
     "plan_from_checked_json",
     "plan_from_json",
     "plan_to_json",
+    "scope_from_json",
+    "scope_to_json",
     "validate_plan_json",
 ]
 
-FORMAT_VERSION = "1.0"
+# 2.0: each scope names its provider and carries its address and fields
+# opaquely; ids are strings; snapshots' run, wait and fresh actions.
+FORMAT_VERSION = "2.0"
 
 PlanJson = dict[str, Any]
 
@@ -48,22 +52,33 @@ def plan_to_json(plan: Plan) -> PlanJson:
             "counts": {action.value: counts.get(action, 0) for action in Action},
             "has_changes": plan.has_changes,
         },
-        "dataviews": [_dataview_to_json(dataview) for dataview in plan.dataviews],
+        "scopes": [_scope_plan_to_json(scope_plan) for scope_plan in plan.scopes],
     }
 
 
-def _dataview_to_json(dataview: DataviewPlan) -> dict[str, Any]:
-    ref = dataview.ref
+def scope_to_json(scope: Scope) -> dict[str, Any]:
+    """A scope as format 2 carries it: its provider and kind beside it, the rest here."""
     return {
-        "dataview": {
-            "workspace_id": ref.workspace_id,
-            "project_id": ref.project_id,
-            "dataset_id": ref.dataset_id,
-            "dataview_id": ref.dataview_id,
-            "address": str(ref),
-        },
-        "live_fingerprint": dataview.live_fingerprint,
-        "changes": [_change_to_json(change) for change in dataview.changes],
+        "address": scope.address,
+        "noun": scope.noun,
+        "resource_noun": scope.resource_noun,
+        "fields": thaw(scope.fields),
+    }
+
+
+def scope_from_json(provider: str, kind: str, data: Mapping[str, Any]) -> Scope:
+    fields: FrozenDict = freeze(data["fields"])
+    return Scope(provider, kind, data["address"], fields, data["noun"], data["resource_noun"])
+
+
+def _scope_plan_to_json(scope_plan: ScopePlan) -> dict[str, Any]:
+    scope = scope_plan.scope
+    return {
+        "provider": scope.provider,
+        "kind": scope.kind,
+        "scope": scope_to_json(scope),
+        "live_fingerprint": scope_plan.live_fingerprint,
+        "changes": [_change_to_json(change) for change in scope_plan.changes],
     }
 
 
@@ -72,8 +87,8 @@ def _change_to_json(change: Change) -> dict[str, Any]:
         "action": change.action.value,
         "symbol": change.action.symbol,
         "key": change.key,
-        "handler_type": change.handler_type,
-        "export_id": change.export_id,
+        "type": change.type,
+        "id": change.resource_id,
         "reason": change.reason,
         "refused": change.refused,
         "drift": change.drift.value if change.drift else None,
@@ -125,6 +140,11 @@ def check_format_version(version: object, *, supported: str, what: str) -> None:
         raise PlanFileError(
             f"{what} has an invalid format_version {version!r}; expected MAJOR.MINOR "
             f"such as {supported!r}. Re-create it with `exportctl plan --out`."
+        )
+    if parsed[0] < ours[0]:
+        raise PlanFileError(
+            f"{what} uses format_version {version}, written by an older exportctl; this one "
+            f"reads {supported}. Run plan again to make a new one (`exportctl plan --out FILE`)."
         )
     if parsed[0] != ours[0] or parsed[1] > ours[1]:
         readable = f"{ours[0]}.0 to {supported}" if ours[1] else supported
@@ -185,17 +205,14 @@ def plan_from_checked_json(plan_json: PlanJson) -> Plan:
     a third of its time.
     """
     return Plan(
-        dataviews=tuple(_dataview_from_json(dv) for dv in plan_json["dataviews"]),
+        scopes=tuple(_scope_plan_from_json(sp) for sp in plan_json["scopes"]),
         manifest_digest=plan_json["manifest_digest"],
     )
 
 
-def _dataview_from_json(data: Mapping[str, Any]) -> DataviewPlan:
-    ref = data["dataview"]
-    return DataviewPlan(
-        ref=DataviewRef(
-            ref["workspace_id"], ref["project_id"], ref["dataset_id"], ref["dataview_id"]
-        ),
+def _scope_plan_from_json(data: Mapping[str, Any]) -> ScopePlan:
+    return ScopePlan(
+        scope=scope_from_json(data["provider"], data["kind"], data["scope"]),
         changes=tuple(_change_from_json(change) for change in data["changes"]),
         live_fingerprint=data["live_fingerprint"],
     )
@@ -205,8 +222,8 @@ def _change_from_json(data: Mapping[str, Any]) -> Change:
     return Change(
         action=Action(data["action"]),
         key=data["key"],
-        handler_type=data["handler_type"],
-        export_id=data["export_id"],
+        type=data["type"],
+        resource_id=data["id"],
         reason=data["reason"],
         fields=tuple(
             FieldChange(f["path"], freeze(f["old"]), freeze(f["new"]), f["sensitive"])

@@ -55,7 +55,7 @@ from referencing import Registry, Resource
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
-from reconciler.model import DataviewRef
+from reconciler.model import Scope
 from reconciler.plan import Plan
 from reconciler.plan_json import (
     PlanJson,
@@ -75,8 +75,9 @@ __all__ = [
 ]
 
 # 2.0: one hash over all secrets (secret_addresses, secrets_hash) replaced the
-# per-secret secret_hashes of 1.x, which this version refuses.
-PLAN_FILE_VERSION = "2.0"
+# per-secret secret_hashes of 1.x. 3.0: the plan inside is format 2 (scopes
+# of any provider). Older files are refused with "run plan again".
+PLAN_FILE_VERSION = "3.0"
 _KIND = "exportctl-plan-file"
 # PBKDF2 at this cost takes ~60 ms on a 2-core CI machine, once per plan file:
 # each guess at a secret from a leaked plan file costs as much.
@@ -91,7 +92,7 @@ class SavedPlan:
 
     plan_json: PlanJson
     plan: Plan
-    fingerprints: Mapping[DataviewRef, str]
+    fingerprints: Mapping[Scope, str]
     secret_addresses: tuple[str, ...]
     secrets_hash: str | None
     sources: tuple[str, ...]
@@ -115,12 +116,12 @@ class SavedPlan:
         return hmac.compare_digest(digest.hex(), expected)
 
 
-def secret_address(ref: DataviewRef, key: str, path: str) -> str:
-    """``W/P/D/V/KEY/PATH``: where a secret sits, as ``secret_addresses`` lists it.
+def secret_address(scope: Scope, key: str, path: str) -> str:
+    """``PROVIDER:ADDRESS/KEY/PATH``: where a secret sits, as ``secret_addresses`` lists it.
 
     Dotted paths hold no ``/``, so the last segment is always the path.
     """
-    return f"{ref}/{key}/{path}"
+    return f"{scope.provider}:{scope.address}/{key}/{path}"
 
 
 def secrets_hash(values: Mapping[str, str], salt: bytes) -> str:
@@ -204,7 +205,7 @@ def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
     return SavedPlan(
         plan_json=plan_json,
         plan=plan,
-        fingerprints={dv.ref: dv.live_fingerprint for dv in plan.dataviews},
+        fingerprints={sp.scope: sp.live_fingerprint for sp in plan.scopes},
         secret_addresses=tuple(document["secret_addresses"]),
         secrets_hash=document["secrets_hash"],
         sources=tuple(document["manifest_sources"]),
@@ -243,7 +244,6 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
         )
     writer = document.get("exportctl_version", "an unknown version")
     what = f"Saved plan {path} (written by exportctl {writer})"
-    _refuse_older_format(document.get("format_version"), what)
     check_format_version(document.get("format_version"), supported=PLAN_FILE_VERSION, what=what)
     validate_plan_json(document.get("plan"), what=f"The plan in {path}")
     problem = first_problem(_fast_envelope_check(), _validator(), document)
@@ -252,18 +252,6 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
             f"Saved plan {path} is damaged: {problem}. Re-create it with `exportctl plan --out`."
         )
     return document
-
-
-def _refuse_older_format(version: object, what: str) -> None:
-    """An older major version is refused with what to do, not "cannot read" alone."""
-    ours = int(PLAN_FILE_VERSION.split(".")[0])
-    major = version.split(".")[0] if isinstance(version, str) else ""
-    if major.isdigit() and int(major) < ours:
-        raise PlanFileError(
-            f"{what} was made by an older exportctl (format_version {version}; this one "
-            f"reads {PLAN_FILE_VERSION}), whose secret checks it no longer reads. Run "
-            "`exportctl plan --out FILE` again, review it, and apply the new plan."
-        )
 
 
 @cache

@@ -30,8 +30,8 @@ class Progress(Protocol):
 def format_line(result: ActionResult, done: int, total: int) -> str:
     """The one line a finished change gets in the log."""
     return (
-        f"dataview {result.ref}: {result.action.symbol} {result.key} "
-        f"({result.handler_type}) {result.message} [{done}/{total}]"
+        f"{result.scope.title}: {result.action.symbol} {result.key} "
+        f"({result.type}) {result.message} [{done}/{total}]"
     )
 
 

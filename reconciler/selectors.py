@@ -1,154 +1,164 @@
-"""``--target`` / ``--exclude`` selectors: narrow a plan to some exports.
+"""``--target`` / ``--exclude`` selectors: narrow a plan to some entries.
 
 Accepted forms (``NAME=VALUE``; several selectors may be given):
 
-- ``dataview=456``: every export of dataview id 456 (in any workspace);
-- ``dataview=1/1/123/456``: every export of that exact dataview;
-- ``dataview=456/monthly-sales`` or ``dataview=1/1/123/456/monthly-sales``:
-  one export of that dataview, by manifest key;
-- ``key=monthly-sales``: exports with that key in every dataview;
-- ``handler=s3``: exports of that handler type (either side of a replace).
+- ``key=monthly-sales``: entries with that key in every scope;
+- ``provider=mammoth``: everything of one provider;
+- ``type=s3``: entries of that type (either side of a replace);
+- a provider's own scope and type selectors, e.g. Mammoth's
+  ``dataview=456``, ``dataview=1/1/123/456``, ``dataview=456/monthly-sales``
+  (one export of that dataview, by key) and ``handler=s3``.
 
 A change is kept when it matches at least one target (or no target is given)
-and no exclude. Unmanaged exports match by their label (``s3:legacy.csv``).
+and no exclude. Unmanaged resources match by their label (``s3:legacy.csv``).
 
-A selector naming a dataview the manifest does not have is an error: a typo
-in a cron job's ``--target`` would otherwise report "in sync" forever. (Keys
-are not checked: a key may exist only live, e.g. an export to delete.)
+A selector naming a scope the manifest does not have is an error: a typo in a
+cron job's ``--target`` would otherwise report "in sync" forever. (Keys are
+not checked: a key may exist only live, e.g. a resource to delete.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.errors import ConfigError
-from reconciler.model import DataviewRef, DesiredState
+from reconciler.model import DesiredState, LiveRun, Scope
 from reconciler.plan import Change, Plan
-from reconciler.providers.mammoth.handlers import HANDLER_TYPES
+from reconciler.providers import factory
+from reconciler.providers.base import ProviderFactory
 
-__all__ = ["Selector", "parse_selector", "select_dataviews", "select_plan"]
+__all__ = ["Selector", "parse_selector", "select_plan", "select_scopes"]
 
-FORMS = (
-    "dataview=ID, dataview=W/P/D/V, dataview=ID/KEY, dataview=W/P/D/V/KEY, key=KEY, handler=TYPE"
-)
+_GENERIC_FORMS = ("key=KEY", "provider=NAME", "type=TYPE")
 
 
 @dataclass(frozen=True)
 class Selector:
-    """One parsed selector; ``None`` fields match anything."""
+    """One parsed selector; ``None`` fields match anything.
+
+    ``scope`` is set by a provider's scope selector (``dataview=...``); it says
+    which scopes it names, ``covers_scope`` whether it names them whole.
+    """
 
     text: str
-    dataview_id: int | None = None
-    ref: DataviewRef | None = None
     key: str | None = None
-    handler: str | None = None
+    provider: str | None = None
+    type: str | None = None
+    scope: Callable[[Scope], bool] | None = None
 
-    def matches_dataview(self, ref: DataviewRef) -> bool:
-        """Whether some export of dataview ``ref`` may match."""
-        if self.ref is not None:
-            return self.ref == ref
-        return self.dataview_id is None or self.dataview_id == ref.dataview_id
+    def matches_scope(self, scope: Scope) -> bool:
+        """Whether some entry of ``scope`` may match."""
+        if self.provider is not None and scope.provider != self.provider:
+            return False
+        return self.scope is None or self.scope(scope)
 
-    def covers_dataview(self, ref: DataviewRef) -> bool:
-        """Whether every export of dataview ``ref`` matches."""
-        names_dataview = self.ref is not None or self.dataview_id is not None
-        whole = names_dataview and self.key is None and self.handler is None
-        return whole and self.matches_dataview(ref)
+    def covers_scope(self, scope: Scope) -> bool:
+        """Whether every entry of ``scope`` matches."""
+        names_scope = self.scope is not None or self.provider is not None
+        whole = names_scope and self.key is None and self.type is None
+        return whole and self.matches_scope(scope)
 
-    def matches(self, ref: DataviewRef, change: Change) -> bool:
-        if not self.matches_dataview(ref):
+    def matches(self, scope: Scope, change: Change) -> bool:
+        if not self.matches_scope(scope):
             return False
         if self.key is not None and change.key != self.key:
             return False
-        return self.handler is None or self.handler in _handlers(change)
+        return self.type is None or self.type in _types(change)
 
 
-def _handlers(change: Change) -> set[str]:
-    found = {change.handler_type}
-    if change.live is not None:
-        found.add(change.live.handler_type)
+def _types(change: Change) -> set[str]:
+    found = {change.type}
+    live = change.live
+    if live is not None and not isinstance(live, LiveRun):
+        found.add(live.type)
     return found
 
 
-def parse_selector(text: str) -> Selector:
-    """Parse one selector; a ``ConfigError`` lists the accepted forms."""
+def parse_selector(text: str, providers: Sequence[str]) -> Selector:
+    """Parse one selector for a manifest of these ``providers``; ``ConfigError`` lists forms."""
     name, sep, value = text.partition("=")
     name, value = name.strip(), value.strip()
+    factories = [factory(p) for p in providers]
     if not sep or not value:
-        raise _bad(text, "expected NAME=VALUE")
+        raise _bad(text, "expected NAME=VALUE", factories)
     if name == "key":
         return Selector(text, key=value)
-    if name == "handler":
-        if value not in HANDLER_TYPES:
-            raise _bad(text, f"unknown handler type {value!r}")
-        return Selector(text, handler=value)
-    if name == "dataview":
-        return _parse_dataview(text, value)
-    raise _bad(text, f"unknown selector {name!r}")
+    if name == "provider":
+        if value not in providers:
+            raise _bad(text, f"the manifest uses no provider {value!r}", factories)
+        return Selector(text, provider=value)
+    for owner in factories:
+        if name == owner.scope_selector:
+            try:
+                match = owner.match_scope(value)
+            except ValueError as error:
+                raise _bad(text, str(error), factories) from None
+            return Selector(text, key=match.key, provider=owner.name, scope=match.matches)
+    if name == "type" or any(name == owner.type_selector for owner in factories):
+        known = {t for owner in factories for t in owner.types}
+        if known and value not in known:
+            word = "type" if name == "type" else f"{name} type"
+            raise _bad(text, f"unknown {word} {value!r}", factories)
+        return Selector(text, type=value)
+    raise _bad(text, f"unknown selector {name!r}", factories)
 
 
-def _parse_dataview(text: str, value: str) -> Selector:
-    parts = value.split("/")
-    ids, key = (parts[:-1], parts[-1]) if len(parts) in (2, 5) else (parts, None)
-    if len(ids) not in (1, 4) or not all(p.isdigit() for p in ids) or key == "":
-        raise _bad(text, "a dataview is an id or W/P/D/V ids, optionally followed by /KEY")
-    if len(ids) == 1:
-        return Selector(text, dataview_id=int(ids[0]), key=key)
-    return Selector(text, ref=DataviewRef.parse("/".join(ids)), key=key)
-
-
-def _bad(text: str, problem: str) -> ConfigError:
-    return ConfigError(f"invalid selector {text!r}: {problem}. Accepted forms: {FORMS}")
+def _bad(text: str, problem: str, factories: Sequence[ProviderFactory]) -> ConfigError:
+    forms = [*(form for owner in factories for form in owner.selector_forms), *_GENERIC_FORMS]
+    return ConfigError(f"invalid selector {text!r}: {problem}. Accepted forms: {', '.join(forms)}")
 
 
 def select_plan(plan: Plan, targets: Sequence[str], excludes: Sequence[str]) -> Plan:
-    """The plan with only the changes the selectors keep; empty dataviews dropped."""
-    wanted, unwanted = _parse_all(targets), _parse_all(excludes)
-    dataviews = []
-    for dataview in plan.dataviews:
+    """The plan with only the changes the selectors keep; empty scopes dropped."""
+    providers = list(dict.fromkeys(sp.scope.provider for sp in plan.scopes))
+    wanted, unwanted = _parse_all(targets, providers), _parse_all(excludes, providers)
+    scopes = []
+    for scope_plan in plan.scopes:
         changes = tuple(
-            change for change in dataview.changes if _keeps(wanted, unwanted, dataview.ref, change)
+            change
+            for change in scope_plan.changes
+            if _keeps(wanted, unwanted, scope_plan.scope, change)
         )
         if changes:
-            dataviews.append(replace(dataview, changes=changes))
-    return replace(plan, dataviews=tuple(dataviews))
+            scopes.append(replace(scope_plan, changes=changes))
+    return replace(plan, scopes=tuple(scopes))
 
 
-def select_dataviews(
+def select_scopes(
     desired: DesiredState, targets: Sequence[str], excludes: Sequence[str]
 ) -> DesiredState:
-    """The dataviews a selected plan can involve, so callers list only those."""
-    wanted, unwanted = _parse_all(targets), _parse_all(excludes)
-    _require_known_dataviews([*wanted, *unwanted], [dv.ref for dv in desired.dataviews])
+    """The scopes a selected plan can involve, so callers list only those."""
+    providers = desired.providers()
+    wanted, unwanted = _parse_all(targets, providers), _parse_all(excludes, providers)
+    _require_known_scopes([*wanted, *unwanted], [spec.scope for spec in desired.scopes])
     kept = tuple(
-        dataview
-        for dataview in desired.dataviews
-        if (not wanted or any(s.matches_dataview(dataview.ref) for s in wanted))
-        and not any(s.covers_dataview(dataview.ref) for s in unwanted)
+        spec
+        for spec in desired.scopes
+        if (not wanted or any(s.matches_scope(spec.scope) for s in wanted))
+        and not any(s.covers_scope(spec.scope) for s in unwanted)
     )
-    return replace(desired, dataviews=kept)
+    return replace(desired, scopes=kept)
 
 
-def _require_known_dataviews(selectors: Sequence[Selector], refs: Sequence[DataviewRef]) -> None:
+def _require_known_scopes(selectors: Sequence[Selector], scopes: Sequence[Scope]) -> None:
     for selector in selectors:
-        names_dataview = selector.ref is not None or selector.dataview_id is not None
-        if names_dataview and not any(selector.matches_dataview(ref) for ref in refs):
-            known = ", ".join(str(ref) for ref in refs[:5]) or "none"
-            more = f" and {len(refs) - 5} more" if len(refs) > 5 else ""
+        if selector.scope is not None and not any(selector.matches_scope(s) for s in scopes):
+            named = [s for s in scopes if s.provider == selector.provider] or list(scopes)
+            noun = named[0].noun if named else "scope"
+            known = ", ".join(str(scope) for scope in named[:5]) or "none"
+            more = f" and {len(named) - 5} more" if len(named) > 5 else ""
             raise ConfigError(
-                f"{selector.text!r} names a dataview the manifest does not have "
-                f"(its dataviews: {known}{more}). Check the id."
+                f"{selector.text!r} names a {noun} the manifest does not have "
+                f"(its {noun}s: {known}{more}). Check the id."
             )
 
 
-def _parse_all(texts: Iterable[str]) -> list[Selector]:
-    return [parse_selector(text) for text in texts]
+def _parse_all(texts: Iterable[str], providers: Sequence[str]) -> list[Selector]:
+    return [parse_selector(text, providers) for text in texts]
 
 
-def _keeps(
-    wanted: list[Selector], unwanted: list[Selector], ref: DataviewRef, change: Change
-) -> bool:
-    if wanted and not any(s.matches(ref, change) for s in wanted):
+def _keeps(wanted: list[Selector], unwanted: list[Selector], scope: Scope, change: Change) -> bool:
+    if wanted and not any(s.matches(scope, change) for s in wanted):
         return False
-    return not any(s.matches(ref, change) for s in unwanted)
+    return not any(s.matches(scope, change) for s in unwanted)

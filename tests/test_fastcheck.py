@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from reconciler._resources import load_schema
 from reconciler.fastcheck import compile_schema
-from reconciler.manifest.schema_check import manifest_validator, target_validator
 from reconciler.plan_json import plan_to_json
 from reconciler.planfile import _fast_envelope_check, _validator, save_plan
+from reconciler.providers.mammoth.manifest import sections_validator, target_validator
 from tests.render.plans import every_action_plan, in_sync_plan
 
 NAMES = ["key", "handler_type", "s3", "file", "file_type", "csv", "version", "dataviews"]
@@ -42,7 +42,7 @@ def test_target_fast_check_is_never_more_lenient_than_jsonschema(
 def test_manifest_fast_check_is_never_more_lenient_than_jsonschema(value: object) -> None:
     document = {"version": 1, "dataviews": [{"workspace_id": 1, "project_id": 1,
                 "dataset_id": 1, "dataview_id": 1, "exports": [value]}]}  # fmt: skip
-    checker = manifest_validator()
+    checker = sections_validator()
     assert checker.is_valid(document) == checker.validator.is_valid(document)
 
 
@@ -75,9 +75,9 @@ def _plan_documents() -> list[Any]:
     """The sample plans, each change alone in a plan (checks fast), and broken copies."""
     plans = [plan_to_json(every_action_plan()), plan_to_json(in_sync_plan())]
     singles = [
-        {**plan, "dataviews": [{**dataview, "changes": changes}]}
+        {**plan, "scopes": [{**dataview, "changes": changes}]}
         for plan in plans
-        for dataview in plan["dataviews"]
+        for dataview in plan["scopes"]
         for changes in [[change] for change in dataview["changes"]] or [[]]
     ]
     return [*plans, *singles, *(changed for single in singles for changed in _mutations(single))]
@@ -95,7 +95,7 @@ def test_plan_fast_check_agrees_with_jsonschema_on_sample_plans_and_broken_copie
 
 def test_plan_file_fast_check_agrees_with_jsonschema_around_a_valid_plan(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
-    secrets = {"1/1/123/456/weekly/target_properties.password": "s3cret"}
+    secrets = {"mammoth:1/1/123/456/weekly/target_properties.password": "s3cret"}
     save_plan(path, every_action_plan(), secrets=secrets, sources=["exports.yaml"])
     saved = json.loads(path.read_text())
     plan = saved.pop("plan")

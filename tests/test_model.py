@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from reconciler.model import DataviewRef, FrozenDict, LiveExport, freeze, thaw
+from reconciler.model import FrozenDict, freeze, thaw
+from reconciler.providers.mammoth.model import DataviewRef, LiveExport
 
 
 def test_freeze_makes_nested_json_immutable_and_thaw_restores_it() -> None:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 from reconciler.apply.execute import ExecuteOptions, Salts, execute
 from reconciler.apply.preflight import WRITES, preflight
-from reconciler.apply.result import ActionResult, ApplyResult, DataviewResult, Outcome
+from reconciler.apply.result import ActionResult, ApplyResult, Outcome, ScopeResult
 from reconciler.apply.safety import check_safety
 from reconciler.identity import new_salt
 from reconciler.plan import Plan
 from reconciler.progress import Progress
-from reconciler.providers.base import Provider
+from reconciler.providers.base import Providers
 
 __all__ = ["SKIPPED_PREFLIGHT", "ApplyOptions", "apply_plan"]
 
@@ -32,7 +32,7 @@ class ApplyOptions:
 
 
 async def apply_plan(
-    provider: Provider, plan: Plan, *, options: ApplyOptions, progress: Progress
+    providers: Providers, plan: Plan, *, options: ApplyOptions, progress: Progress
 ) -> ApplyResult:
     """Apply ``plan``; ``ApplyRefusedError`` if a safety rule forbids it.
 
@@ -40,26 +40,26 @@ async def apply_plan(
     caller renders them like any other outcome.
     """
     check_safety(plan, max_deletes=options.max_deletes)
-    salts: Salts = {(ref, c.key): new_salt() for ref, c in plan.changes() if c.action in WRITES}
-    failures = await preflight(provider, plan, salts)
+    salts: Salts = {(s, c.key): new_salt() for s, c in plan.changes() if c.action in WRITES}
+    failures = await preflight(providers, plan, salts)
     if failures:
         progress.close()
         return ApplyResult(_all_skipped(plan, SKIPPED_PREFLIGHT), failures)
-    dataviews = await execute(provider, plan, salts, options=options.execute, progress=progress)
-    return ApplyResult(dataviews)
+    scopes = await execute(providers, plan, salts, options=options.execute, progress=progress)
+    return ApplyResult(scopes)
 
 
-def _all_skipped(plan: Plan, reason: str) -> tuple[DataviewResult, ...]:
+def _all_skipped(plan: Plan, reason: str) -> tuple[ScopeResult, ...]:
     return tuple(
-        DataviewResult(
-            dv.ref,
+        ScopeResult(
+            sp.scope,
             tuple(
                 ActionResult(
-                    dv.ref, c.key, c.action, c.handler_type, Outcome.SKIPPED, reason, c.export_id
+                    sp.scope, c.key, c.action, c.type, Outcome.SKIPPED, reason, c.resource_id
                 )
-                for c in dv.changes
+                for c in sp.changes
                 if c.action.is_change
             ),
         )
-        for dv in plan.dataviews
+        for sp in plan.scopes
     )

@@ -1,17 +1,19 @@
-"""Carry out a plan: dataviews in parallel, each dataview's steps in order.
+"""Carry out a plan: scopes in parallel, each scope's steps in order.
 
-Each dataview runs its steps (``steps.order_steps``) one after another; when
-one fails, the rest of that dataview is skipped (later steps may depend on
-it: a replace's add needs its delete, an add may need the destination a
-delete frees), while other dataviews carry on, unless ``fail_fast`` asks
-everything still waiting to be skipped. A rerun then plans only what is left.
+Each scope runs its steps (``steps.order_steps``) one after another; when one
+fails, the rest of that scope is skipped (later steps may depend on it: a
+replace's add needs its delete, an add may need the destination a delete
+frees, a snapshot's prune must wait for its fresh run), while other scopes
+carry on, unless ``fail_fast`` asks everything still waiting to be skipped. A
+rerun then plans only what is left.
 
 Every write goes through ``_send``, the one place that decides whether to
-send again: a job is followed through the shared ``JobWaiter``; an answer
+send again: a job is followed through its provider's ``JobWaiter``; an answer
 lost after sending (``MaybeLandedError``) is checked against a fresh listing
 (``landed``) before the request is sent again, so a retried add can never
-become a second export. The provider does the talking; what it needs after a
-write (Mammoth: suspend or restore) comes back as follow-ups, sent the same way.
+become a second resource, nor a retried run a second run. The providers do
+the talking; what one needs after a write (Mammoth: suspend or restore) comes
+back as follow-ups, sent the same way.
 """
 
 from __future__ import annotations
@@ -19,26 +21,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.apply import landed
 from reconciler.apply.jobs import JobWaiter
-from reconciler.apply.result import ActionResult, DataviewResult, Failure, Outcome
+from reconciler.apply.result import ActionResult, Failure, Outcome, ScopeResult
 from reconciler.apply.steps import Phase, Step, order_steps
 from reconciler.errors import ApiError, ExportctlError, MaybeLandedError, NotFoundError
 from reconciler.identity import applied_digest
-from reconciler.model import DataviewRef, ExportSpec, LiveExport
-from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.kinds import ResourceKind
+from reconciler.model import DesiredResource, ListedResource, LiveRun, Scope, SnapshotSpec
+from reconciler.plan import Action, Change, Plan, ScopePlan
 from reconciler.progress import Progress
-from reconciler.providers.base import JobState, Provider, Written
+from reconciler.providers.base import JobState, Providers, Written
 
 __all__ = ["ExecuteOptions", "Salts", "execute"]
 
-# The marker salt of each change that writes one, by (dataview, key); the same
+# The marker salt of each change that writes one, by (scope, key); the same
 # salt is used by preflight and by every resend, so "did it land?" can look
 # for the exact ``applied`` value.
-Salts = Mapping[tuple[DataviewRef, str], str]
+Salts = Mapping[tuple[Scope, str], str]
 
-SKIPPED_AFTER_FAILURE = "skipped: an earlier change to this dataview failed"
+SKIPPED_AFTER_FAILURE = "skipped: an earlier change to this scope failed"
 SKIPPED_FAIL_FAST = "skipped: --fail-fast stopped the run after a failure"
 
 
@@ -46,16 +50,16 @@ SKIPPED_FAIL_FAST = "skipped: --fail-fast stopped the run after a failure"
 class ExecuteOptions:
     """How hard and how long to try."""
 
-    parallelism: int = 8  # dataviews worked on at once
+    parallelism: int = 8  # scopes worked on at once
     job_timeout: float = 300.0  # seconds one job may take
     poll_interval: float = 0.5  # seconds between job polls
     fail_fast: bool = False
     max_sends: int = 3  # sends of one mutation whose answers were lost
-    # After a lost answer to an add, how long to keep looking for the export
+    # After a lost answer to an add, how long to keep looking for the resource
     # before sending it again: the lost answer may have been a 202 whose job
     # has not run yet.
-    # Limitation: a job slower than this can still produce a second export; the
-    # next plan then deletes the extra one (same key, higher id).
+    # Limitation: a job slower than this can still produce a second resource;
+    # the next plan then deletes the extra one (same key, listed later).
     landed_grace: float = 2.0
 
 
@@ -64,8 +68,8 @@ class _Done:
     """One finished step: its part of the progress message and what it produced."""
 
     text: str
-    export_id: int | None = None
-    job_id: int | None = None
+    resource_id: str | None = None
+    job_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,10 @@ class _Sent:
 
     written: Written | None
     job: JobState | None
-    found_id: int | None = None  # set when the answer was lost and a listing confirmed it
+    found_id: str | None = None  # set when the answer was lost and a listing confirmed it
 
     @property
-    def export_id(self) -> int | None:
+    def resource_id(self) -> str | None:
         if self.found_id is not None:
             return self.found_id
         if self.job is not None and self.job.resource_id is not None:
@@ -85,7 +89,7 @@ class _Sent:
         return self.written.resource_id if self.written else None
 
     @property
-    def job_id(self) -> int | None:
+    def job_id(self) -> str | None:
         return self.written.job_id if self.written else None
 
     @property
@@ -96,77 +100,86 @@ class _Sent:
 
 
 class _Run:
-    """What every dataview of one apply shares: provider, jobs, progress, the stop flag."""
+    """What every scope of one apply shares: providers, jobs, progress, the stop flag."""
 
     def __init__(
         self,
-        provider: Provider,
+        providers: Providers,
         salts: Salts,
         options: ExecuteOptions,
         progress: Progress,
         total: int,
     ) -> None:
-        self.provider = provider
+        self.providers = providers
         self.salts = salts
         self.options = options
         self.progress = progress
         self.total = total
         self.done = 0
         self.stop = asyncio.Event()
-        self.waiter = JobWaiter(
-            provider.poll_jobs, timeout=options.job_timeout, poll_interval=options.poll_interval
-        )
+        # Job ids are each provider's own: one waiter per provider.
+        self.waiters = {
+            name: JobWaiter(
+                providers.named(name).poll_jobs,
+                timeout=options.job_timeout,
+                poll_interval=options.poll_interval,
+            )
+            for name in providers
+        }
         self.slots = asyncio.Semaphore(options.parallelism)
 
     def report(self, result: ActionResult) -> None:
         self.done += 1
         self.progress.finished(result, self.done, self.total)
 
+    async def close(self) -> None:
+        for waiter in self.waiters.values():
+            await waiter.close()
+
 
 async def execute(
-    provider: Provider,
+    providers: Providers,
     plan: Plan,
     salts: Salts,
     *,
     options: ExecuteOptions,
     progress: Progress,
-) -> tuple[DataviewResult, ...]:
+) -> tuple[ScopeResult, ...]:
     """Apply every change of ``plan``; returns the results in plan order."""
     total = sum(1 for _, change in plan.changes() if change.action.is_change)
-    run = _Run(provider, salts, options, progress, total)
+    run = _Run(providers, salts, options, progress, total)
     try:
-        return tuple(
-            await asyncio.gather(*(_run_dataview(run, dataview) for dataview in plan.dataviews))
-        )
+        return tuple(await asyncio.gather(*(_run_scope(run, sp) for sp in plan.scopes)))
     finally:
-        await run.waiter.close()
+        await run.close()
         progress.close()
 
 
-async def _run_dataview(run: _Run, dataview: DataviewPlan) -> DataviewResult:
+async def _run_scope(run: _Run, scope_plan: ScopePlan) -> ScopeResult:
     async with run.slots:
-        return await _DataviewRun(run, dataview).go()
+        return await _ScopeRun(run, scope_plan).go()
 
 
-class _DataviewRun:
-    """The steps of one dataview, one after another."""
+class _ScopeRun:
+    """The steps of one scope, one after another."""
 
-    def __init__(self, run: _Run, dataview: DataviewPlan) -> None:
+    def __init__(self, run: _Run, scope_plan: ScopePlan) -> None:
         self.run = run
-        self.provider = run.provider
-        self.ref = dataview.ref
-        self.dataview = dataview
+        self.scope = scope_plan.scope
+        self.noun = self.scope.resource_noun
+        self.scope_plan = scope_plan
+        self.waiter = run.waiters[self.scope.provider]
         self.results: dict[int, ActionResult] = {}
         self.partial: dict[int, list[_Done]] = {}
         self.failed = False
 
-    async def go(self) -> DataviewResult:
-        index = {id(change): i for i, change in enumerate(self.dataview.changes)}
-        for step in order_steps(self.dataview):
+    async def go(self) -> ScopeResult:
+        index = {id(change): i for i, change in enumerate(self.scope_plan.changes)}
+        for step in order_steps(self.scope_plan):
             i = index[id(step.change)]
             if i not in self.results:
                 await self._take(i, step)
-        return DataviewResult(self.ref, tuple(self.results[i] for i in sorted(self.results)))
+        return ScopeResult(self.scope, tuple(self.results[i] for i in sorted(self.results)))
 
     async def _take(self, i: int, step: Step) -> None:
         if self.failed or self.run.stop.is_set():
@@ -202,15 +215,14 @@ class _DataviewRun:
         *,
         failure: Failure | None = None,
     ) -> None:
-        export_id = done.export_id if done else change.export_id
         result = ActionResult(
-            ref=self.ref,
+            scope=self.scope,
             key=change.key,
             action=change.action,
-            handler_type=_handler_type(change),
+            type=change.desired.type if change.desired else change.type,
             outcome=outcome,
             message=message,
-            export_id=export_id,
+            resource_id=done.resource_id if done else change.resource_id,
             job_id=done.job_id if done else None,
             failure=failure,
         )
@@ -219,73 +231,134 @@ class _DataviewRun:
 
     async def _do(self, step: Step) -> _Done:
         change = step.change
+        if step.phase is Phase.RUN:
+            return await self._run_snapshot(change, _snapshot(change))
         if step.phase is Phase.DELETE:
             return await self._delete(change)
         spec = _desired(change)
         if step.phase is Phase.ADD:
             return await self._add(spec)
-        return await self._edit(change, spec, _live(change))
+        return await self._edit(change, spec, _listed(change))
 
-    # -- the three kinds of step ------------------------------------------------
+    # -- the steps ------------------------------------------------------------
 
     async def _delete(self, change: Change) -> _Done:
         live = _live(change)
-        export_id = live.id
+        resource_id = change.resource_id or ""
+        what = "run" if isinstance(live, LiveRun) else self.noun
+        providers, scope = self.run.providers, self.scope
 
-        async def gone() -> int | None:
-            return export_id if await landed.is_gone(self.provider, self.ref, export_id) else None
+        async def gone() -> str | None:
+            return resource_id if await landed.is_gone(providers, scope, resource_id) else None
 
         try:
             sent = await self._send(
                 f"delete {change.key}",
-                lambda: self.provider.delete(self.ref, live, key=change.key),
+                lambda: providers.of(scope).delete(scope, live, key=change.key),
                 gone,
             )
         except NotFoundError:
-            return _Done(f"export {export_id} was already gone", export_id)
-        return _Done(f"deleted export {export_id}{sent.note}", export_id, sent.job_id)
+            return _Done(f"{what} {resource_id} was already gone", resource_id)
+        return _Done(f"deleted {what} {resource_id}{sent.note}", resource_id, sent.job_id)
 
-    async def _add(self, spec: ExportSpec) -> _Done:
-        salt = self.run.salts[(self.ref, spec.key)]
+    async def _add(self, spec: DesiredResource) -> _Done:
+        salt = self.run.salts[(self.scope, spec.key)]
+        provider = self.run.providers.resources(self.scope)
         sent = await self._send(
             f"add {spec.key}",
-            lambda: self.provider.create(self.ref, spec, salt=salt),
+            lambda: provider.create(self.scope, spec, salt=salt),
             self._patiently(self._marker_lookup(spec, salt)),
         )
-        export_id = await self._export_id(sent, spec, salt)
-        suffix = await self._follow_ups(spec, export_id, sent, None)
-        return _Done(f"created as export {export_id}{suffix}{sent.note}", export_id, sent.job_id)
+        resource_id = await self._new_id(sent, spec, salt)
+        suffix = await self._follow_ups(spec, resource_id, sent, None)
+        text = f"created as {self.noun} {resource_id}{suffix}{sent.note}"
+        return _Done(text, resource_id, sent.job_id)
 
-    async def _edit(self, change: Change, spec: ExportSpec, live: LiveExport) -> _Done:
-        salt = self.run.salts[(self.ref, spec.key)]
+    async def _edit(self, change: Change, spec: DesiredResource, live: ListedResource) -> _Done:
+        salt = self.run.salts[(self.scope, spec.key)]
+        provider = self.run.providers.resources(self.scope)
         sent = await self._send(
             f"{change.action.value} {spec.key}",
-            lambda: self.provider.update(self.ref, spec, live, salt=salt),
+            lambda: provider.update(self.scope, spec, live, salt=salt),
             self._marker_lookup(spec, salt),
         )
-        export_id = sent.export_id or live.id
-        suffix = await self._follow_ups(spec, export_id, sent, live)
+        resource_id = sent.resource_id or live.resource_id
+        suffix = await self._follow_ups(spec, resource_id, sent, live)
         verb = "adopted (marker written)" if change.action is Action.ADOPT else "updated"
-        return _Done(f"{verb} export {export_id}{suffix}{sent.note}", export_id, sent.job_id)
+        return _Done(
+            f"{verb} {self.noun} {resource_id}{suffix}{sent.note}", resource_id, sent.job_id
+        )
+
+    async def _run_snapshot(self, change: Change, snapshot: SnapshotSpec) -> _Done:
+        """Start a run (or wait for the one in progress), then fetch its artifact if asked."""
+        provider = self.run.providers.snapshots(self.scope)
+        if change.action is Action.WAIT and change.resource_id is not None:
+            run_id = change.resource_id
+            await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
+            text = f"waited for run {run_id}"
+        else:
+            sent = await self._send(
+                f"run {snapshot.key}",
+                lambda: provider.run(self.scope, snapshot),
+                self._patiently(self._run_lookup(snapshot, change)),
+            )
+            found = sent.resource_id or sent.job_id
+            if found is None:
+                raise ApiError(
+                    f"the run of {snapshot.key!r} was accepted, but the answer named no run. "
+                    "Run 'exportctl plan' to see whether it appeared."
+                )
+            run_id = found
+            if sent.found_id is not None:  # a lost answer: the listed run may still be going
+                await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
+            text = f"ran as run {run_id}{sent.note}"
+        if snapshot.download:
+            destination = Path(snapshot.download)
+            size = await provider.download(self.scope, snapshot, run_id, destination)
+            text += f", downloaded {size} bytes to {destination}"
+        return _Done(text, run_id)
 
     # -- helpers ------------------------------------------------------------------
 
-    def _marker_lookup(self, spec: ExportSpec, salt: str) -> Callable[[], Awaitable[int | None]]:
-        applied = applied_digest(spec, salt)
+    def _kind(self) -> ResourceKind:
+        kind = self.scope_plan.kind
+        if kind is None:
+            raise ValueError(f"the plan of {self.scope.title} carries no resource kind")
+        return kind
 
-        async def lookup() -> int | None:
-            found = await landed.export_with_marker(self.provider, self.ref, spec.key, applied)
-            return found.id if found else None
+    def _marker_lookup(
+        self, spec: DesiredResource, salt: str
+    ) -> Callable[[], Awaitable[str | None]]:
+        kind = self._kind()
+        applied = applied_digest(kind.normalize_desired(spec), salt)
+        providers, scope = self.run.providers, self.scope
+
+        async def lookup() -> str | None:
+            found = await landed.resource_with_marker(providers, scope, kind, spec.key, applied)
+            return found.resource_id if found else None
+
+        return lookup
+
+    def _run_lookup(
+        self, snapshot: SnapshotSpec, change: Change
+    ) -> Callable[[], Awaitable[str | None]]:
+        """After a lost answer to a run: a run of this request the plan did not list."""
+        providers, scope = self.run.providers, self.scope
+        planned = set(_planned_runs(self.scope_plan, snapshot))
+
+        async def lookup() -> str | None:
+            found = await landed.new_run(providers, scope, snapshot, planned)
+            return found.run_id if found else None
 
         return lookup
 
     def _patiently(
-        self, lookup: Callable[[], Awaitable[int | None]]
-    ) -> Callable[[], Awaitable[int | None]]:
+        self, lookup: Callable[[], Awaitable[str | None]]
+    ) -> Callable[[], Awaitable[str | None]]:
         """``lookup``, repeated for ``landed_grace`` seconds until it finds something."""
         options = self.run.options
 
-        async def patient() -> int | None:
+        async def patient() -> str | None:
             deadline = asyncio.get_running_loop().time() + options.landed_grace
             while (found := await lookup()) is None:
                 if asyncio.get_running_loop().time() >= deadline:
@@ -295,25 +368,28 @@ class _DataviewRun:
 
         return patient
 
-    async def _export_id(self, sent: _Sent, spec: ExportSpec, salt: str) -> int:
-        """The new export's id: from the answer or its job, else found by its marker."""
-        export_id = sent.export_id or await self._marker_lookup(spec, salt)()
-        if export_id is None:
+    async def _new_id(self, sent: _Sent, spec: DesiredResource, salt: str) -> str:
+        """The new resource's id: from the answer or its job, else found by its marker."""
+        resource_id = sent.resource_id or await self._marker_lookup(spec, salt)()
+        if resource_id is None:
             raise ApiError(
-                f"the add of {spec.key!r} was accepted, but no export id came back and no "
-                f"export of dataview {self.ref} carries its marker yet. Run 'exportctl plan' "
-                "to see whether it appeared."
+                f"the add of {spec.key!r} was accepted, but no {self.noun} id came back and no "
+                f"{self.noun} of {self.scope.title} carries its marker yet. Run 'exportctl "
+                "plan' to see whether it appeared."
             )
-        return export_id
+        return resource_id
 
     async def _follow_ups(
-        self, spec: ExportSpec, export_id: int, sent: _Sent, live: LiveExport | None
+        self, spec: DesiredResource, resource_id: str, sent: _Sent, live: ListedResource | None
     ) -> str:
         """Send what the provider still needs after the write; their notes, joined."""
         notes = ""
-        needed = await self.provider.follow_ups(self.ref, spec, export_id, sent.written, live)
+        provider = self.run.providers.resources(self.scope)
+        needed = await provider.follow_ups(self.scope, spec, resource_id, sent.written, live)
         for follow_up in needed:
-            await self._send(follow_up.what, follow_up.send, _found_if(follow_up.landed, export_id))
+            await self._send(
+                follow_up.what, follow_up.send, _found_if(follow_up.landed, resource_id)
+            )
             notes += follow_up.note
         return notes
 
@@ -321,7 +397,7 @@ class _DataviewRun:
         self,
         what: str,
         send: Callable[[], Awaitable[Written]],
-        did_land: Callable[[], Awaitable[int | None]],
+        did_land: Callable[[], Awaitable[str | None]],
     ) -> _Sent:
         """Send a mutation; after a lost answer, look before sending it again."""
         attempt = 0
@@ -341,32 +417,51 @@ class _DataviewRun:
     async def _follow(self, written: Written, what: str) -> JobState | None:
         if written.job_id is None or written.job is not None:
             return written.job
-        return await self.run.waiter.wait(written.job_id, f"{what} on dataview {self.ref}")
+        return await self.waiter.wait(written.job_id, f"{what} on {self.scope.title}")
+
+
+def _planned_runs(scope_plan: ScopePlan, snapshot: SnapshotSpec) -> list[str]:
+    """The runs of ``snapshot``'s request the plan saw (its fresh, wait and prune entries)."""
+    return [
+        c.resource_id
+        for c in scope_plan.changes
+        if c.resource_id is not None
+        and isinstance(c.live, LiveRun)
+        and c.live.request == snapshot.request
+    ]
 
 
 def _found_if(
-    landed: Callable[[], Awaitable[bool]], export_id: int
-) -> Callable[[], Awaitable[int | None]]:
+    landed: Callable[[], Awaitable[bool]], resource_id: str
+) -> Callable[[], Awaitable[str | None]]:
     """A follow-up's own check, in the shape ``_send`` asks of a lookup."""
 
-    async def found() -> int | None:
-        return export_id if await landed() else None
+    async def found() -> str | None:
+        return resource_id if await landed() else None
 
     return found
 
 
-def _desired(change: Change) -> ExportSpec:
-    if change.desired is None:
+def _desired(change: Change) -> DesiredResource:
+    if change.desired is None or isinstance(change.desired, SnapshotSpec):
         raise ValueError(f"plan change {change.key!r} ({change.action.value}) has no desired spec")
     return change.desired
 
 
-def _live(change: Change) -> LiveExport:
+def _snapshot(change: Change) -> SnapshotSpec:
+    if not isinstance(change.desired, SnapshotSpec):
+        raise ValueError(f"plan change {change.key!r} ({change.action.value}) is no snapshot")
+    return change.desired
+
+
+def _live(change: Change) -> ListedResource | LiveRun:
     if change.live is None:
-        raise ValueError(f"plan change {change.key!r} ({change.action.value}) has no live export")
+        raise ValueError(f"plan change {change.key!r} ({change.action.value}) has nothing live")
     return change.live
 
 
-def _handler_type(change: Change) -> str:
-    """What the progress line shows: the new handler for an add or replace."""
-    return change.desired.handler_type if change.desired else change.handler_type
+def _listed(change: Change) -> ListedResource:
+    live = _live(change)
+    if isinstance(live, LiveRun):
+        raise ValueError(f"plan change {change.key!r} ({change.action.value}) is a run")
+    return live

@@ -21,7 +21,7 @@ __all__ = ["JobWaiter"]
 # Largest number of ids asked for in one poll, to keep a request's URL short.
 _BATCH = 50
 
-FetchJobs = Callable[[Sequence[int]], Awaitable[Iterable[JobState]]]
+FetchJobs = Callable[[Sequence[str]], Awaitable[Iterable[JobState]]]
 
 
 class JobWaiter:
@@ -36,11 +36,11 @@ class JobWaiter:
         self._fetch = fetch
         self._timeout = timeout
         self._interval = poll_interval
-        self._pending: dict[int, asyncio.Future[JobState]] = {}
-        self._last_status: dict[int, str] = {}
+        self._pending: dict[str, asyncio.Future[JobState]] = {}
+        self._last_status: dict[str, str] = {}
         self._poller: asyncio.Task[None] | None = None
 
-    async def wait(self, job_id: int, what: str) -> JobState:
+    async def wait(self, job_id: str, what: str) -> JobState:
         """The job's final state once it succeeded; ``ApiError`` if it failed or timed out.
 
         ``what`` names the change for the error message ("add monthly-sales").
@@ -66,7 +66,7 @@ class JobWaiter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
 
-    def _timed_out(self, job_id: int, what: str) -> ApiError:
+    def _timed_out(self, job_id: str, what: str) -> ApiError:
         status = self._last_status.get(job_id, "unknown")
         # An apply started while the job still runs cannot see its export yet
         # and would add it a second time: hence "wait", not "apply again".
@@ -84,11 +84,12 @@ class JobWaiter:
     async def _poll_loop(self) -> None:
         while self._pending:
             await asyncio.sleep(self._interval)
-            ids = sorted(self._pending)
+            # Shorter ids first, then by text: numeric ids poll in numeric order.
+            ids = sorted(self._pending, key=lambda job_id: (len(job_id), job_id))
             for start in range(0, len(ids), _BATCH):
                 await self._poll_batch(ids[start : start + _BATCH])
 
-    async def _poll_batch(self, ids: list[int]) -> None:
+    async def _poll_batch(self, ids: list[str]) -> None:
         try:
             jobs = list(await self._fetch(ids))
         except ApiError as error:
@@ -108,7 +109,7 @@ class JobWaiter:
 
     def _settle(
         self,
-        job_id: int,
+        job_id: str,
         *,
         record: JobState | None = None,
         error: ApiError | None = None,

@@ -2,37 +2,52 @@
 
 When a write may have landed (``MaybeLandedError``: a timeout, a dropped
 connection or a 5xx after the request was sent), sending it again blindly
-could create a second export. Instead the scope is listed again and the
-change looked for: an add or edit by its marker (key and the exact
-``applied`` value just written, whose salt is fresh for every write), a
-delete by the export's absence. A provider's follow-ups bring their own check.
+could create a second resource or start a second run. Instead the scope is
+listed again and the change looked for: an add or edit by its marker (key and
+the exact ``applied`` value just written, whose salt is fresh for every
+write), a delete by the resource's (or run's) absence, a run by a run of its
+request the plan had not seen. A provider's follow-ups bring their own check.
 """
 
 from __future__ import annotations
 
-from reconciler.identity import read_marker
-from reconciler.model import DataviewRef, LiveExport
-from reconciler.providers.base import Provider
+from collections.abc import Collection
 
-__all__ = ["export_with_marker", "is_gone", "list_present"]
+from reconciler.kinds import ResourceKind
+from reconciler.model import ListedResource, LiveRun, LiveScope, RunState, Scope, SnapshotSpec
+from reconciler.providers.base import Providers
 
-
-async def list_present(provider: Provider, scope: DataviewRef) -> tuple[LiveExport, ...]:
-    """The scope's resources as listed now, leaving out deleted ones."""
-    return tuple((await provider.list(scope)).present())
+__all__ = ["is_gone", "new_run", "resource_with_marker"]
 
 
-async def export_with_marker(
-    provider: Provider, scope: DataviewRef, key: str, applied: str
-) -> LiveExport | None:
+async def _listed(providers: Providers, scope: Scope) -> LiveScope:
+    return await providers.of(scope).list(scope)
+
+
+async def resource_with_marker(
+    providers: Providers, scope: Scope, kind: ResourceKind, key: str, applied: str
+) -> ListedResource | None:
     """The resource carrying exactly this marker, if the write landed."""
-    for export in await list_present(provider, scope):
-        marker = read_marker(export)
+    for resource in (await _listed(providers, scope)).present():
+        marker = kind.marker(resource)
         if marker is not None and marker.key == key and marker.applied == applied:
-            return export
+            return resource
     return None
 
 
-async def is_gone(provider: Provider, scope: DataviewRef, export_id: int) -> bool:
-    """Whether the resource is no longer present (the delete landed)."""
-    return all(e.id != export_id for e in await list_present(provider, scope))
+async def is_gone(providers: Providers, scope: Scope, resource_id: str) -> bool:
+    """Whether the resource (or run) is no longer there: the delete landed."""
+    live = await _listed(providers, scope)
+    ids = {r.resource_id for r in live.present()} | {r.run_id for r in live.runs}
+    return resource_id not in ids
+
+
+async def new_run(
+    providers: Providers, scope: Scope, snapshot: SnapshotSpec, seen: Collection[str]
+) -> LiveRun | None:
+    """A run of ``snapshot``'s request that is not one of the ``seen`` (planned) runs."""
+    for run in (await _listed(providers, scope)).runs:
+        fresh = run.state in (RunState.RUNNING, RunState.SUCCEEDED)
+        if run.request == snapshot.request and run.run_id not in seen and fresh:
+            return run
+    return None

@@ -1,4 +1,4 @@
-"""What apply did, as plain data: one entry per planned change, per dataview.
+"""What apply did, as plain data: one entry per planned change, per scope.
 
 The engine returns an ``ApplyResult`` even when it fails part way, so the CLI
 can say exactly what was applied, what failed and what was skipped (Terraform's
@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from enum import Enum
 
 from reconciler.errors import ApiError, ExportctlError, JobFailedError
-from reconciler.model import DataviewRef
+from reconciler.model import Scope
 from reconciler.plan import Action
 
 __all__ = [
     "ActionResult",
     "ApplyResult",
-    "DataviewResult",
     "Failure",
     "Outcome",
     "PreflightFailure",
+    "ScopeResult",
 ]
 
 
@@ -60,20 +60,21 @@ class Failure(Enum):
 class ActionResult:
     """The end of one planned change.
 
-    ``export_id`` is the export's id afterwards (the new id for an add), or the
-    id it had when it could not be changed. ``message`` is the human half of
-    the progress line ("created as export 17", "failed: ..."); it is built from
-    redacted data only. ``failure`` is set when the outcome is ``FAILED``.
+    ``resource_id`` is the resource's id afterwards (the new id for an add, the
+    run for a snapshot), or the id it had when it could not be changed.
+    ``message`` is the human half of the progress line ("created as export
+    17", "failed: ..."); it is built from redacted data only. ``failure`` is
+    set when the outcome is ``FAILED``.
     """
 
-    ref: DataviewRef
+    scope: Scope
     key: str
     action: Action
-    handler_type: str
+    type: str
     outcome: Outcome
     message: str
-    export_id: int | None = None
-    job_id: int | None = None
+    resource_id: str | None = None
+    job_id: str | None = None
     failure: Failure | None = None
 
 
@@ -85,7 +86,7 @@ class PreflightFailure:
     (busy, throttled, unreachable: apply again later); nothing was changed either way.
     """
 
-    ref: DataviewRef
+    scope: Scope
     key: str
     action: Action
     status_code: int | None
@@ -94,10 +95,10 @@ class PreflightFailure:
 
 
 @dataclass(frozen=True)
-class DataviewResult:
-    """The results of one dataview's changes, in the order they were planned."""
+class ScopeResult:
+    """The results of one scope's changes, in the order they were planned."""
 
-    ref: DataviewRef
+    scope: Scope
     actions: tuple[ActionResult, ...]
 
     def counts(self) -> Counter[Outcome]:
@@ -112,15 +113,15 @@ class DataviewResult:
 class ApplyResult:
     """Everything apply did. ``ok`` is what picks exit code 0 or 1."""
 
-    dataviews: tuple[DataviewResult, ...]
+    scopes: tuple[ScopeResult, ...]
     preflight_failures: tuple[PreflightFailure, ...] = ()
 
     def actions(self) -> tuple[ActionResult, ...]:
-        return tuple(a for dv in self.dataviews for a in dv.actions)
+        return tuple(a for sr in self.scopes for a in sr.actions)
 
     def counts(self) -> Counter[Outcome]:
         return Counter(a.outcome for a in self.actions())
 
     @property
     def ok(self) -> bool:
-        return not self.preflight_failures and not any(dv.failed for dv in self.dataviews)
+        return not self.preflight_failures and not any(sr.failed for sr in self.scopes)

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.apply.result import ActionResult, ApplyResult, Outcome, PreflightFailure
+from reconciler.model import Scope
 
 __all__ = ["RESULT_FORMAT_VERSION", "result_to_json"]
 
 # 1.1: "error" for runs that stop early; 1.2: each action's "failure" kind;
-# 1.3: each preflight failure's "failure" kind
-RESULT_FORMAT_VERSION = "1.3"
+# 1.3: each preflight failure's "failure" kind; 2.0: scopes of any provider
+# (provider, kind, address), "type" and string ids, snapshot actions
+RESULT_FORMAT_VERSION = "2.0"
 
 
 def result_to_json(result: ApplyResult, *, error: str | None = None) -> dict[str, Any]:
@@ -33,20 +35,29 @@ def result_to_json(result: ApplyResult, *, error: str | None = None) -> dict[str
         **({"error": error} if error is not None else {}),
         "summary": {o.value: counts.get(o, 0) for o in Outcome},
         "preflight_failures": [_failure_json(f) for f in result.preflight_failures],
-        "dataviews": [
+        "scopes": [
             {
-                "dataview": str(dv.ref),
-                "summary": {o.value: dv.counts().get(o, 0) for o in Outcome},
-                "actions": [_action_json(a) for a in dv.actions],
+                **_scope_json(sr.scope),
+                "summary": {o.value: sr.counts().get(o, 0) for o in Outcome},
+                "actions": [_action_json(a) for a in sr.actions],
             }
-            for dv in result.dataviews
+            for sr in result.scopes
         ],
+    }
+
+
+def _scope_json(scope: Scope) -> dict[str, Any]:
+    return {
+        "provider": scope.provider,
+        "kind": scope.kind,
+        "address": scope.address,
+        "noun": scope.noun,
     }
 
 
 def _failure_json(failure: PreflightFailure) -> dict[str, Any]:
     return {
-        "dataview": str(failure.ref),
+        **_scope_json(failure.scope),
         "key": failure.key,
         "action": failure.action.value,
         "status_code": failure.status_code,
@@ -60,10 +71,10 @@ def _action_json(action: ActionResult) -> dict[str, Any]:
         "key": action.key,
         "action": action.action.value,
         "symbol": action.action.symbol,
-        "handler_type": action.handler_type,
+        "type": action.type,
         "outcome": action.outcome.value,
         "message": action.message,
-        "export_id": action.export_id,
+        "id": action.resource_id,
         "job_id": action.job_id,
         "failure": action.failure.value if action.failure else None,
     }

@@ -8,10 +8,10 @@ of them.
 from __future__ import annotations
 
 from reconciler.errors import ApplyRefusedError
-from reconciler.model import DataviewRef
+from reconciler.model import Scope
 from reconciler.plan import Action, Change, Plan
 
-__all__ = ["check_safety", "deleted_exports"]
+__all__ = ["check_safety", "deleted_resources"]
 
 _DELETING = (Action.DELETE, Action.REPLACE)
 
@@ -23,25 +23,37 @@ def check_safety(plan: Plan, *, max_deletes: int | None) -> None:
         _check_max_deletes(plan, max_deletes)
 
 
-def deleted_exports(plan: Plan) -> list[tuple[DataviewRef, Change]]:
-    """The changes that delete a live export: deletes and the delete half of replaces."""
-    return [(ref, change) for ref, change in plan.changes() if change.action in _DELETING]
+def deleted_resources(plan: Plan) -> list[tuple[Scope, Change]]:
+    """The changes that delete something live: deletes and the delete half of replaces.
+
+    A snapshot's pruned runs count too: ``--max-deletes`` bounds everything
+    apply would remove.
+    """
+    return [(scope, change) for scope, change in plan.changes() if change.action in _DELETING]
 
 
-def _describe(ref: DataviewRef, change: Change) -> str:
-    export = f" (export {change.export_id})" if change.export_id is not None else ""
-    return f"  dataview {ref}: {change.action.symbol} {change.key}{export}"
+def _describe(scope: Scope, change: Change) -> str:
+    what = f" ({scope.resource_noun} {change.resource_id})" if change.resource_id else ""
+    return f"  {scope.title}: {change.action.symbol} {change.key}{what}"
+
+
+def _noun(changes: list[tuple[Scope, Change]], count: int) -> str:
+    """The resources' noun ("export"), or "resource" when the changes mix kinds."""
+    nouns = {scope.resource_noun for scope, _ in changes}
+    noun = nouns.pop() if len(nouns) == 1 else "resource"
+    return noun if count == 1 else f"{noun}s"
 
 
 def _check_protect(plan: Plan) -> None:
-    refused = [(ref, c) for ref, c in plan.changes() if c.refused and c.action.is_change]
+    refused = [(s, c) for s, c in plan.changes() if c.refused and c.action.is_change]
     if not refused:
         return
     count = len(refused)
+    noun = _noun(refused, count)
     lines = [
         f"apply refused: {count} change{'s' if count != 1 else ''} would delete "
-        f"{'a protected export' if count == 1 else 'protected exports'}:",
-        *(f"{_describe(ref, change)}: {change.refused}" for ref, change in refused),
+        f"{f'a protected {noun}' if count == 1 else f'protected {noun}'}:",
+        *(f"{_describe(scope, change)}: {change.refused}" for scope, change in refused),
         "Nothing was changed. If this is intended, lift the protection as each line "
         "says; otherwise change the manifest so they are kept, or leave them out "
         "with --exclude.",
@@ -50,14 +62,14 @@ def _check_protect(plan: Plan) -> None:
 
 
 def _check_max_deletes(plan: Plan, max_deletes: int) -> None:
-    deletes = deleted_exports(plan)
+    deletes = deleted_resources(plan)
     if len(deletes) <= max_deletes:
         return
     count = len(deletes)
     lines = [
-        f"apply refused: the plan deletes {count} export{'s' if count != 1 else ''}, "
+        f"apply refused: the plan deletes {count} {_noun(deletes, count)}, "
         f"more than --max-deletes {max_deletes} allows:",
-        *(_describe(ref, change) for ref, change in deletes),
+        *(_describe(scope, change) for scope, change in deletes),
         "Nothing was changed. Check the plan; if these deletes are intended, "
         f"apply again with --max-deletes {count}.",
     ]

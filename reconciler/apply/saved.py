@@ -2,7 +2,7 @@
 
 A saved plan promises to do exactly what it showed. That holds only if the
 manifest files are the same version, the secrets resolve to the same values,
-and no dataview it covers changed since. Then the plan is made again from the
+and no scope it covers changed since. Then the plan is made again from the
 same inputs and must contain the same changes; only the fresh changes (which
 carry the desired specs the file does not store) are executed.
 """
@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import PlanFileError, StalePlanError
-from reconciler.model import DesiredState
-from reconciler.normalize import canonical_json, normalize_desired
-from reconciler.plan import Change, DataviewPlan, Plan
+from reconciler.model import DesiredState, Scope, common_noun
+from reconciler.normalize import canonical_json
+from reconciler.plan import Change, Plan, ScopePlan
 from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, secret_address
 
@@ -42,18 +42,21 @@ def current_secrets(desired: DesiredState) -> dict[str, str]:
     Non-string secrets (rare: a secret-named object) are hashed in canonical JSON.
     """
     values: dict[str, str] = {}
-    for dataview in desired.dataviews:
-        for spec in dataview.exports:
-            for path, value in normalize_desired(spec).secrets:
+    for scope_spec in desired.scopes:
+        kind = scope_spec.kind
+        if kind is None:
+            continue  # snapshots: their write-only values are never compared or stored
+        for spec in scope_spec.resources:
+            for path, value in kind.normalize_desired(spec).secrets:
                 text = value if isinstance(value, str) else canonical_json(value)
-                values[secret_address(dataview.ref, spec.key, path)] = text
+                values[secret_address(scope_spec.scope, spec.key, path)] = text
     return values
 
 
 def check_secrets(saved: SavedPlan, secrets: Mapping[str, str], path: str) -> None:
     """Refuse when a secret the plan relied on resolves to another value now.
 
-    Names addresses only (dataview/key/path), never a value. A secret gone
+    Names addresses only (provider:scope/key/path), never a value. A secret gone
     from the manifest is named; a changed one cannot be: the file holds one
     hash over all secrets, so that a guess at any of them costs a full slow
     derivation (see ``reconciler.planfile``), and apply lists every secret the
@@ -88,28 +91,29 @@ def replay_saved_plan(saved: SavedPlan, fresh: Plan, path: str) -> Plan:
     fewer changes than ``fresh`` (it was made with ``--target``): only the
     saved ones are kept.
     """
-    by_ref = {dv.ref: dv for dv in fresh.dataviews}
+    by_scope = {sp.scope: sp for sp in fresh.scopes}
     stale = [
-        str(ref)
-        for ref, print_ in saved.fingerprints.items()
-        if ref not in by_ref or by_ref[ref].live_fingerprint != print_
+        scope
+        for scope, print_ in saved.fingerprints.items()
+        if scope not in by_scope or by_scope[scope].live_fingerprint != print_
     ]
     if stale:
         raise StalePlanError(_stale_message(path, saved, stale))
-    dataviews = tuple(_replay(dv, by_ref[dv.ref], path) for dv in saved.plan.dataviews)
-    return replace(fresh, dataviews=dataviews)
+    scopes = tuple(_replay(sp, by_scope[sp.scope], path) for sp in saved.plan.scopes)
+    return replace(fresh, scopes=scopes)
 
 
-def _stale_message(path: str, saved: SavedPlan, stale: list[str]) -> str:
-    listed = "\n".join(f"  dataview {ref}" for ref in stale)
+def _stale_message(path: str, saved: SavedPlan, stale: list[Scope]) -> str:
+    listed = "\n".join(f"  {scope.title}" for scope in stale)
+    resources, scopes = common_noun(stale), common_noun(stale, of_resources=False)
     return (
-        f"Saved plan {path} is stale: the live exports of these dataviews changed since "
-        f"the plan was made ({saved.created_at}):\n{listed}\n"
+        f"Saved plan {path} is stale: the live {resources}s of these {scopes}s changed "
+        f"since the plan was made ({saved.created_at}):\n{listed}\n"
         f"Nothing was changed. {_AGAIN}"
     )
 
 
-def _replay(saved: DataviewPlan, fresh: DataviewPlan, path: str) -> DataviewPlan:
+def _replay(saved: ScopePlan, fresh: ScopePlan, path: str) -> ScopePlan:
     fresh_changes = [(c, _as_json(fresh, c)) for c in fresh.changes]
     kept: list[Change] = []
     for change in saved.changes:
@@ -117,16 +121,21 @@ def _replay(saved: DataviewPlan, fresh: DataviewPlan, path: str) -> DataviewPlan
         match = next((c for c, form in fresh_changes if form == wanted), None)
         if match is None:
             raise PlanFileError(
-                f"Saved plan {path} no longer matches what apply would do in dataview "
-                f"{saved.ref}: {change.action.symbol} {change.key} is planned differently "
+                f"Saved plan {path} no longer matches what apply would do in "
+                f"{saved.scope.title}: {change.action.symbol} {change.key} is planned differently "
                 f"now. Nothing was changed. {_AGAIN}"
             )
         kept.append(match)
     return replace(fresh, changes=tuple(kept))
 
 
-def _as_json(dataview: DataviewPlan, change: Change) -> dict[str, Any]:
-    """One change in its JSON form, the form the file stores it in."""
-    single = Plan((replace(dataview, changes=(change,)),))
-    form: dict[str, Any] = plan_to_json(single)["dataviews"][0]["changes"][0]
+def _as_json(scope_plan: ScopePlan, change: Change) -> dict[str, Any]:
+    """One change in its JSON form, the form the file stores it in, without its reason.
+
+    The reason is words about the rest (and a snapshot's says how old a run
+    is, which changes by the second); what apply does is all in the rest.
+    """
+    single = Plan((replace(scope_plan, changes=(change,)),))
+    form: dict[str, Any] = plan_to_json(single)["scopes"][0]["changes"][0]
+    form.pop("reason")
     return form

@@ -1,9 +1,11 @@
-"""The order in which one dataview's changes are carried out.
+"""The order in which one scope's changes are carried out.
 
-Deletes come first so they free destinations (an S3 file, a table) that later
-adds and edits may take; edits and adoptions come next; adds come last, in the
-order the plan lists them, which is manifest order. A replace is split in two:
-its delete half runs with the deletes and its add half with the adds.
+Snapshot runs (and waits) come first, so a ``keep`` prune only deletes old
+runs once the fresh one succeeded. Deletes come next so they free destinations
+(an S3 file, a table) that later adds and edits may take; edits and adoptions
+follow; adds come last, in the order the plan lists them, which is manifest
+order. A replace is split in two: its delete half runs with the deletes and
+its add half with the adds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from reconciler.plan import Action, Change, DataviewPlan
+from reconciler.plan import Action, Change, ScopePlan
 
 __all__ = ["Phase", "Step", "order_steps"]
 
@@ -19,9 +21,10 @@ __all__ = ["Phase", "Step", "order_steps"]
 class Phase(Enum):
     """What one step does to the API; the value is its place in the order."""
 
-    DELETE = 0
-    EDIT = 1
-    ADD = 2
+    RUN = 0
+    DELETE = 1
+    EDIT = 2
+    ADD = 3
 
 
 _PHASES: dict[Action, tuple[Phase, ...]] = {
@@ -30,6 +33,8 @@ _PHASES: dict[Action, tuple[Phase, ...]] = {
     Action.EDIT: (Phase.EDIT,),
     Action.ADOPT: (Phase.EDIT,),
     Action.ADD: (Phase.ADD,),
+    Action.RUN: (Phase.RUN,),
+    Action.WAIT: (Phase.RUN,),
 }
 
 
@@ -46,15 +51,15 @@ class Step:
         return _PHASES[self.change.action][-1] is self.phase
 
 
-def order_steps(dataview: DataviewPlan) -> tuple[Step, ...]:
-    """The steps apply takes for ``dataview``: deletes, then edits, then adds.
+def order_steps(scope_plan: ScopePlan) -> tuple[Step, ...]:
+    """The steps apply takes for a scope: runs, deletes, edits, then adds.
 
-    Records (unmanaged, no-op) take no step. Within a phase the plan's own
-    order is kept (``sorted`` is stable).
+    Records (unmanaged, no-op, fresh) take no step. Within a phase the plan's
+    own order is kept (``sorted`` is stable).
     """
     steps = [
         Step(change, phase)
-        for change in dataview.changes
+        for change in scope_plan.changes
         for phase in _PHASES.get(change.action, ())
     ]
     return tuple(sorted(steps, key=lambda step: step.phase.value))

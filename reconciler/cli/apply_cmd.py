@@ -43,12 +43,12 @@ from reconciler.cli.options import (
 from reconciler.cli.session import load_desired, open_for, plan_live
 from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
 from reconciler.manifest import load_manifest
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, common_noun
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, load_plan
 from reconciler.progress import make_progress
-from reconciler.providers.base import Provider
+from reconciler.providers.base import Providers
 from reconciler.render.apply_report import render_result_text
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
@@ -144,7 +144,6 @@ def apply(
                 parallelism=parallelism, job_timeout=job_timeout, fail_fast=fail_fast
             ),
         )
-        provider = open_for(inputs.desired, endpoint, sandbox_db, parallelism)
         session = _Session(
             inputs=inputs,
             options=options,
@@ -153,7 +152,7 @@ def apply(
             color=should_color(out, color),
             out=out,
         )
-        result = asyncio.run(session.run(provider))
+        result = asyncio.run(session.run(endpoint, sandbox_db, parallelism))
     except ExportctlError as error:
         # A script reading stdout gets a document either way; stderr has the message.
         if output_format == "json":
@@ -196,15 +195,15 @@ def _saved_inputs(planfile: str) -> _Inputs:
     saved = load_plan(planfile)
     desired = load_manifest(list(saved.sources))
     check_manifest_version(saved, desired, planfile)
-    covered = {dv.ref for dv in saved.plan.dataviews}
-    desired = replace(desired, dataviews=tuple(d for d in desired.dataviews if d.ref in covered))
+    covered = {sp.scope for sp in saved.plan.scopes}
+    desired = replace(desired, scopes=tuple(s for s in desired.scopes if s.scope in covered))
     check_secrets(saved, current_secrets(desired), planfile)
     return _Inputs(desired, saved, planfile, (), ())
 
 
 @dataclass
 class _Session:
-    """One apply run against one provider."""
+    """One apply run against the providers of its manifest."""
 
     inputs: _Inputs
     options: ApplyOptions
@@ -213,27 +212,30 @@ class _Session:
     color: bool
     out: TextIO
 
-    async def run(self, provider: Provider) -> ApplyResult | None:
+    async def run(
+        self, endpoint: str | None, sandbox_db: str | None, parallelism: int
+    ) -> ApplyResult | None:
         """The apply's result, or ``None`` when there was nothing to do."""
-        async with provider:
-            plan = await self._plan(provider)
+        async with open_for(self.inputs.desired, endpoint, sandbox_db, parallelism) as providers:
+            plan = await self._plan(providers)
             if not plan.has_changes:
-                self._say("No changes. The live exports already match the manifest.")
+                noun = common_noun(spec.scope for spec in self.inputs.desired.scopes)
+                self._say(f"No changes. The live {noun}s already match the manifest.")
                 return None
             check_safety(plan, max_deletes=self.options.max_deletes)
             if self.inputs.saved is None:
                 self._approve(plan)
             progress = make_progress(self._progress_stream())
             try:
-                return await apply_plan(provider, plan, options=self.options, progress=progress)
+                return await apply_plan(providers, plan, options=self.options, progress=progress)
             except asyncio.CancelledError:
                 # asyncio.run cancels the task on Ctrl-C; a bare "Aborted." would
                 # leave the user guessing what was changed.
                 raise ExportctlError(INTERRUPTED) from None
 
-    async def _plan(self, provider: Provider) -> Plan:
+    async def _plan(self, providers: Providers) -> Plan:
         inputs = self.inputs
-        fresh = await plan_live(provider, inputs.desired, inputs.targets, inputs.excludes)
+        fresh = await plan_live(providers, inputs.desired, inputs.targets, inputs.excludes)
         if inputs.saved is not None and inputs.planfile is not None:
             return replay_saved_plan(inputs.saved, fresh, inputs.planfile)
         return fresh

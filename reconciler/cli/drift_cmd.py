@@ -18,13 +18,10 @@ import click
 
 from reconciler.cli.options import format_option, planning_options
 from reconciler.cli.session import load_and_plan
+from reconciler.drift_json import drift_to_json
 from reconciler.errors import ConfigError
 from reconciler.plan_json import plan_to_json
-from reconciler.render.drift_report import (
-    drift_to_json,
-    render_drift_markdown,
-    render_drift_text,
-)
+from reconciler.render.drift_report import render_drift_markdown, render_drift_text
 from reconciler.render.style import should_color
 
 __all__ = ["drift"]

@@ -1,28 +1,30 @@
-"""The flow every planning command shares: manifest in, client open, plan out.
+"""The flow every planning command shares: manifest in, providers open, plan out.
 
 ``plan``, ``drift`` and ``apply`` all load the manifest, narrow it with
-``--target``/``--exclude``, list the live exports of the dataviews left, and
+``--target``/``--exclude``, list the live resources of the scopes left, and
 plan. Keeping that flow here means the three commands can never disagree on
 what "the plan" is; each command only renders it and picks its exit code.
 ``plan`` and ``drift`` only read, so they run the whole flow in one call,
-``load_and_plan``; ``apply`` runs its steps around the client it then applies
-with.
+``load_and_plan``; ``apply`` runs its steps around the providers it then
+applies with.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
-from reconciler.model import DataviewRef, DesiredState, LiveDataview
-from reconciler.plan import DataviewPlan, Plan
-from reconciler.planner import plan_dataview
+from reconciler.model import DesiredState, LiveScope, Scope
+from reconciler.plan import Plan, ScopePlan
+from reconciler.planner import plan_scope
 from reconciler.providers import factory
-from reconciler.providers.base import Connection, Provider
-from reconciler.selectors import select_dataviews, select_plan
+from reconciler.providers.base import Connection, Providers
+from reconciler.selectors import select_plan, select_scopes
 
 __all__ = ["Planned", "load_and_plan", "load_desired", "open_for", "plan_live"]
 
@@ -30,42 +32,59 @@ __all__ = ["Planned", "load_and_plan", "load_desired", "open_for", "plan_live"]
 def load_desired(
     files: Sequence[str], targets: Sequence[str], excludes: Sequence[str]
 ) -> DesiredState:
-    """The manifest narrowed to the dataviews the selectors can involve.
+    """The manifest narrowed to the scopes the selectors can involve.
 
     Selectors are parsed here, before any request, so a typo fails fast.
     """
-    return select_dataviews(load_manifest(list(files)), targets, excludes)
+    return select_scopes(load_manifest(list(files)), targets, excludes)
 
 
-def open_for(
+@asynccontextmanager
+async def open_for(
     desired: DesiredState, endpoint: str | None, sandbox_db: str | None, parallelism: int
-) -> Provider:
-    """The provider of ``desired``, for the API the options name (or the sandbox)."""
+) -> AsyncIterator[Providers]:
+    """The open providers of ``desired``, for the APIs the options name (or the sandbox).
+
+    ``--endpoint`` names one API, so it is refused for a manifest that uses
+    several providers: each provider's own base-URL variable says where it is.
+    """
+    names = desired.providers()
+    if endpoint is not None and len(names) > 1:
+        raise ConfigError(
+            f"--endpoint names one API, but the manifest uses {len(names)} providers "
+            f"({', '.join(names)}). Leave it out and set each provider's base URL in its "
+            "environment variable instead (see `exportctl providers`)."
+        )
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
-    return factory(desired.provider).open(connection, desired)
+    async with AsyncExitStack() as stack:
+        opened = {
+            name: await stack.enter_async_context(factory(name).open(connection, desired))
+            for name in names
+        }
+        yield Providers(opened)
 
 
 async def plan_live(
-    provider: Provider,
+    providers: Providers,
     desired: DesiredState,
     targets: Sequence[str],
     excludes: Sequence[str],
 ) -> Plan:
-    """List the live exports of ``desired``'s dataviews and plan, narrowed by the selectors.
+    """List the live resources of ``desired``'s scopes and plan, narrowed by the selectors.
 
-    The same plan as ``make_plan(desired, fetch_live(...))``, but each dataview
-    is planned as soon as its listing arrives: planning is pure CPU, and this
-    way it overlaps with the requests still waiting on the network.
-    ``provider`` must already be open (inside ``async with``); it stays open.
+    The same plan as ``make_plan(desired, fetch_live(...))``, but each scope is
+    planned as soon as its listing arrives: planning is pure CPU, and this way
+    it overlaps with the requests still waiting on the network. ``providers``
+    must already be open; they stay open.
     """
-    specs = {dataview.ref: dataview for dataview in desired.dataviews}
-    planned: dict[DataviewRef, DataviewPlan] = {}
+    specs = {spec.scope: spec for spec in desired.scopes}
+    planned: dict[Scope, ScopePlan] = {}
 
-    def plan_as_listed(live: LiveDataview) -> None:
-        planned[live.ref] = plan_dataview(specs[live.ref], live)
+    def plan_as_listed(live: LiveScope) -> None:
+        planned[live.scope] = plan_scope(specs[live.scope], live)
 
-    await fetch_live(provider, list(specs), on_listed=plan_as_listed)
-    plan = Plan(tuple(planned[ref] for ref in specs), manifest_digest=desired.digest)
+    await fetch_live(providers, list(specs), on_listed=plan_as_listed)
+    plan = Plan(tuple(planned[scope] for scope in specs), manifest_digest=desired.digest)
     return select_plan(plan, targets, excludes)
 
 
@@ -88,13 +107,13 @@ def load_and_plan(
 ) -> Planned:
     """``load_desired`` then ``plan_live``, for commands that only read.
 
-    It opens the provider and closes it again; ``desired`` comes back too, for
-    ``plan --out`` to hash the secrets the plan relies on.
+    It opens the providers and closes them again; ``desired`` comes back too,
+    for ``plan --out`` to hash the secrets the plan relies on.
     """
     desired = load_desired(files, targets, excludes)
 
     async def run() -> Plan:
-        async with open_for(desired, endpoint, sandbox_db, parallelism) as provider:
-            return await plan_live(provider, desired, targets, excludes)
+        async with open_for(desired, endpoint, sandbox_db, parallelism) as providers:
+            return await plan_live(providers, desired, targets, excludes)
 
     return Planned(desired, asyncio.run(run()))

@@ -60,20 +60,24 @@ def _plural(count: int, word: str) -> str:
 
 
 def _summary(state: DesiredState) -> str:
-    return (
-        f"Valid: {_plural(len(state.dataviews), 'dataview')}, "
-        f"{_plural(state.export_count(), 'export')} in {_plural(len(state.sources), 'file')}."
-    )
+    """``Valid: 2 dataviews, 5 exports, 1 account, 2 snapshots in 1 file.``"""
+    counts: dict[str, int] = {}
+    for spec in state.scopes:
+        counts[spec.scope.noun] = counts.get(spec.scope.noun, 0) + 1
+        noun = spec.scope.resource_noun
+        counts[noun] = counts.get(noun, 0) + spec.entry_count()
+    listed = ", ".join(_plural(count, noun) for noun, count in counts.items()) or "nothing"
+    return f"Valid: {listed} in {_plural(len(state.sources), 'file')}."
 
 
 def _as_json(
     state: DesiredState | None, read: list[str], diagnostics: list[Diagnostic]
 ) -> dict[str, Any]:
     return {
-        "format_version": "1.0",
+        "format_version": "2.0",
         "valid": state is not None,
         "files": read,
-        "dataviews": len(state.dataviews) if state else 0,
-        "exports": state.export_count() if state else 0,
+        "scopes": len(state.scopes) if state else 0,
+        "entries": state.entry_count() if state else 0,
         "diagnostics": [d.to_json() for d in diagnostics],
     }

@@ -13,29 +13,40 @@ its handler's cached validator.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 
-from reconciler._resources import load_schema
 from reconciler.fastcheck import Check, compile_schema
 from reconciler.manifest.paths import Path
-from reconciler.providers.mammoth.handlers import is_secret_field, target_schema
 
 __all__ = [
+    "SECRET_NAME",
     "SchemaChecker",
     "SchemaProblem",
     "check",
     "did_you_mean",
-    "manifest_validator",
-    "target_validator",
+    "secret_named",
 ]
+
+# Names of fields that hold secrets on every platform exportctl knows; a
+# provider may hide more (``SchemaChecker.secret_at``).
+SECRET_NAME = re.compile(
+    r"password|passwd|secret|token|credential|private_?key|api_?key|access_?key"
+    r"|account_?key|sas_?key|passphrase|^key$",
+    re.IGNORECASE,
+)
+
+
+def secret_named(path: Path) -> bool:
+    """The default rule: a field whose own name says it holds a secret."""
+    name = path[-1] if path else None
+    return isinstance(name, str) and bool(SECRET_NAME.search(name))
 
 
 @dataclass(frozen=True)
@@ -49,31 +60,21 @@ class SchemaProblem:
 
 @dataclass(frozen=True)
 class SchemaChecker:
-    """A schema compiled twice: a fast yes/no check, and jsonschema for the errors."""
+    """A schema compiled twice: a fast yes/no check, and jsonschema for the errors.
+
+    ``secret_at`` says which paths hold secrets, whose values a message never
+    shows (only their kind: "a string").
+    """
 
     is_valid: Check
     validator: Any
+    secret_at: Callable[[Path], bool] = secret_named
 
     @classmethod
-    def of(cls, schema: dict[str, Any]) -> SchemaChecker:
-        return cls(compile_schema(schema), jsonschema.Draft202012Validator(schema))
-
-
-@cache
-def manifest_validator() -> SchemaChecker:
-    """The manifest schema without its per-handler target checks.
-
-    The loader checks target_properties itself, after merging ``defaults``, so
-    that a field given by defaults counts (see ``$defs.targetByHandler``).
-    """
-    schema = copy.deepcopy(load_schema("manifest.schema.json"))
-    schema["$defs"]["targetByHandler"] = {}
-    return SchemaChecker.of(schema)
-
-
-@cache
-def target_validator(handler_type: str) -> SchemaChecker:
-    return SchemaChecker.of(target_schema(handler_type))
+    def of(
+        cls, schema: dict[str, Any], secret_at: Callable[[Path], bool] = secret_named
+    ) -> SchemaChecker:
+        return cls(compile_schema(schema), jsonschema.Draft202012Validator(schema), secret_at)
 
 
 def check(checker: SchemaChecker, instance: Any) -> list[SchemaProblem]:
@@ -81,8 +82,9 @@ def check(checker: SchemaChecker, instance: Any) -> list[SchemaProblem]:
     if checker.is_valid(instance):
         return []
     problems: list[SchemaProblem] = []
+    show = _Shower(checker.secret_at)
     for error in checker.validator.iter_errors(instance):
-        problems.extend(_reword(error))
+        problems.extend(_reword(error, show))
     return list(dict.fromkeys(problems))
 
 
@@ -94,15 +96,17 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def _reword(error: jsonschema.ValidationError) -> list[SchemaProblem]:
+def _reword(error: jsonschema.ValidationError, show: _Shower) -> list[SchemaProblem]:
     path: Path = tuple(error.absolute_path)
     handler = _REWORDERS.get(str(error.validator))
     if handler is None:
         return [SchemaProblem(path, str(error.message))]
-    return handler(error, path)
+    return handler(error, path, show)
 
 
-def _unknown_fields(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _unknown_fields(
+    error: jsonschema.ValidationError, path: Path, show: _Shower
+) -> list[SchemaProblem]:
     known = list(error.schema.get("properties", {}))
     extras = [k for k in error.instance if k not in known]
     return [SchemaProblem((*path, k), _unknown_message(str(k), known), True) for k in extras]
@@ -115,12 +119,12 @@ def _unknown_message(name: str, known: Sequence[str]) -> str:
     return f"unknown field '{name}'; expected one of: {', '.join(known)}"
 
 
-def _required(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _required(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     missing = [name for name in error.validator_value if name not in error.instance]
     return [SchemaProblem(path, f"missing required field '{name}'") for name in missing]
 
 
-def _dependent(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _dependent(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     problems: list[SchemaProblem] = []
     for name, needed in error.validator_value.items():
         if name in error.instance:
@@ -132,41 +136,41 @@ def _dependent(error: jsonschema.ValidationError, path: Path) -> list[SchemaProb
     return problems
 
 
-def _type(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _type(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     wanted = error.validator_value
     names = [wanted] if isinstance(wanted, str) else list(wanted)
     expected = " or ".join(_TYPE_WORDS.get(n, n) for n in names)
-    got = _show(error.instance, path)
+    got = show(error.instance, path)
     return [SchemaProblem(path, f"expected {expected}, got {got}")]
 
 
-def _enum(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _enum(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     choices = [str(c) for c in error.validator_value]
-    message = f"expected one of {', '.join(choices)}; got {_show(error.instance, path)}"
+    message = f"expected one of {', '.join(choices)}; got {show(error.instance, path)}"
     if isinstance(error.instance, str):
         guess = did_you_mean(error.instance, choices)
         if guess:
-            message = f"{_show(error.instance, path)} is not allowed; did you mean '{guess}'?"
+            message = f"{show(error.instance, path)} is not allowed; did you mean '{guess}'?"
     return [SchemaProblem(path, message)]
 
 
-def _const(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _const(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     if path == ("version",):
         message = (
-            f"unsupported version {_show(error.instance, path)}; this exportctl reads version 1"
+            f"unsupported version {show(error.instance, path)}; this exportctl reads version 1"
         )
     else:
-        message = f"must be {json.dumps(error.validator_value)}, got {_show(error.instance, path)}"
+        message = f"must be {json.dumps(error.validator_value)}, got {show(error.instance, path)}"
     return [SchemaProblem(path, message)]
 
 
-def _bound(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _bound(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     word = "at least" if error.validator == "minimum" else "at most"
-    got = _show(error.instance, path)
+    got = show(error.instance, path)
     return [SchemaProblem(path, f"must be {word} {error.validator_value}, got {got}")]
 
 
-def _length(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _length(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     limit = int(error.validator_value)
     unit = "characters" if error.validator in ("minLength", "maxLength") else "items"
     if error.validator.startswith("min"):
@@ -176,16 +180,16 @@ def _length(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem
     return [SchemaProblem(path, message)]
 
 
-def _unique(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _unique(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     return [SchemaProblem(path, "must not list the same item twice")]
 
 
-def _pattern(error: jsonschema.ValidationError, path: Path) -> list[SchemaProblem]:
+def _pattern(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
     hint = error.schema.get("x-exportctl-hint") or f"must match {error.validator_value}"
-    return [SchemaProblem(path, f"{_show(error.instance, path)} is not valid: {hint}")]
+    return [SchemaProblem(path, f"{show(error.instance, path)} is not valid: {hint}")]
 
 
-_Reworder = Callable[[jsonschema.ValidationError, Path], list[SchemaProblem]]
+_Reworder = Callable[[jsonschema.ValidationError, Path, "_Shower"], list[SchemaProblem]]
 _REWORDERS: dict[str, _Reworder] = {
     "additionalProperties": _unknown_fields,
     "required": _required,
@@ -214,16 +218,18 @@ _TYPE_WORDS = {
 }
 
 
-def _is_secret(path: Path) -> bool:
-    """Secret-named fields inside the free-form mappings (``key`` itself is not one)."""
-    inside = any(p in ("target_properties", "additional_properties") for p in path[:-1])
-    name = path[-1] if path else None
-    return isinstance(name, str) and (inside or path == (name,)) and is_secret_field(name)
+class _Shower:
+    """Renders a wrong value for a message, hiding it where ``secret_at`` says."""
+
+    def __init__(self, secret_at: Callable[[Path], bool]) -> None:
+        self._secret_at = secret_at
+
+    def __call__(self, value: Any, path: Path) -> str:
+        return _show(value, self._secret_at(path))
 
 
-def _show(value: Any, path: Path) -> str:
-    """A short rendering of a wrong value; secret-named fields show only the kind."""
-    secret = _is_secret(path)
+def _show(value: Any, secret: bool) -> str:
+    """A short rendering of a wrong value; a secret shows only its kind."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

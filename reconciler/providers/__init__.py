@@ -22,13 +22,15 @@ from importlib.metadata import EntryPoint, entry_points
 from reconciler.errors import ConfigError
 from reconciler.providers.base import ProviderFactory
 
-__all__ = ["ENTRY_POINT_GROUP", "factory", "factory_for_section", "provider_names"]
+__all__ = ["ENTRY_POINT_GROUP", "factory", "provider_names", "section_owners"]
 
 ENTRY_POINT_GROUP = "exportctl.providers"
 
-# name -> "module:attribute" of its ProviderFactory, and the manifest section it owns.
-_BUILTIN: dict[str, tuple[str, str]] = {
-    "mammoth": ("reconciler.providers.mammoth.provider:FACTORY", "dataviews"),
+# name -> "module:attribute" of its ProviderFactory, and the manifest sections it
+# owns (its factory's ``sections``, repeated so a load imports only the
+# providers its files use).
+_BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
+    "mammoth": ("reconciler.providers.mammoth.provider:FACTORY", ("dataviews", "defaults")),
 }
 
 
@@ -53,15 +55,22 @@ def factory(name: str) -> ProviderFactory:
     return plugin
 
 
-def factory_for_section(section: str) -> ProviderFactory | None:
-    """The provider that owns a manifest section, or ``None`` when none does."""
-    for name, (_, owned) in _BUILTIN.items():
-        if owned == section:
-            return factory(name)
+def section_owners() -> dict[str, str]:
+    """Every manifest section this installation knows, with the provider that owns it.
+
+    Built-ins come from the table above without importing them; a third-party
+    provider is loaded to read its ``sections``. A section claimed twice keeps
+    its first owner (built-ins first).
+    """
+    owners: dict[str, str] = {}
+    for name, (_, sections) in _BUILTIN.items():
+        for section in sections:
+            owners.setdefault(section, name)
     for name in _entry_points():
-        if name not in _BUILTIN and factory(name).section == section:
-            return factory(name)
-    return None
+        if name not in _BUILTIN:
+            for section in factory(name).sections:
+                owners.setdefault(section, name)
+    return owners
 
 
 @cache

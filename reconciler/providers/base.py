@@ -21,12 +21,24 @@ See ``docs/providers.md`` for how to write one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import TYPE_CHECKING, Literal, Protocol, Self, runtime_checkable
 
-from reconciler.model import DataviewRef, DesiredState, ExportSpec, LiveDataview, LiveExport
+from reconciler.model import (
+    DesiredResource,
+    DesiredState,
+    ListedResource,
+    LiveRun,
+    LiveScope,
+    Scope,
+    SnapshotSpec,
+)
+
+if TYPE_CHECKING:
+    from reconciler.manifest.sections import SectionLoader
 
 __all__ = [
     "Connection",
@@ -35,6 +47,10 @@ __all__ = [
     "JobState",
     "Provider",
     "ProviderFactory",
+    "Providers",
+    "ResourceProvider",
+    "ScopeMatch",
+    "SnapshotProvider",
     "Written",
 ]
 
@@ -51,11 +67,11 @@ class JobState:
     changed, when the job says so.
     """
 
-    job_id: int
+    job_id: str
     status: str
     finished: bool
     failure: str | None = None
-    resource_id: int | None = None
+    resource_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +83,8 @@ class Written:
     resource's own status from a direct answer (not a job's status).
     """
 
-    resource_id: int | None = None
-    job_id: int | None = None
+    resource_id: str | None = None
+    job_id: str | None = None
     job: JobState | None = None
     status: str | None = None
 
@@ -91,7 +107,12 @@ class FollowUp:
 
 
 class Provider(Protocol):
-    """An open connection to one platform's API; use it with ``async with``."""
+    """An open connection to one platform's API; use it with ``async with``.
+
+    What every provider does: list a scope, delete, report on its jobs. A
+    provider of declarative resources is also a ``ResourceProvider``, one of
+    snapshots a ``SnapshotProvider`` (a platform with both kinds is both).
+    """
 
     async def __aenter__(self) -> Self: ...
 
@@ -102,21 +123,37 @@ class Provider(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
-    async def list(self, scope: DataviewRef, *, ids_from: IdsFrom = "manifest") -> LiveDataview:
-        """Every live resource of ``scope``, including ones the API marks deleted."""
+    async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
+        """Every live resource (or run) of ``scope``, including ones the API marks deleted."""
         ...
 
+    async def delete(self, scope: Scope, live: ListedResource | LiveRun, *, key: str) -> Written:
+        """Delete a resource or a run; ``errors.NotFoundError`` when it is already gone."""
+        ...
+
+    async def poll_jobs(self, job_ids: Sequence[str]) -> Sequence[JobState]:
+        """The current state of these jobs (unknown ids are left out).
+
+        For a snapshot kind a job is a run: ``run`` answers with its id to poll.
+        """
+        ...
+
+
+@runtime_checkable
+class ResourceProvider(Provider, Protocol):
+    """A provider of declarative resources: create and update, with dry runs."""
+
     async def create(
-        self, scope: DataviewRef, spec: ExportSpec, *, salt: str, dry_run: bool = False
+        self, scope: Scope, spec: DesiredResource, *, salt: str, dry_run: bool = False
     ) -> Written:
         """Create ``spec`` with its marker (salted with ``salt``); ``dry_run`` only validates."""
         ...
 
     async def update(
         self,
-        scope: DataviewRef,
-        spec: ExportSpec,
-        live: LiveExport,
+        scope: Scope,
+        spec: DesiredResource,
+        live: ListedResource,
         *,
         salt: str,
         dry_run: bool = False,
@@ -124,21 +161,13 @@ class Provider(Protocol):
         """Make ``live`` match ``spec`` and carry its marker; ``dry_run`` only validates."""
         ...
 
-    async def delete(self, scope: DataviewRef, live: LiveExport, *, key: str) -> Written:
-        """Delete ``live``; ``errors.NotFoundError`` when it is already gone."""
-        ...
-
-    async def poll_jobs(self, job_ids: Sequence[int]) -> Sequence[JobState]:
-        """The current state of these jobs (unknown ids are left out)."""
-        ...
-
     async def follow_ups(
         self,
-        scope: DataviewRef,
-        spec: ExportSpec,
-        resource_id: int,
+        scope: Scope,
+        spec: DesiredResource,
+        resource_id: str,
         written: Written | None,
-        live: LiveExport | None,
+        live: ListedResource | None,
     ) -> Sequence[FollowUp]:
         """The writes still needed after ``spec`` was created or updated (often none).
 
@@ -146,6 +175,59 @@ class Provider(Protocol):
         listing); ``live`` the resource as it was before an update.
         """
         ...
+
+
+@runtime_checkable
+class SnapshotProvider(Provider, Protocol):
+    """A provider of snapshots: start a run, fetch its artifact."""
+
+    async def run(self, scope: Scope, snapshot: SnapshotSpec) -> Written:
+        """Start a run of ``snapshot``; ``job_id`` is what ``poll_jobs`` follows.
+
+        An API that answers "already running" (or "unchanged, here is the last
+        one") answers with that run instead of an error.
+        """
+        ...
+
+    async def download(
+        self, scope: Scope, snapshot: SnapshotSpec, run_id: str, destination: Path
+    ) -> int:
+        """Write the artifact of a finished run to ``destination`` atomically; its size."""
+        ...
+
+
+class Providers:
+    """The open providers of one command, by registry name: whom to ask about a scope.
+
+    Job ids are a provider's own, so jobs are always followed through the
+    provider that started them.
+    """
+
+    def __init__(self, opened: Mapping[str, Provider]) -> None:
+        self._opened = dict(opened)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._opened)
+
+    def named(self, name: str) -> Provider:
+        return self._opened[name]
+
+    def of(self, scope: Scope) -> Provider:
+        return self._opened[scope.provider]
+
+    def resources(self, scope: Scope) -> ResourceProvider:
+        """The provider of ``scope``'s declarative resources."""
+        provider = self.of(scope)
+        if not isinstance(provider, ResourceProvider):
+            raise TypeError(f"provider {scope.provider!r} has no declarative resources")
+        return provider
+
+    def snapshots(self, scope: Scope) -> SnapshotProvider:
+        """The provider of ``scope``'s snapshots."""
+        provider = self.of(scope)
+        if not isinstance(provider, SnapshotProvider):
+            raise TypeError(f"provider {scope.provider!r} has no snapshots")
+        return provider
 
 
 @dataclass(frozen=True)
@@ -163,14 +245,42 @@ class Connection:
     parallelism: int = 8
 
 
+@dataclass(frozen=True)
+class ScopeMatch:
+    """What a provider's scope selector (``dataview=456/monthly-sales``) names."""
+
+    matches: Callable[[Scope], bool]
+    key: str | None = None  # one entry of the scopes, by manifest key
+
+
 class ProviderFactory(Protocol):
-    """What the registry hands out: a provider's name, its manifest section, a way to open it."""
+    """What the registry hands out: a provider's name, its manifest section, a way to open it.
+
+    The selector facts let ``--target`` speak the platform's words:
+    ``scope_selector`` names its scopes (``dataview``; ``None`` for none) and
+    ``match_scope`` reads one (``ValueError`` saying what is wrong);
+    ``type_selector`` is its word for ``type=`` (``handler``) with ``types``
+    the values it accepts (empty: any); ``selector_forms`` are shown in help
+    and errors.
+    """
 
     name: str
-    section: str  # the manifest's top-level key this provider owns
+    sections: tuple[str, ...]  # the manifest's top-level keys this provider owns
+    scope_selector: str | None
+    type_selector: str
+    types: tuple[str, ...]
+    selector_forms: tuple[str, ...]
+
+    def match_scope(self, value: str) -> ScopeMatch:
+        """The scopes (and maybe the key) a ``scope_selector=VALUE`` names."""
+        ...
+
+    def section_loader(self) -> SectionLoader:
+        """A fresh reader of this provider's sections, for one manifest load."""
+        ...
 
     def open(
-        self, connection: Connection, desired: DesiredState, scopes: Iterable[DataviewRef] = ()
+        self, connection: Connection, desired: DesiredState, scopes: Iterable[Scope] = ()
     ) -> Provider:
         """An unopened provider for ``connection``.
 

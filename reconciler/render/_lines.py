@@ -13,13 +13,15 @@ from typing import Any
 from reconciler.plan import SENSITIVE
 
 __all__ = [
-    "NO_CHANGES",
     "SUMMARY_ACTIONS",
     "change_title",
     "field_line",
     "field_parts",
     "format_value",
+    "hidden_line",
     "is_change",
+    "no_changes",
+    "scope_title",
     "summary_line",
 ]
 
@@ -31,25 +33,50 @@ SUMMARY_ACTIONS: tuple[tuple[str, str], ...] = (
     ("delete", "destroy"),
     ("adopt", "adopt"),
 )
+# Snapshot actions, listed only when a plan has any.
+SNAPSHOT_ACTIONS: tuple[tuple[str, str], ...] = (("run", "run"), ("wait", "wait for"))
 
-NO_CHANGES = "No changes. Live exports match the manifest."
+_RECORDS = ("unmanaged", "no-op", "fresh")  # entries apply leaves alone
 
 
 def is_change(change: Mapping[str, Any]) -> bool:
-    """Whether apply acts on it: unmanaged and no-op entries are only records."""
-    return change["action"] not in ("unmanaged", "no-op")
+    """Whether apply acts on it: unmanaged, no-op and fresh entries are only records."""
+    return change["action"] not in _RECORDS
 
 
 def summary_line(counts: Mapping[str, int]) -> str:
-    parts = ", ".join(f"{counts[action]} to {verb}" for action, verb in SUMMARY_ACTIONS)
+    listed = [*SUMMARY_ACTIONS, *((a, v) for a, v in SNAPSHOT_ACTIONS if counts.get(a))]
+    parts = ", ".join(f"{counts[action]} to {verb}" for action, verb in listed)
     return f"Plan: {parts}."
 
 
-def change_title(change: Mapping[str, Any]) -> str:
-    """``key (handler, export 12): reason`` with no symbol."""
-    where = change["handler_type"]
-    if change["export_id"] is not None:
-        where += f", export {change['export_id']}"
+def no_changes(plan_json: Mapping[str, Any]) -> str:
+    """``No changes. Live exports match the manifest.`` in the plan's own words."""
+    nouns = {sp["scope"]["resource_noun"] for sp in plan_json["scopes"]}
+    noun = nouns.pop() if len(nouns) == 1 else "resource"
+    return f"No changes. Live {noun}s match the manifest."
+
+
+def scope_title(scope_plan: Mapping[str, Any]) -> str:
+    """How a scope is headed: ``dataview 1/1/123/456``."""
+    scope = scope_plan["scope"]
+    return f"{scope['noun']} {scope['address']}"
+
+
+def hidden_line(scope_plan: Mapping[str, Any]) -> str | None:
+    """``(2 unchanged exports hidden)`` for a scope's no-ops and fresh snapshots, if any."""
+    unchanged = sum(1 for c in scope_plan["changes"] if c["action"] in ("no-op", "fresh"))
+    if not unchanged:
+        return None
+    noun = scope_plan["scope"]["resource_noun"]
+    return f"({unchanged} unchanged {noun}{'s' if unchanged != 1 else ''} hidden)"
+
+
+def change_title(change: Mapping[str, Any], resource_noun: str) -> str:
+    """``key (type, export 12): reason`` with no symbol."""
+    where = change["type"]
+    if change["id"] is not None:
+        where += f", {resource_noun} {change['id']}"
     return f"{change['key']} ({where}): {change['reason']}"
 
 

@@ -20,7 +20,7 @@ APPLY_AGAIN = "Run exportctl apply again to finish: it plans only what is left."
 
 
 def render_result_text(data: Mapping[str, Any]) -> str:
-    """The closing summary: failed dry runs or per-dataview counts, then failures."""
+    """The closing summary: failed dry runs or per-scope counts, then failures."""
     if data["preflight_failures"]:
         return "\n".join(_preflight_lines(data["preflight_failures"])) + "\n"
     return "\n".join(_summary_lines(data)) + "\n"
@@ -37,25 +37,25 @@ def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
     )
     for f in failures:
         status = f" ({f['status_code']})" if f["status_code"] is not None else ""
-        yield f"  dataview {f['dataview']}: {f['key']}{status}: {f['detail']}"
+        yield f"  {_title(f)}: {f['key']}{status}: {f['detail']}"
     yield _next_step(failures, _PREFLIGHT_ADVICE)
 
 
 def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
     heading = "Apply complete" if data["ok"] else "Apply finished with failures"
     yield f"{heading}: {_counts(data['summary'])}."
-    for dv in data["dataviews"]:
-        yield f"  dataview {dv['dataview']}: {_counts(dv['summary'])}"
+    for scope in data["scopes"]:
+        yield f"  {_title(scope)}: {_counts(scope['summary'])}"
     failed = [
-        (dv["dataview"], a)
-        for dv in data["dataviews"]
-        for a in dv["actions"]
+        (_title(scope), a)
+        for scope in data["scopes"]
+        for a in scope["actions"]
         if a["outcome"] == Outcome.FAILED.value
     ]
     if failed:
         yield "Failed:"
-        for ref, a in failed:
-            yield f"  dataview {ref}: {a['symbol']} {a['key']} ({a['handler_type']}) {a['message']}"
+        for title, a in failed:
+            yield f"  {title}: {a['symbol']} {a['key']} ({a['type']}) {a['message']}"
         yield _next_step([a for _, a in failed], _EXECUTION_ADVICE)
 
 
@@ -108,6 +108,11 @@ def _next_step(failed: list[Mapping[str, Any]], advice: _Advice) -> str:
 def _refused(failed: list[Mapping[str, Any]]) -> list[str]:
     """The keys of the failures the server refused (``Failure.of``'s verdict, as JSON)."""
     return [f["key"] for f in failed if f["failure"] == Failure.REFUSED.value]
+
+
+def _title(scope: Mapping[str, Any]) -> str:
+    """``dataview 1/1/123/456``, from a scope's (or a preflight failure's) JSON."""
+    return f"{scope['noun']} {scope['address']}"
 
 
 def _plural(count: int, word: str) -> str:

@@ -2,9 +2,9 @@
 
 A hidden marker lets CI find its earlier comment and edit it in place; a
 summary and two tables come first so a reviewer sees the size of the change
-at a glance; per-dataview details are folded, in ``diff`` fences so GitHub
+at a glance; per-scope details are folded, in ``diff`` fences so GitHub
 colours the lines. GitHub refuses comments over 65,536 characters, so a large
-plan is summarised step by step (field diffs first, then whole dataviews) and
+plan is summarised step by step (field diffs first, then whole scopes) and
 the comment says so.
 """
 
@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.render._lines import (
-    NO_CHANGES,
+    SNAPSHOT_ACTIONS,
     SUMMARY_ACTIONS,
     change_title,
     field_parts,
+    hidden_line,
     is_change,
+    no_changes,
     summary_line,
 )
 
@@ -29,19 +31,20 @@ __all__ = ["GITHUB_COMMENT_LIMIT", "MARKER", "render_markdown"]
 MARKER = "<!-- exportctl-plan -->"
 GITHUB_COMMENT_LIMIT = 65536
 
-# Columns of both tables: (JSON action, heading).
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    *SUMMARY_ACTIONS,
-    ("unmanaged", "unmanaged"),
-    ("no-op", "unchanged"),
-)
+# Columns of both tables: (JSON action, heading); snapshot columns join them
+# only in a plan with snapshots, so a plan of resources alone reads as before.
+_Columns = tuple[tuple[str, str], ...]
+_COLUMNS: _Columns = (*SUMMARY_ACTIONS, ("unmanaged", "unmanaged"), ("no-op", "unchanged"))
+_SNAPSHOT_COLUMNS: _Columns = (*SNAPSHOT_ACTIONS, ("fresh", "fresh"))
+_ACTS = frozenset(action for action, _ in (*SUMMARY_ACTIONS, *SNAPSHOT_ACTIONS))
+_UNCHANGED = ("no-op", "fresh")  # counted in the tables, not listed
 # The longest note _note() can write, so the budget leaves room for it.
 _NOTE_RESERVE = 300
 
 
 @dataclass(frozen=True)
 class _Section:
-    """One dataview worth showing: its table row and its folded details."""
+    """One scope worth showing: its table row and its folded details."""
 
     row: str
     details: str
@@ -50,8 +53,9 @@ class _Section:
 
 def render_markdown(plan_json: Mapping[str, Any], *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The comment, at most ``limit`` characters long."""
-    sections = [_section(dv) for dv in plan_json["dataviews"] if _worth_showing(dv)]
-    hidden = len(plan_json["dataviews"]) - len(sections)
+    columns = _columns(plan_json)
+    sections = [_section(sp, columns) for sp in plan_json["scopes"] if _worth_showing(sp)]
+    hidden = len(plan_json["scopes"]) - len(sections)
     full = _assemble(plan_json, sections, [s.details for s in sections], hidden, note="")
     if len(full) <= limit:
         return full
@@ -74,14 +78,18 @@ def _summarised(
         if len(section.details_without_fields) + 2 <= budget:
             blocks.append(section.details_without_fields)
             budget -= len(section.details_without_fields) + 2
-    note = _note(summarised=len(sections) - len(blocks), untabled=len(sections) - len(rows))
+    note = _note(
+        summarised=len(sections) - len(blocks),
+        untabled=len(sections) - len(rows),
+        noun=_scope_noun(plan_json),
+    )
     return _assemble(plan_json, rows, blocks, hidden, note=note)
 
 
-def _note(*, summarised: int, untabled: int) -> str:
+def _note(*, summarised: int, untabled: int, noun: str) -> str:
     parts = ["field changes left out"]
     if summarised:
-        parts.append(f"{summarised} dataview{'s' if summarised != 1 else ''} summarised")
+        parts.append(f"{summarised} {noun}{'s' if summarised != 1 else ''} summarised")
     if untabled:
         parts.append(f"{untabled} left out of the table")
     return (
@@ -101,11 +109,13 @@ def _assemble(
     parts = [MARKER, "## exportctl plan", "", *_summary(plan_json)]
     if note:
         parts += ["", note]
-    parts += ["", *_action_table(plan_json["summary"]["counts"])]
+    columns = _columns(plan_json)
+    parts += ["", *_action_table(plan_json["summary"]["counts"], columns)]
+    noun = _scope_noun(plan_json)
     if sections:
-        parts += ["", *_dataview_table_head(), *(s.row for s in sections)]
+        parts += ["", *_scope_table_head(noun, columns), *(s.row for s in sections)]
     if hidden:
-        noun = "dataview has" if hidden == 1 else "dataviews have"
+        noun = f"{noun} has" if hidden == 1 else f"{noun}s have"
         other = " other" if sections else ""
         parts += ["", f"{hidden}{other} {noun} nothing to change."]
     for block in blocks:
@@ -116,11 +126,11 @@ def _assemble(
 def _summary(plan_json: Mapping[str, Any]) -> Iterator[str]:
     summary = plan_json["summary"]
     if not summary["has_changes"]:
-        yield NO_CHANGES
+        yield no_changes(plan_json)
         return
     yield f"**{summary_line(summary['counts'])}**"
     refused = sum(
-        1 for dv in plan_json["dataviews"] for c in dv["changes"] if c["refused"] is not None
+        1 for sp in plan_json["scopes"] for c in sp["changes"] if c["refused"] is not None
     )
     if refused:
         noun = "change" if refused == 1 else "changes"
@@ -128,42 +138,56 @@ def _summary(plan_json: Mapping[str, Any]) -> Iterator[str]:
         yield f"> **Warning:** apply will refuse {refused} {noun} marked `! refused`."
 
 
-def _action_table(counts: Mapping[str, int]) -> list[str]:
+def _columns(plan_json: Mapping[str, Any]) -> _Columns:
+    counts = plan_json["summary"]["counts"]
+    with_snapshots = any(counts.get(action) for action, _ in _SNAPSHOT_COLUMNS)
+    return (*_COLUMNS, *_SNAPSHOT_COLUMNS) if with_snapshots else _COLUMNS
+
+
+def _scope_noun(plan_json: Mapping[str, Any]) -> str:
+    """What the plan's scopes are called: their one noun, or "scope" when they differ."""
+    nouns = {sp["scope"]["noun"] for sp in plan_json["scopes"]}
+    return nouns.pop() if len(nouns) == 1 else "scope"
+
+
+def _action_table(counts: Mapping[str, int], columns: _Columns) -> list[str]:
     return [
         "| Action | Count |",
         "| --- | ---: |",
-        *(f"| {heading} | {counts[action]} |" for action, heading in _COLUMNS),
+        *(f"| {heading} | {counts[action]} |" for action, heading in columns),
     ]
 
 
-def _dataview_table_head() -> list[str]:
-    headings = " | ".join(heading for _, heading in _COLUMNS)
-    return [f"| Dataview | {headings} |", "| --- |" + " ---: |" * len(_COLUMNS)]
+def _scope_table_head(noun: str, columns: _Columns) -> list[str]:
+    headings = " | ".join(heading for _, heading in columns)
+    return [f"| {noun.capitalize()} | {headings} |", "| --- |" + " ---: |" * len(columns)]
 
 
-def _worth_showing(dataview: Mapping[str, Any]) -> bool:
-    return any(c["action"] != "no-op" for c in dataview["changes"])
+def _worth_showing(scope_plan: Mapping[str, Any]) -> bool:
+    return any(c["action"] not in _UNCHANGED for c in scope_plan["changes"])
 
 
-def _section(dataview: Mapping[str, Any]) -> _Section:
-    counts = _counts(dataview)
-    address = dataview["dataview"]["address"]
-    cells = " | ".join(str(counts[action]) for action, _ in _COLUMNS)
+def _section(scope_plan: Mapping[str, Any], columns: _Columns) -> _Section:
+    counts = _counts(scope_plan, columns)
+    address = str(scope_plan["scope"]["address"])
+    cells = " | ".join(str(counts[action]) for action, _ in columns)
     summary = ", ".join(
-        f"{counts[action]} {'to ' if action != 'unmanaged' else ''}{heading}"
-        for action, heading in _COLUMNS[:-1]
-        if counts[action]
+        f"{counts[action]} {'to ' if action in _ACTS else ''}{heading}"
+        for action, heading in columns
+        if counts[action] and action not in _UNCHANGED
     )
     return _Section(
         row=f"| `{address}` | {cells} |",
-        details=_details(address, summary, _diff_lines(dataview, with_fields=True)),
-        details_without_fields=_details(address, summary, _diff_lines(dataview, with_fields=False)),
+        details=_details(address, summary, _diff_lines(scope_plan, with_fields=True)),
+        details_without_fields=_details(
+            address, summary, _diff_lines(scope_plan, with_fields=False)
+        ),
     )
 
 
-def _counts(dataview: Mapping[str, Any]) -> dict[str, int]:
-    counts = dict.fromkeys((action for action, _ in _COLUMNS), 0)
-    for change in dataview["changes"]:
+def _counts(scope_plan: Mapping[str, Any], columns: _Columns) -> dict[str, int]:
+    counts = dict.fromkeys((action for action, _ in columns), 0)
+    for change in scope_plan["changes"]:
         counts[change["action"]] += 1
     return counts
 
@@ -183,19 +207,20 @@ def _fence(body: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _diff_lines(dataview: Mapping[str, Any], *, with_fields: bool) -> Iterator[str]:
+def _diff_lines(scope_plan: Mapping[str, Any], *, with_fields: bool) -> Iterator[str]:
     """Lines starting with the symbol, so GitHub colours ``+`` green and ``-`` red."""
-    for change in dataview["changes"]:
-        if change["action"] == "no-op":
+    noun = scope_plan["scope"]["resource_noun"]
+    for change in scope_plan["changes"]:
+        if change["action"] in _UNCHANGED:
             continue
-        yield f"{change['symbol']} {change_title(change)}"
+        yield f"{change['symbol']} {change_title(change, noun)}"
         if with_fields and is_change(change):
             yield from _field_diff_lines(change["fields"])
         if change["refused"] is not None:
             yield f"! refused: {change['refused']}"
-    unchanged = sum(1 for c in dataview["changes"] if c["action"] == "no-op")
-    if unchanged:
-        yield f"# ({unchanged} unchanged export{'s' if unchanged != 1 else ''} hidden)"
+    hidden = hidden_line(scope_plan)
+    if hidden:
+        yield f"# {hidden}"
 
 
 def _field_diff_lines(fields: Sequence[Mapping[str, Any]]) -> Iterator[str]:

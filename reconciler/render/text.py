@@ -1,8 +1,8 @@
 """The plan as terminal text, Terraform-like, rendered from its JSON form.
 
-One block per dataview with changes, one line per change (symbol, key,
-handler type, export id, reason), indented field diffs and refusals; then the
-exports exportctl leaves alone, and a summary line. No-ops are only counted.
+One block per scope with changes, one line per change (symbol, key, type,
+id, reason), indented field diffs and refusals; then the resources exportctl
+leaves alone, and a summary line. No-ops and fresh snapshots are only counted.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.render._lines import (
-    NO_CHANGES,
     change_title,
     field_line,
+    hidden_line,
     is_change,
+    no_changes,
+    scope_title,
     summary_line,
 )
 from reconciler.render.style import bold, paint
@@ -27,29 +29,31 @@ _SYMBOL_WIDTH = 3  # "-/+" is the widest symbol; others are right-aligned to it.
 def render_text(plan_json: Mapping[str, Any], *, color: bool) -> str:
     """The whole plan as lines ending in a newline; ANSI colour only when ``color``."""
     lines: list[str] = []
-    for dataview in plan_json["dataviews"]:
-        lines.extend(_dataview_lines(dataview, color=color))
+    for scope_plan in plan_json["scopes"]:
+        lines.extend(_scope_lines(scope_plan, color=color))
     lines.extend(_unmanaged_lines(plan_json, color=color))
     lines.extend(_summary_lines(plan_json, color=color))
     return "\n".join(lines) + "\n"
 
 
-def _dataview_lines(dataview: Mapping[str, Any], *, color: bool) -> Iterator[str]:
-    changes = [c for c in dataview["changes"] if is_change(c)]
+def _scope_lines(scope_plan: Mapping[str, Any], *, color: bool) -> Iterator[str]:
+    changes = [c for c in scope_plan["changes"] if is_change(c)]
     if not changes:
         return
-    yield bold(f"dataview {dataview['dataview']['address']}", color=color)
+    yield bold(scope_title(scope_plan), color=color)
+    noun = scope_plan["scope"]["resource_noun"]
     for change in changes:
-        yield from _change_lines(change, color=color)
-    unchanged = sum(1 for c in dataview["changes"] if c["action"] == "no-op")
-    if unchanged:
-        yield f"      # ({unchanged} unchanged export{'s' if unchanged != 1 else ''} hidden)"
+        yield from _change_lines(change, noun, color=color)
+    hidden = hidden_line(scope_plan)
+    if hidden:
+        yield f"      # {hidden}"
     yield ""
 
 
-def _change_lines(change: Mapping[str, Any], *, color: bool) -> Iterator[str]:
+def _change_lines(change: Mapping[str, Any], noun: str, *, color: bool) -> Iterator[str]:
     symbol = change["symbol"]
-    yield f"  {paint(symbol.rjust(_SYMBOL_WIDTH), symbol, color=color)} {change_title(change)}"
+    title = change_title(change, noun)
+    yield f"  {paint(symbol.rjust(_SYMBOL_WIDTH), symbol, color=color)} {title}"
     for field in change["fields"]:
         field_symbol, text = field_line(field)
         yield f"        {paint(field_symbol, field_symbol, color=color)} {text}"
@@ -59,28 +63,28 @@ def _change_lines(change: Mapping[str, Any], *, color: bool) -> Iterator[str]:
 
 def _unmanaged_lines(plan_json: Mapping[str, Any], *, color: bool) -> Iterator[str]:
     entries = [
-        (dataview["dataview"]["address"], change)
-        for dataview in plan_json["dataviews"]
-        for change in dataview["changes"]
+        (scope_plan["scope"], change)
+        for scope_plan in plan_json["scopes"]
+        for change in scope_plan["changes"]
         if change["action"] == "unmanaged"
     ]
     if not entries:
         return
     title = "Not managed by exportctl (left alone; `prune: all` would delete them):"
     yield bold(title, color=color)
-    for address, change in entries:
-        yield f"  ? {address} {change_title(change)}"
+    for scope, change in entries:
+        yield f"  ? {scope['address']} {change_title(change, scope['resource_noun'])}"
     yield ""
 
 
 def _summary_lines(plan_json: Mapping[str, Any], *, color: bool) -> Iterator[str]:
     summary = plan_json["summary"]
     if not summary["has_changes"]:
-        yield NO_CHANGES
+        yield no_changes(plan_json)
         return
     yield bold(summary_line(summary["counts"]), color=color)
     refused = sum(
-        1 for dv in plan_json["dataviews"] for c in dv["changes"] if c["refused"] is not None
+        1 for sp in plan_json["scopes"] for c in sp["changes"] if c["refused"] is not None
     )
     if refused:
         noun = "change" if refused == 1 else "changes"

@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from reconciler.identity import read_marker
-from reconciler.model import DesiredState, LiveExport, thaw
-from tests.apply.helpers import live_exports, plan_now
+from reconciler.model import DesiredState, thaw
+from reconciler.providers.mammoth.kind import EXPORTS
+from reconciler.providers.mammoth.model import LiveExport
+from tests.apply.helpers import live_exports, plan_now, refs
 
 
 def duplicate_keys(base_url: str, state: DesiredState) -> list[str]:
     """Marker keys held by more than one export of a dataview."""
     found: list[str] = []
-    for dataview in state.dataviews:
+    for ref in refs(state):
         keys = Counter(
             marker.key
-            for export in live_exports(base_url, dataview.ref)
-            if (marker := read_marker(export)) is not None
+            for export in live_exports(base_url, ref)
+            if (marker := EXPORTS.marker(export)) is not None
         )
-        found += [f"{dataview.ref}/{key}" for key, count in keys.items() if count > 1]
+        found += [f"{ref}/{key}" for key, count in keys.items() if count > 1]
     return found
 
 
@@ -27,9 +28,9 @@ def unmarked(base_url: str, state: DesiredState) -> list[tuple[Any, ...]]:
     """Unmarked exports as what a person set; sequence shifts as others go, so it is left out."""
     return [
         _as_set(export)
-        for dataview in state.dataviews
-        for export in live_exports(base_url, dataview.ref)
-        if read_marker(export) is None
+        for ref in refs(state)
+        for export in live_exports(base_url, ref)
+        if EXPORTS.marker(export) is None
     ]
 
 

@@ -14,19 +14,14 @@ from reconciler.apply.execute import ExecuteOptions
 from reconciler.apply.result import ApplyResult
 from reconciler.http.retry import RetryPolicy
 from reconciler.live import fetch_live
-from reconciler.model import (
-    DataviewRef,
-    DataviewSpec,
-    DesiredState,
-    ExportSpec,
-    LiveExport,
-    Prune,
-    freeze,
-)
+from reconciler.model import DesiredState, Prune, freeze
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.progress import LineProgress
+from reconciler.providers.base import Providers
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.kind import dataview_spec
+from reconciler.providers.mammoth.model import DataviewRef, ExportSpec, LiveExport
 from reconciler.providers.mammoth.provider import MammothProvider
 
 REF = DataviewRef(1, 1, 123, 456)
@@ -52,7 +47,7 @@ def s3(key: str, file: str, **extra: Any) -> ExportSpec:
 def desired(
     *dataviews: tuple[DataviewRef, Iterable[ExportSpec]], prune: Prune = Prune.MANAGED
 ) -> DesiredState:
-    specs = tuple(DataviewSpec(ref, tuple(exports), prune) for ref, exports in dataviews)
+    specs = tuple(dataview_spec(ref, exports, prune) for ref, exports in dataviews)
     return DesiredState(specs, digest="test")
 
 
@@ -66,9 +61,19 @@ def provider(base_url: str) -> MammothProvider:
     return MammothProvider(client(base_url))
 
 
+def providers(opened: MammothProvider) -> Providers:
+    """The one open provider as the core's ``Providers``."""
+    return Providers({"mammoth": opened})
+
+
+def refs(state: DesiredState) -> list[DataviewRef]:
+    """The dataviews of a desired state made by ``desired``."""
+    return [DataviewRef.of(spec.scope) for spec in state.scopes]
+
+
 async def _plan(base_url: str, state: DesiredState) -> Plan:
     async with provider(base_url) as api:
-        live = await fetch_live(api, [dv.ref for dv in state.dataviews])
+        live = await fetch_live(providers(api), [spec.scope for spec in state.scopes])
     return make_plan(state, live)
 
 
@@ -88,7 +93,7 @@ def apply_now(
         plan = await _plan(base_url, state)
         async with provider(base_url) as api:
             return await apply_plan(
-                api,
+                providers(api),
                 plan,
                 options=ApplyOptions(max_deletes=max_deletes, execute=execute),
                 progress=LineProgress(log if log is not None else io.StringIO()),

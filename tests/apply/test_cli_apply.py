@@ -304,7 +304,7 @@ def test_apply_json_is_a_schema_valid_document(server: RunningSandbox, tmp_path:
         True,
         {"applied": 2, "failed": 0, "skipped": 0},
     )
-    assert _json_apply(*args)[:2] == (0, {**document, "summary": _none(), "dataviews": []})
+    assert _json_apply(*args)[:2] == (0, {**document, "summary": _none(), "scopes": []})
 
 
 def _none() -> dict[str, int]:
@@ -319,12 +319,12 @@ def test_a_refused_apply_still_prints_a_json_document(
     code, document, stderr = _json_apply("-f", str(manifest), "--endpoint", server.base_url)
     assert code == 1
     assert document == {
-        "format_version": "1.3",
+        "format_version": "2.0",
         "ok": False,
         "error": NEEDS_APPROVAL,
         "summary": _none(),
         "preflight_failures": [],
-        "dataviews": [],
+        "scopes": [],
     }
     assert stderr.endswith(f"\nError: {NEEDS_APPROVAL}\n")  # after the plan it showed
 

@@ -12,6 +12,7 @@ from reconciler.apply.result import Outcome
 from reconciler.errors import ApplyRefusedError
 from reconciler.model import Prune
 from reconciler.plan import Action
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import (
     FAST,
@@ -89,9 +90,9 @@ def test_preflight_failure_reports_every_refusal_and_mutates_nothing(
     result = apply_now(server.base_url, state)
     assert dump(tmp_path / "sandbox.db") == before
     assert not result.ok
-    assert [(f.ref, f.key, f.status_code) for f in result.preflight_failures] == [
-        (REF, "a", 400),
-        (REF2, "pg", 400),
+    assert [(f.scope, f.key, f.status_code) for f in result.preflight_failures] == [
+        (REF.scope, "a", 400),
+        (REF2.scope, "pg", 400),
     ]
     assert "taken.csv" in result.preflight_failures[0].detail
     assert "'nowhere' is not a known connection" in result.preflight_failures[1].detail
@@ -106,7 +107,7 @@ def test_a_failure_skips_the_rest_of_its_dataview_but_not_the_others(
     server.set_faults(job_rate=1.0, job_failure_rate=1.0, seed=1)
     state = desired((REF, [s3("a", "a.csv"), s3("b", "b.csv")]), (REF2, [s3("c", "c.csv")]))
     result = apply_now(server.base_url, state, execute=FAST)
-    outcomes = {(a.ref, a.key): (a.outcome, a.message) for a in result.actions()}
+    outcomes = {(DataviewRef.of(a.scope), a.key): (a.outcome, a.message) for a in result.actions()}
     assert not result.ok
     assert outcomes[(REF, "a")][0] is Outcome.FAILED
     # Job ids depend on which dataview asked first; the rest of the text does not.

@@ -12,10 +12,10 @@ from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.result import (
     ActionResult,
     ApplyResult,
-    DataviewResult,
     Failure,
     Outcome,
     PreflightFailure,
+    ScopeResult,
 )
 from reconciler.apply.result_json import result_to_json
 from reconciler.errors import (
@@ -42,6 +42,7 @@ from tests.apply.helpers import (
     live_exports,
     plan_now,
     provider,
+    providers,
     s3,
     spec,
 )
@@ -66,7 +67,10 @@ def _preflight_now(server: RunningSandbox, state: DesiredState, **faults: float)
     async def run() -> ApplyResult:
         async with provider(server.base_url) as api:
             return await apply_plan(
-                api, plan, options=ApplyOptions(execute=FAST), progress=LineProgress(io.StringIO())
+                providers(api),
+                plan,
+                options=ApplyOptions(execute=FAST),
+                progress=LineProgress(io.StringIO()),
             )
 
     return asyncio.run(run())
@@ -134,7 +138,7 @@ def test_a_refused_dry_run_still_says_fix_the_manifest(server: RunningSandbox) -
 
 
 def _preflight(key: str, status: int | None, failure: Failure, detail: str) -> PreflightFailure:
-    return PreflightFailure(REF, key, Action.ADD, status, detail, failure)
+    return PreflightFailure(REF.scope, key, Action.ADD, status, detail, failure)
 
 
 def test_a_mix_of_refused_and_unanswered_dry_runs_says_both() -> None:
@@ -183,7 +187,7 @@ def test_a_busy_api_is_transient_and_the_summary_says_apply_again(server: Runnin
         async with provider(server.base_url) as api:
             options = ApplyOptions(execute=FAST)
             return await apply_plan(
-                api, plan, options=options, progress=LineProgress(io.StringIO())
+                providers(api), plan, options=options, progress=LineProgress(io.StringIO())
             )
 
     result = asyncio.run(run())
@@ -225,14 +229,14 @@ def test_failures_are_judged_by_status_or_failed_job(
 
 
 def _failed(key: str, failure: Failure, message: str) -> ActionResult:
-    return ActionResult(REF, key, Action.ADD, "s3", Outcome.FAILED, message, failure=failure)
+    return ActionResult(REF.scope, key, Action.ADD, "s3", Outcome.FAILED, message, failure=failure)
 
 
 def test_a_mix_of_refused_and_transient_failures_says_both() -> None:
     result = ApplyResult(
         (
-            DataviewResult(
-                REF,
+            ScopeResult(
+                REF.scope,
                 (
                     _failed("a", Failure.REFUSED, "failed: the API answered 400: bad file"),
                     _failed("b", Failure.TRANSIENT, "failed: the API answered 503 (busy)"),
@@ -251,7 +255,7 @@ def test_a_mix_of_refused_and_transient_failures_says_both() -> None:
         "manifest (or the platform) first. The others may pass when you run exportctl apply "
         "again: it plans only what is left.",
     ]
-    assert [a["failure"] for a in result_to_json(result)["dataviews"][0]["actions"]] == [
+    assert [a["failure"] for a in result_to_json(result)["scopes"][0]["actions"]] == [
         "refused",
         "transient",
         "refused",

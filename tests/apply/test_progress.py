@@ -3,15 +3,17 @@
 import io
 
 from reconciler.apply.result import ActionResult, Outcome
-from reconciler.model import DataviewRef
 from reconciler.plan import Action
 from reconciler.progress import LineProgress, TerminalProgress, make_progress
+from reconciler.providers.mammoth.model import DataviewRef
 
 REF = DataviewRef(1, 1, 123, 456)
 CREATED = ActionResult(
-    REF, "monthly-sales", Action.ADD, "s3", Outcome.APPLIED, "created as export 17", 17
+    REF.scope, "monthly-sales", Action.ADD, "s3", Outcome.APPLIED, "created as export 17", "17"
 )
-FAILED = ActionResult(REF, "old", Action.DELETE, "s3", Outcome.FAILED, "failed: HTTP 500", 4)
+FAILED = ActionResult(
+    REF.scope, "old", Action.DELETE, "s3", Outcome.FAILED, "failed: HTTP 500", "4"
+)
 
 
 def test_a_ci_log_gets_one_plain_line_per_change() -> None:

@@ -13,8 +13,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.model import DesiredState, ExportSpec, Prune
-from reconciler.normalize import MARKER_FIELD
+from reconciler.identity import MARKER_FIELD
+from reconciler.model import DesiredState, Prune
+from reconciler.providers.mammoth.model import ExportSpec
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.server import serve_in_thread
 from tests.apply.convergence import assert_converged, unmarked
@@ -93,4 +94,4 @@ def test_one_apply_converges_from_any_live_state(
         ]
         assert_converged(server.base_url, state)
         left = [e for e in unmarked(server.base_url, state) if "hand-" in str(e[4])]
-        assert left == ([] if state.dataviews[0].prune is Prune.ALL else hand)
+        assert left == ([] if state.scopes[0].prune is Prune.ALL else hand)

@@ -4,8 +4,8 @@ import pytest
 
 from reconciler.apply.safety import check_safety
 from reconciler.errors import ApplyRefusedError
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.plan import Action, Change, Plan, ScopePlan
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import apply_now, desired, plan_now, s3
 
@@ -13,11 +13,12 @@ REF = DataviewRef(1, 1, 123, 456)
 
 
 def _plan(*changes: Change) -> Plan:
-    return Plan((DataviewPlan(REF, changes),))
+    return Plan((ScopePlan(REF.scope, changes),))
 
 
 def _change(action: Action, key: str, export_id: int | None, refused: str | None = None) -> Change:
-    return Change(action, key, "s3", export_id, reason="", refused=refused)
+    resource_id = None if export_id is None else str(export_id)
+    return Change(action, key, "s3", resource_id, reason="", refused=refused)
 
 
 PROTECTED = _plan(

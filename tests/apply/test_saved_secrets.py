@@ -21,8 +21,8 @@ from reconciler.plan import Plan
 from reconciler.planfile import SavedPlan, load_plan, save_plan
 
 AGAIN = "Run 'exportctl plan --out FILE' again, review it, and apply the new plan."
-A = "1/1/123/456/a/target_properties.password"
-B = "1/1/123/456/b/target_properties.password"
+A = "mammoth:1/1/123/456/a/target_properties.password"
+B = "mammoth:1/1/123/456/b/target_properties.password"
 SECRETS = {A: "a-Secret-1", B: "b-Secret-2"}
 
 
@@ -42,7 +42,7 @@ def _refusal(saved: SavedPlan, now: dict[str, str], path: str) -> str:
 
 @pytest.mark.parametrize(
     "now",
-    [SECRETS, {**SECRETS, "1/1/123/456/c/target_properties.password": "new"}],
+    [SECRETS, {**SECRETS, "mammoth:1/1/123/456/c/target_properties.password": "new"}],
 )
 def test_the_same_secrets_pass(tmp_path: Path, now: dict[str, str]) -> None:
     saved, path = _saved(tmp_path, SECRETS)
@@ -81,7 +81,7 @@ def test_a_secret_gone_from_the_manifest_is_named(tmp_path: Path) -> None:
 def test_saving_and_checking_derive_once_whatever_the_number_of_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    many = {f"1/1/123/456/e{i}/target_properties.password": f"s-{i}" for i in range(50)}
+    many = {f"mammoth:1/1/123/456/e{i}/target_properties.password": f"s-{i}" for i in range(50)}
     derive = hashlib.pbkdf2_hmac
     calls: list[int] = []
 
@@ -131,7 +131,7 @@ def test_apply_refuses_a_saved_plan_after_the_secret_rotated(
         "Error: Saved plan p was made with other secret values than the environment "
         "resolves now: an environment variable changed since the plan was made. The plan "
         "file keeps one hash over all its secrets, so it cannot tell which one; it relied "
-        "on these:\n  1/1/123/456/warehouse/target_properties.password\n"
+        "on these:\n  mammoth:1/1/123/456/warehouse/target_properties.password\n"
         f"{AGAIN}\n",
     )
     applied = runner.invoke(cli, ["apply", "p", "--sandbox"], env=env)

@@ -1,18 +1,18 @@
-"""Order of one dataview's steps: deletes, then edits, then adds in plan order."""
+"""Order of one scope's steps: runs, then deletes, edits, then adds in plan order."""
 
 from reconciler.apply.steps import Phase, order_steps
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan
+from reconciler.model import Scope
+from reconciler.plan import Action, Change, ScopePlan
 
-REF = DataviewRef(1, 1, 123, 456)
+REF = Scope("acme", "things", "a/1")
 
 
 def _change(action: Action, key: str) -> Change:
-    return Change(action=action, key=key, handler_type="s3", export_id=None, reason="")
+    return Change(action=action, key=key, type="s3", resource_id=None, reason="")
 
 
 def test_deletes_then_edits_then_adds_keeping_plan_order_within_a_phase() -> None:
-    plan = DataviewPlan(
+    plan = ScopePlan(
         REF,
         (
             _change(Action.ADD, "a1"),
@@ -38,10 +38,18 @@ def test_deletes_then_edits_then_adds_keeping_plan_order_within_a_phase() -> Non
 
 
 def test_a_replace_is_complete_only_after_its_add_half() -> None:
-    steps = order_steps(DataviewPlan(REF, (_change(Action.REPLACE, "r"),)))
+    steps = order_steps(ScopePlan(REF, (_change(Action.REPLACE, "r"),)))
     assert [s.is_last_of_change for s in steps] == [False, True]
 
 
 def test_records_take_no_step() -> None:
-    plan = DataviewPlan(REF, (_change(Action.NOOP, "n"), _change(Action.UNMANAGED, "u")))
+    plan = ScopePlan(REF, (_change(Action.NOOP, "n"), _change(Action.UNMANAGED, "u")))
     assert order_steps(plan) == ()
+
+
+def test_snapshot_runs_come_before_the_prunes_they_make_safe() -> None:
+    plan = ScopePlan(REF, (_change(Action.DELETE, "old"), _change(Action.RUN, "daily")))
+    assert [(s.change.key, s.phase) for s in order_steps(plan)] == [
+        ("daily", Phase.RUN),
+        ("old", Phase.DELETE),
+    ]

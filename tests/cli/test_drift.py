@@ -131,8 +131,8 @@ def test_report_is_the_json_form_whatever_the_format(
     document = json.loads(report.read_text())
     assert errors("drift-report.schema.json", document) == []
     assert document == json.loads(as_json.stdout)
-    assert [e["key"] for e in document["dataviews"][0]["changed_by_hand"]] == ["sales"]
-    assert [e["key"] for e in document["dataviews"][1]["not_yet_applied"]] == ["summary"]
+    assert [e["key"] for e in document["scopes"][0]["changed_by_hand"]] == ["sales"]
+    assert [e["key"] for e in document["scopes"][1]["not_yet_applied"]] == ["summary"]
 
 
 @pytest.mark.parametrize(

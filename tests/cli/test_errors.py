@@ -15,7 +15,8 @@ pytestmark = pytest.mark.usefixtures("credentials")
 
 WRONG_SECRET = "wrong-Api-Secret-4711"
 SELECTOR_FORMS = (
-    "dataview=ID, dataview=W/P/D/V, dataview=ID/KEY, dataview=W/P/D/V/KEY, key=KEY, handler=TYPE"
+    "dataview=ID, dataview=W/P/D/V, dataview=ID/KEY, dataview=W/P/D/V/KEY, handler=TYPE, "
+    "key=KEY, provider=NAME, type=TYPE"
 )
 
 

@@ -6,7 +6,7 @@ from reconciler.cli.session import plan_live
 from reconciler.live import fetch_live
 from reconciler.planner import make_plan
 from reconciler.sandbox.server import RunningSandbox
-from tests.apply.helpers import REF, REF2, apply_now, desired, provider, s3
+from tests.apply.helpers import REF, REF2, apply_now, desired, provider, providers, s3
 
 
 def test_planning_while_listing_equals_planning_after_listing(server: RunningSandbox) -> None:
@@ -19,10 +19,10 @@ def test_planning_while_listing_equals_planning_after_listing(server: RunningSan
 
     async def both() -> tuple[object, object]:
         async with provider(server.base_url) as api:
-            overlapped = await plan_live(api, state, (), ())
-            live = await fetch_live(api, [dv.ref for dv in state.dataviews])
+            overlapped = await plan_live(providers(api), state, (), ())
+            live = await fetch_live(providers(api), [spec.scope for spec in state.scopes])
         return overlapped, make_plan(state, live)
 
     overlapped, sequential = asyncio.run(both())
     assert overlapped == sequential
-    assert [dv.ref for dv in overlapped.dataviews] == [REF, REF2]  # manifest order
+    assert [sp.scope for sp in overlapped.scopes] == [REF.scope, REF2.scope]  # manifest order

@@ -43,7 +43,7 @@ def test_validate_json_is_for_machines() -> None:
     code, out, _ = run("validate", "-f", str(BROKEN / "version_wrong.yaml"), "--format", "json")
     report = json.loads(out)
     assert code == 1
-    assert (report["format_version"], report["valid"]) == ("1.0", False)
+    assert (report["format_version"], report["valid"]) == ("2.0", False)
     assert report["files"] == [str(BROKEN / "version_wrong.yaml")]
     assert report["diagnostics"] == [
         {

@@ -8,7 +8,8 @@ from reconciler.diagnostics import SourceLocation
 from reconciler.errors import ManifestError
 from reconciler.manifest import check_manifest, expand_paths, load_manifest
 from reconciler.manifest.yaml_source import MAX_FILE_BYTES, parse_yaml
-from reconciler.model import DataviewRef, FrozenDict, Prune
+from reconciler.model import FrozenDict, Prune
+from reconciler.providers.mammoth.model import DataviewRef
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "exports.yaml"
 HEADER = """version: 1
@@ -34,15 +35,15 @@ def one_export(tmp_path: Path, export: str, *, defaults: str = "") -> Path:
 
 def test_the_example_loads_without_any_environment_variable() -> None:
     state = load_manifest([EXAMPLE], environ={})
-    assert len(state.dataviews) == 3
-    assert state.export_count() == 7
+    assert len(state.scopes) == 3
+    assert state.entry_count() == 7
 
 
 def test_sdk_defaults_fill_unset_target_fields_and_trigger_type(tmp_path: Path) -> None:
     path = one_export(
         tmp_path, "      - {key: a, handler_type: s3, target_properties: {file: a.csv}}\n"
     )
-    export = load_manifest([path], environ={}).dataviews[0].exports[0]
+    export = load_manifest([path], environ={}).scopes[0].resources[0]
     assert export.target_properties == {
         "file": "a.csv",
         "file_type": "csv",
@@ -59,7 +60,7 @@ def test_internal_dataset_defaults_to_the_pipeline_trigger(tmp_path: Path) -> No
     export_text = (
         "      - {key: d, handler_type: internal_dataset, target_properties: {dataset_name: x}}\n"
     )
-    export = load_manifest([one_export(tmp_path, export_text)], environ={}).dataviews[0].exports[0]
+    export = load_manifest([one_export(tmp_path, export_text)], environ={}).scopes[0].resources[0]
     assert export.trigger_type == "pipeline"
 
 
@@ -74,7 +75,7 @@ def test_defaults_merge_under_each_export_and_the_export_wins(tmp_path: Path) ->
         "        condition: {status: closed}\n        target_properties: {file: b.csv}\n"
     )
     state = load_manifest([one_export(tmp_path, exports, defaults=defaults)], environ={})
-    first, second = state.dataviews[0].exports
+    first, second = state.scopes[0].resources
     assert (first.trigger_type, first.protect) == ("pipeline", True)
     assert first.condition == {"region": "eu", "status": "active"}
     assert (second.trigger_type, second.protect) == ("pipeline", False)
@@ -90,7 +91,7 @@ def test_env_references_resolve_and_are_recorded(tmp_path: Path) -> None:
     )
     path = one_export(tmp_path, export_text)
     export = (
-        load_manifest([path], environ={"TABLE": "sales", "PW": "s3cret"}).dataviews[0].exports[0]
+        load_manifest([path], environ={"TABLE": "sales", "PW": "s3cret"}).scopes[0].resources[0]
     )
     assert export.target_properties["table_name"] == "sales_v2"
     assert export.target_properties["password"] == "s3cret"
@@ -104,7 +105,7 @@ def test_env_references_resolve_and_are_recorded(tmp_path: Path) -> None:
 
 def test_a_doubled_dollar_keeps_the_reference_literally(tmp_path: Path) -> None:
     export_text = "      - {key: a, handler_type: s3, target_properties: {file: '$${env:X}.csv'}}\n"
-    export = load_manifest([one_export(tmp_path, export_text)], environ={}).dataviews[0].exports[0]
+    export = load_manifest([one_export(tmp_path, export_text)], environ={}).scopes[0].resources[0]
     assert export.target_properties["file"] == "${env:X}.csv"
     assert export.env_refs == {}
 
@@ -128,7 +129,7 @@ def test_a_directory_loads_its_yaml_files_in_name_order(tmp_path: Path) -> None:
     write(tmp_path / "sub", "d.yaml", "not a manifest")
     write(tmp_path, ".pre-commit-hooks.yaml", "- id: not-a-manifest\n")
     state = load_manifest([tmp_path], environ={})
-    assert [dv.ref.dataview_id for dv in state.dataviews] == [1, 2]
+    assert [DataviewRef.of(dv.scope).dataview_id for dv in state.scopes] == [1, 2]
     assert state.sources == (str(tmp_path / "a.yaml"), str(tmp_path / "b.yml"))
     assert expand_paths([tmp_path, tmp_path / "a.yaml"]) == [
         tmp_path / "a.yaml",
@@ -148,9 +149,9 @@ def test_one_dataview_across_two_files_combines_its_exports(tmp_path: Path) -> N
         HEADER.replace("exports:", "prune: none\n    exports:")
         + "      - {key: b, handler_type: s3, target_properties: {file: b.csv}}\n",
     )
-    (dataview,) = load_manifest([tmp_path], environ={}).dataviews
-    assert dataview.ref == DataviewRef(1, 1, 123, 456)
-    assert [e.key for e in dataview.exports] == ["a", "b"]
+    (dataview,) = load_manifest([tmp_path], environ={}).scopes
+    assert dataview.scope == DataviewRef(1, 1, 123, 456).scope
+    assert [e.key for e in dataview.resources] == ["a", "b"]
     assert dataview.prune is Prune.NONE
 
 
@@ -166,7 +167,7 @@ def test_the_model_is_immutable_and_knows_where_each_export_is(tmp_path: Path) -
     path = one_export(
         tmp_path, "      - {key: a, handler_type: s3, target_properties: {file: a.csv}}\n"
     )
-    export = load_manifest([path], environ={}).dataviews[0].exports[0]
+    export = load_manifest([path], environ={}).scopes[0].resources[0]
     assert isinstance(export.target_properties, FrozenDict)
     with pytest.raises(TypeError):
         export.target_properties["file"] = "b.csv"  # type: ignore[index]
@@ -180,7 +181,7 @@ def test_aliases_and_merge_keys_are_allowed_within_bounds(tmp_path: Path) -> Non
         "      - &base {key: a, handler_type: s3, target_properties: {file: a.csv}}\n"
         "      - <<: *base\n        key: b\n        target_properties: {file: b.csv}\n"
     )
-    exports = load_manifest([write(tmp_path, "m.yaml", text)], environ={}).dataviews[0].exports
+    exports = load_manifest([write(tmp_path, "m.yaml", text)], environ={}).scopes[0].resources
     assert [(e.key, e.target_properties["file"]) for e in exports] == [
         ("a", "a.csv"),
         ("b", "b.csv"),

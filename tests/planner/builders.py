@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.identity import marker_for
-from reconciler.model import (
-    DataviewRef,
-    DataviewSpec,
-    DesiredState,
-    ExportSpec,
-    LiveDataview,
-    LiveExport,
-    Prune,
-    freeze,
-)
+from reconciler.identity import MARKER_FIELD
+from reconciler.model import DesiredState, LiveScope, Prune, freeze
 from reconciler.plan import Change, Plan
 from reconciler.planner import make_plan
+from reconciler.providers.mammoth.kind import dataview_spec, export_marker
+from reconciler.providers.mammoth.model import DataviewRef, ExportSpec, LiveExport
 from tests.planner.server import stored_record
 
 REF = DataviewRef(1, 1, 123, 456)
@@ -57,18 +50,19 @@ def live(
 
 
 def state(*exports: ExportSpec, prune: Prune = Prune.MANAGED) -> DesiredState:
-    return DesiredState((DataviewSpec(REF, tuple(exports), prune=prune),), digest="d1")
+    return DesiredState((dataview_spec(REF, exports, prune=prune),), digest="d1")
 
 
 def plan(desired: DesiredState, *exports: LiveExport) -> Plan:
-    return make_plan(desired, {REF: LiveDataview(REF, tuple(exports))})
+    ordered = tuple(sorted(exports, key=lambda e: e.id))
+    return make_plan(desired, {REF.scope: LiveScope(REF.scope, ordered)})
 
 
 def only(result: Plan) -> Change:
     """The single change of a one-export plan."""
-    (change,) = result.dataviews[0].changes
+    (change,) = result.scopes[0].changes
     return change
 
 
 def marker(of: ExportSpec, salt: str = SALT) -> dict[str, Any]:
-    return {"exportctl": marker_for(of, salt)}
+    return {MARKER_FIELD: export_marker(of, salt)}

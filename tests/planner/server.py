@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.model import DataviewRef, ExportSpec, LiveDataview, LiveExport, thaw
-from reconciler.normalize import MARKER_FIELD, target_defaults
+from reconciler.identity import MARKER_FIELD
+from reconciler.model import LiveScope, Scope, thaw
 from reconciler.plan import Action, Change, Plan
 from reconciler.providers.mammoth.handlers import MASK, is_secret_field
+from reconciler.providers.mammoth.kind import target_defaults
+from reconciler.providers.mammoth.model import (
+    DataviewRef,
+    ExportSpec,
+    LiveExport,
+    live_dataview,
+)
 from reconciler.providers.mammoth.wire import add_body, edit_body
 
 
@@ -62,37 +69,43 @@ def stored_record(
     return record_from_body(export_id, ref, body, spec.suspended)
 
 
-def apply_plan(
-    plan: Plan, live: Mapping[DataviewRef, LiveDataview], salt: str
-) -> dict[DataviewRef, LiveDataview]:
+def _exports(live: LiveScope) -> list[LiveExport]:
+    """Every export listed, deleted ones too."""
+    return [e for e in live.resources if isinstance(e, LiveExport)]
+
+
+def apply_plan(plan: Plan, live: Mapping[Scope, LiveScope], salt: str) -> dict[Scope, LiveScope]:
     """Execute every change that is not refused, as the applier would."""
     result = dict(live)
-    next_id = 1 + max((e.id for dv in live.values() for e in dv.exports), default=0)
-    for dataview in plan.dataviews:
-        before = live.get(dataview.ref, LiveDataview(dataview.ref, ()))
-        records = {e.id: _record(e) for e in before.exports}
-        for change in dataview.changes:
+    next_id = 1 + max((e.id for dv in live.values() for e in _exports(dv)), default=0)
+    for scope_plan in plan.scopes:
+        ref = DataviewRef.of(scope_plan.scope)
+        before = live.get(scope_plan.scope, LiveScope(scope_plan.scope))
+        records = {e.id: _record(e) for e in _exports(before)}
+        for change in scope_plan.changes:
             if change.refused is None:
-                next_id = _apply(change, dataview.ref, records, next_id, salt)
-        result[dataview.ref] = LiveDataview.from_records(dataview.ref, records.values())
+                next_id = _apply(change, ref, records, next_id, salt)
+        result[scope_plan.scope] = live_dataview(ref, records.values())
     return result
 
 
 def _apply(
     change: Change, ref: DataviewRef, records: dict[int, dict[str, Any]], next_id: int, salt: str
 ) -> int:
-    if change.action in (Action.DELETE, Action.REPLACE) and change.export_id is not None:
-        records[change.export_id]["status"] = "deleted"
+    export_id = int(change.resource_id) if change.resource_id is not None else None
+    if change.action in (Action.DELETE, Action.REPLACE) and export_id is not None:
+        records[export_id]["status"] = "deleted"
     spec = change.desired
-    if spec is None:
+    if not isinstance(spec, ExportSpec):
         return next_id
     if change.action in (Action.ADD, Action.REPLACE):
         body = add_body(spec, salt=salt)
         records[next_id] = record_from_body(next_id, ref, body, spec.suspended)
         return next_id + 1
-    if change.action in (Action.EDIT, Action.ADOPT) and change.export_id is not None:
-        body = edit_body(spec, salt=salt, live=change.live)
-        records[change.export_id] = record_from_body(change.export_id, ref, body, spec.suspended)
+    if change.action in (Action.EDIT, Action.ADOPT) and export_id is not None:
+        live = change.live if isinstance(change.live, LiveExport) else None
+        body = edit_body(spec, salt=salt, live=live)
+        records[export_id] = record_from_body(export_id, ref, body, spec.suspended)
     return next_id
 
 

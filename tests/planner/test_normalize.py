@@ -3,9 +3,10 @@
 import pytest
 
 from reconciler.model import freeze
-from reconciler.normalize import CompareOptions, normalize_desired, normalize_live
+from reconciler.normalize import CompareOptions
 from reconciler.plan import SENSITIVE, Action, FieldChange
 from reconciler.providers.mammoth.handlers import MASK
+from reconciler.providers.mammoth.kind import EXPORTS
 from tests.planner.builders import live, only, plan, spec, state
 
 S3_DEFAULTS = {
@@ -23,12 +24,12 @@ def test_server_filled_target_defaults_cause_no_diff() -> None:
 
 
 def test_defaults_are_filled_on_the_desired_side_too() -> None:
-    form = normalize_desired(spec()).form
+    form = EXPORTS.normalize_desired(spec()).form
     assert form["target_properties"] == {"file": "sales.csv", **S3_DEFAULTS}
 
 
 def test_a_handler_without_schema_gets_no_defaults() -> None:
-    form = normalize_desired(spec(handler_type="future_handler")).form
+    form = EXPORTS.normalize_desired(spec(handler_type="future_handler")).form
     assert form["target_properties"] == {"file": "sales.csv"}
 
 
@@ -77,7 +78,7 @@ def test_a_sensitive_path_of_the_manifest_is_redacted_like_a_secret() -> None:
 
 
 def test_secret_named_fields_inside_lists_are_taken_out_too() -> None:
-    normalized = normalize_desired(spec(condition={"auth": [{"token": "t"}]}))
+    normalized = EXPORTS.normalize_desired(spec(condition={"auth": [{"token": "t"}]}))
     assert normalized.form["condition"] == {"auth": [{"token": SENSITIVE}]}
     assert normalized.secrets == (("condition.auth.0.token", "t"),)
 
@@ -106,10 +107,12 @@ def test_server_computed_fields_are_never_compared() -> None:
 
 def test_the_marker_is_left_out_of_the_form() -> None:
     record = live(10, spec(), additional_properties={"exportctl": {"key": "k"}, "x": 1})
-    assert normalize_live(record, CompareOptions()).form["additional_properties"] == {"x": 1}
+    assert EXPORTS.normalize_live(record, CompareOptions()).form["additional_properties"] == {
+        "x": 1
+    }
 
 
 def test_frozen_values_come_out_as_plain_json() -> None:
-    form = normalize_desired(spec(condition=freeze({"ids": [1, 2]}))).form
+    form = EXPORTS.normalize_desired(spec(condition=freeze({"ids": [1, 2]}))).form
     assert type(form["condition"]) is dict
     assert type(form["condition"]["ids"]) is list

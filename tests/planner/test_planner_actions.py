@@ -7,7 +7,7 @@ from tests.planner.builders import live, marker, only, plan, spec, state
 
 def test_a_desired_export_absent_live_is_added_as_missing() -> None:
     change = only(plan(state(spec("sales"))))
-    assert (change.action, change.key, change.export_id) == (Action.ADD, "sales", None)
+    assert (change.action, change.key, change.resource_id) == (Action.ADD, "sales", None)
     assert change.drift is DriftKind.MISSING
 
 
@@ -53,7 +53,7 @@ def test_suspension_differences_are_edits() -> None:
 def test_another_handler_type_is_a_replace() -> None:
     written = spec(handler_type="internal_dataset", target_properties={"dataset_name": "x"})
     change = only(plan(state(spec()), live(10, written)))
-    assert (change.action, change.export_id, change.refused) == (Action.REPLACE, 10, None)
+    assert (change.action, change.resource_id, change.refused) == (Action.REPLACE, "10", None)
     assert FieldChange("handler_type", "internal_dataset", "s3") in change.fields
 
 
@@ -69,7 +69,7 @@ def test_protect_refuses_a_replace_and_says_how_to_proceed() -> None:
 
 def test_an_export_applied_with_protect_is_not_deleted_when_its_entry_leaves() -> None:
     change = only(plan(state(), live(10, spec(protect=True))))
-    assert (change.action, change.export_id) == (Action.DELETE, 10)
+    assert (change.action, change.resource_id) == (Action.DELETE, "10")
     assert change.refused == (
         "export 'sales' was applied with 'protect: true': to delete it, put it back in "
         "the manifest with 'protect: false', apply, then remove it"
@@ -123,7 +123,7 @@ def test_protect_does_not_refuse_an_edit() -> None:
 
 def test_an_unmarked_export_at_the_same_destination_is_adopted() -> None:
     change = only(plan(state(spec("sales")), live(10, spec("x"), marked=False)))
-    assert (change.action, change.key, change.export_id) == (Action.ADOPT, "sales", 10)
+    assert (change.action, change.key, change.resource_id) == (Action.ADOPT, "sales", "10")
     assert (change.fields, change.drift) == ((), DriftKind.UNMANAGED)
 
 
@@ -135,13 +135,13 @@ def test_adoption_shows_field_differences() -> None:
 
 def test_a_renamed_key_at_the_same_destination_is_re_keyed_not_replaced() -> None:
     change = only(plan(state(spec("new-name")), live(10, spec("old-name"))))
-    assert (change.action, change.key, change.export_id) == (Action.ADOPT, "new-name", 10)
+    assert (change.action, change.key, change.resource_id) == (Action.ADOPT, "new-name", "10")
     assert change.reason == "key renamed from 'old-name'"
 
 
 def test_an_address_taken_by_a_marked_export_is_not_adopted_twice() -> None:
     result = plan(state(spec("a"), spec("b")), live(10, spec("a")))
-    assert [(c.action, c.key) for c in result.dataviews[0].changes] == [
+    assert [(c.action, c.key) for c in result.scopes[0].changes] == [
         (Action.NOOP, "a"),
         (Action.ADD, "b"),
     ]
@@ -149,7 +149,7 @@ def test_an_address_taken_by_a_marked_export_is_not_adopted_twice() -> None:
 
 def test_a_key_that_left_the_manifest_is_deleted_under_prune_managed() -> None:
     change = only(plan(state(), live(10, spec("gone", file="gone.csv"))))
-    assert (change.action, change.key, change.export_id) == (Action.DELETE, "gone", 10)
+    assert (change.action, change.key, change.resource_id) == (Action.DELETE, "gone", "10")
     assert change.reason == "key 'gone' left the manifest (prune: managed)"
 
 
@@ -181,11 +181,11 @@ def test_an_unmarked_export_without_address_is_labelled_by_id() -> None:
 def test_duplicates_of_one_key_keep_the_lowest_id_whatever_prune_says() -> None:
     desired = spec("sales")
     result = plan(state(desired, prune=Prune.NONE), live(12, desired), live(11, desired))
-    assert [(c.action, c.export_id) for c in result.dataviews[0].changes] == [
-        (Action.NOOP, 11),
-        (Action.DELETE, 12),
+    assert [(c.action, c.resource_id) for c in result.scopes[0].changes] == [
+        (Action.NOOP, "11"),
+        (Action.DELETE, "12"),
     ]
-    assert result.dataviews[0].changes[1].reason == "duplicate of key 'sales' (export #11 is kept)"
+    assert result.scopes[0].changes[1].reason == "duplicate of key 'sales' (export #11 is kept)"
 
 
 def test_deleted_live_exports_count_as_absent() -> None:
@@ -226,7 +226,7 @@ def test_a_marker_written_by_the_manifest_itself_is_not_compared() -> None:
 def test_plan_carries_the_manifest_digest_and_a_live_fingerprint() -> None:
     result = plan(state(spec()), live(10, spec()))
     assert result.manifest_digest == "d1"
-    assert len(result.dataviews[0].live_fingerprint) == 16
+    assert len(result.scopes[0].live_fingerprint) == 16
 
 
 def test_no_secret_value_appears_anywhere_in_the_plan() -> None:

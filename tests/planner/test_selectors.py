@@ -3,43 +3,59 @@
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.model import DataviewRef, DataviewSpec, DesiredState, LiveDataview
+from reconciler.model import DesiredState, LiveScope
 from reconciler.planner import make_plan
-from reconciler.selectors import Selector, parse_selector, select_dataviews, select_plan
+from reconciler.providers.mammoth.kind import dataview_spec
+from reconciler.providers.mammoth.model import DataviewRef
+from reconciler.selectors import parse_selector, select_plan, select_scopes
 from tests.planner.builders import REF, live, spec
 
 OTHER = DataviewRef(1, 1, 123, 789)
 DESIRED = DesiredState(
     (
-        DataviewSpec(REF, (spec("a", "a.csv"), spec("b", "b.csv"))),
-        DataviewSpec(OTHER, (spec("a", "a.csv", handler_type="internal_dataset"),)),
+        dataview_spec(REF, (spec("a", "a.csv"), spec("b", "b.csv"))),
+        dataview_spec(OTHER, (spec("a", "a.csv", handler_type="internal_dataset"),)),
     )
 )
-PLAN = make_plan(DESIRED, {REF: LiveDataview(REF, (live(10, spec("a", "a.csv")),))})
+PLAN = make_plan(DESIRED, {REF.scope: LiveScope(REF.scope, (live(10, spec("a", "a.csv")),))})
+
+
+PROVIDERS = ["mammoth"]
+ELSEWHERE = DataviewRef(2, 1, 123, 456)  # the same dataview id in another workspace
 
 
 def kept(targets: list[str], excludes: list[str]) -> list[tuple[int, str]]:
-    return [(r.dataview_id, c.key) for r, c in select_plan(PLAN, targets, excludes).changes()]
+    return [
+        (DataviewRef.of(s).dataview_id, c.key)
+        for s, c in select_plan(PLAN, targets, excludes).changes()
+    ]
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "key", "type_", "matching"),
     [
-        ("dataview=456", Selector("dataview=456", dataview_id=456)),
-        ("dataview=1/1/123/456", Selector("dataview=1/1/123/456", ref=REF)),
-        ("dataview=456/a", Selector("dataview=456/a", dataview_id=456, key="a")),
-        ("dataview=1/1/123/456/a", Selector("dataview=1/1/123/456/a", ref=REF, key="a")),
-        ("key=a", Selector("key=a", key="a")),
-        ("handler=s3", Selector("handler=s3", handler="s3")),
+        ("dataview=456", None, None, [REF, ELSEWHERE]),
+        ("dataview=1/1/123/456", None, None, [REF]),
+        ("dataview=456/a", "a", None, [REF, ELSEWHERE]),
+        ("dataview=1/1/123/456/a", "a", None, [REF]),
+        ("key=a", "a", None, [REF, ELSEWHERE, OTHER]),
+        ("handler=s3", None, "s3", [REF, ELSEWHERE, OTHER]),
+        ("type=s3", None, "s3", [REF, ELSEWHERE, OTHER]),
+        ("provider=mammoth", None, None, [REF, ELSEWHERE, OTHER]),
     ],
 )
-def test_accepted_selector_forms(text: str, expected: Selector) -> None:
-    assert parse_selector(text) == expected
+def test_accepted_selector_forms(
+    text: str, key: str | None, type_: str | None, matching: list[DataviewRef]
+) -> None:
+    selector = parse_selector(text, PROVIDERS)
+    assert (selector.key, selector.type) == (key, type_)
+    named = [ref for ref in (REF, ELSEWHERE, OTHER) if selector.matches_scope(ref.scope)]
+    assert named == matching
 
 
 FORMS = (
     "Accepted forms: dataview=ID, dataview=W/P/D/V, dataview=ID/KEY, "
-    "dataview=W/P/D/V/KEY, key=KEY, handler=TYPE"
+    "dataview=W/P/D/V/KEY, handler=TYPE, key=KEY, provider=NAME, type=TYPE"
 )
 
 
@@ -50,6 +66,7 @@ FORMS = (
         ("key=", "expected NAME=VALUE"),
         ("name=x", "unknown selector 'name'"),
         ("handler=s4", "unknown handler type 's4'"),
+        ("provider=domo", "the manifest uses no provider 'domo'"),
         ("dataview=x", "a dataview is an id or W/P/D/V ids, optionally followed by /KEY"),
         ("dataview=1/2/3", "a dataview is an id or W/P/D/V ids, optionally followed by /KEY"),
         ("dataview=456/", "a dataview is an id or W/P/D/V ids, optionally followed by /KEY"),
@@ -57,7 +74,7 @@ FORMS = (
 )
 def test_bad_selectors_name_the_problem_and_the_accepted_forms(text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as error:
-        parse_selector(text)
+        parse_selector(text, PROVIDERS)
     assert error.value.message == f"invalid selector {text!r}: {problem}. {FORMS}"
 
 
@@ -78,7 +95,7 @@ def test_select_plan(targets: list[str], excludes: list[str], expected: list[obj
 
 
 def test_dataviews_with_nothing_selected_are_dropped() -> None:
-    assert [dv.ref for dv in select_plan(PLAN, ["dataview=789"], []).dataviews] == [OTHER]
+    assert [sp.scope for sp in select_plan(PLAN, ["dataview=789"], []).scopes] == [OTHER.scope]
 
 
 @pytest.mark.parametrize(
@@ -88,18 +105,22 @@ def test_dataviews_with_nothing_selected_are_dropped() -> None:
         (["dataview=789/a"], [], [OTHER]),
         ([], ["dataview=456"], [OTHER]),
         ([], ["dataview=456/a"], [REF, OTHER]),
+        ([], ["provider=mammoth"], []),
     ],
 )
-def test_select_dataviews(targets: list[str], excludes: list[str], expected: list[object]) -> None:
-    assert [dv.ref for dv in select_dataviews(DESIRED, targets, excludes)] == expected
+def test_select_dataviews(
+    targets: list[str], excludes: list[str], expected: list[DataviewRef]
+) -> None:
+    selected = [spec.scope for spec in select_scopes(DESIRED, targets, excludes)]
+    assert selected == [ref.scope for ref in expected]
 
 
 @pytest.mark.parametrize("option", ["targets", "excludes"])
 def test_a_selector_naming_a_dataview_the_manifest_lacks_is_an_error(option: str) -> None:
-    desired = DesiredState((DataviewSpec(DataviewRef(1, 1, 123, 456), ()),))
+    desired = DesiredState((dataview_spec(DataviewRef(1, 1, 123, 456), ()),))
     selectors = {"targets": (), "excludes": (), option: ("dataview=999/sales",)}
     with pytest.raises(ConfigError) as caught:
-        select_dataviews(desired, selectors["targets"], selectors["excludes"])
+        select_scopes(desired, selectors["targets"], selectors["excludes"])
     assert caught.value.message == (
         "'dataview=999/sales' names a dataview the manifest does not have "
         "(its dataviews: 1/1/123/456). Check the id."
@@ -107,5 +128,5 @@ def test_a_selector_naming_a_dataview_the_manifest_lacks_is_an_error(option: str
 
 
 def test_a_key_selector_is_not_checked_against_the_manifest() -> None:
-    desired = DesiredState((DataviewSpec(DataviewRef(1, 1, 123, 456), ()),))
-    assert select_dataviews(desired, ("key=only-live",), ()).dataviews == desired.dataviews
+    desired = DesiredState((dataview_spec(DataviewRef(1, 1, 123, 456), ()),))
+    assert select_scopes(desired, ("key=only-live",), ()).scopes == desired.scopes

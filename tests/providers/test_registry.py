@@ -14,7 +14,7 @@ from reconciler.providers.mammoth.provider import FACTORY as MAMMOTH
 PLUGIN = """\
 class Factory:
     name = "acme"
-    section = "acme_exports"
+    sections = ("acme_exports",)
 
     def open(self, connection, desired, scopes=()):
         raise NotImplementedError("a registry test never opens it")
@@ -51,17 +51,25 @@ def _forget() -> None:
     providers._entry_points.cache_clear()
 
 
-def test_a_builtin_is_found_by_name_and_by_its_section() -> None:
+def test_a_builtin_is_found_by_name_and_owns_its_sections() -> None:
     assert providers.factory("mammoth") is MAMMOTH
-    assert providers.factory_for_section("dataviews") is MAMMOTH
-    assert providers.factory_for_section("no_such_section") is None
+    owners = providers.section_owners()
+    assert (owners["dataviews"], owners["defaults"]) == ("mammoth", "mammoth")
+    assert "no_such_section" not in owners
+
+
+def test_the_registry_table_names_the_sections_each_factory_declares() -> None:
+    """The table lets a load skip importing unused providers; it must not drift."""
+    for name in providers.provider_names():
+        owned = {s for s, owner in providers.section_owners().items() if owner == name}
+        assert owned == set(providers.factory(name).sections)
 
 
 @pytest.mark.usefixtures("installed_plugin")
 def test_an_entry_point_adds_a_provider() -> None:
     plugin = providers.factory("acme")
-    assert (plugin.name, plugin.section) == ("acme", "acme_exports")
-    assert providers.factory_for_section("acme_exports") is plugin
+    assert (plugin.name, plugin.sections) == ("acme", ("acme_exports",))
+    assert providers.section_owners()["acme_exports"] == "acme"
     assert providers.provider_names() == ["mammoth", "acme"]
 
 

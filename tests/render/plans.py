@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, DriftKind, FieldChange, Plan
+from reconciler.model import Scope
+from reconciler.plan import Action, Change, DriftKind, FieldChange, Plan, ScopePlan
 
 SECRET = "hunter2-do-not-print"
 
-DV1 = DataviewRef(1, 1, 123, 456)
-DV2 = DataviewRef(1, 1, 123, 789)
-DV3 = DataviewRef(1, 2, 5, 6)
+
+def dataview(address: str) -> Scope:
+    """A scope shaped like a Mammoth dataview; renderers only read its words."""
+    return Scope("mammoth", "exports", address, noun="dataview", resource_noun="export")
+
+
+DV1 = dataview("1/1/123/456")
+DV2 = dataview("1/1/123/789")
+DV3 = dataview("1/2/5/6")
 
 
 def every_action_plan() -> Plan:
     """Two dataviews with changes (one refused), one unchanged, secrets left unredacted."""
     return Plan(
-        dataviews=(
-            DataviewPlan(
+        scopes=(
+            ScopePlan(
                 DV1,
                 (
                     Change(
@@ -31,7 +37,7 @@ def every_action_plan() -> Plan:
                         Action.EDIT,
                         "weekly",
                         "s3",
-                        12,
+                        "12",
                         "changed by hand",
                         fields=(
                             FieldChange("target_properties.file", "a.csv", "b.csv"),
@@ -40,27 +46,27 @@ def every_action_plan() -> Plan:
                         ),
                         drift=DriftKind.CHANGED_BY_HAND,
                     ),
-                    Change(Action.NOOP, "daily", "s3", 11, "up to date"),
-                    Change(Action.NOOP, "hourly", "s3", 10, "up to date"),
+                    Change(Action.NOOP, "daily", "s3", "11", "up to date"),
+                    Change(Action.NOOP, "hourly", "s3", "10", "up to date"),
                     Change(
                         Action.UNMANAGED,
                         "s3:other.csv",
                         "s3",
-                        16,
+                        "16",
                         "unmarked and matches nothing in the manifest",
                         drift=DriftKind.UNMANAGED,
                     ),
                 ),
                 live_fingerprint="fp-1",
             ),
-            DataviewPlan(
+            ScopePlan(
                 DV2,
                 (
                     Change(
                         Action.REPLACE,
                         "orders",
                         "postgres",
-                        13,
+                        "13",
                         "handler_type changed",
                         fields=(FieldChange("handler_type", "s3", "postgres"),),
                         drift=DriftKind.NOT_YET_APPLIED,
@@ -70,7 +76,7 @@ def every_action_plan() -> Plan:
                         Action.DELETE,
                         "legacy",
                         "s3",
-                        14,
+                        "14",
                         "key left the manifest",
                         drift=DriftKind.NOT_YET_APPLIED,
                     ),
@@ -78,16 +84,16 @@ def every_action_plan() -> Plan:
                         Action.ADOPT,
                         "found",
                         "s3",
-                        15,
+                        "15",
                         "unmarked export with the same destination",
                         fields=(FieldChange("sequence", None, 2),),
                     ),
                 ),
                 live_fingerprint="fp-2",
             ),
-            DataviewPlan(
+            ScopePlan(
                 DV3,
-                (Change(Action.NOOP, "kept", "internal_dataset", 20, "up to date"),),
+                (Change(Action.NOOP, "kept", "internal_dataset", "20", "up to date"),),
                 live_fingerprint="fp-3",
             ),
         ),
@@ -98,9 +104,9 @@ def every_action_plan() -> Plan:
 def in_sync_plan() -> Plan:
     return Plan(
         (
-            DataviewPlan(
+            ScopePlan(
                 DV3,
-                (Change(Action.NOOP, "kept", "internal_dataset", 20, "up to date"),),
+                (Change(Action.NOOP, "kept", "internal_dataset", "20", "up to date"),),
                 live_fingerprint="fp-3",
             ),
         ),
@@ -112,14 +118,14 @@ def huge_plan(dataviews: int = 300, exports: int = 20) -> Plan:
     """Thousands of edits with field diffs: far over GitHub's comment limit in full."""
     return Plan(
         tuple(
-            DataviewPlan(
-                DataviewRef(1, 1, 100, 1000 + v),
+            ScopePlan(
+                dataview(f"1/1/100/{1000 + v}"),
                 tuple(
                     Change(
                         Action.EDIT,
                         f"export-{e:03d}",
                         "s3",
-                        v * 100 + e,
+                        str(v * 100 + e),
                         "manifest changed",
                         fields=(
                             FieldChange("target_properties.file", f"old-{e}.csv", f"new-{e}.csv"),

@@ -2,15 +2,14 @@ from collections.abc import Callable
 
 import pytest
 
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.drift_json import drift_to_json
+from reconciler.plan import Action, Change, Plan, ScopePlan
 from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import (
-    drift_to_json,
     render_drift_markdown,
     render_drift_text,
 )
-from tests.render.plans import every_action_plan, huge_plan, in_sync_plan
+from tests.render.plans import dataview, every_action_plan, huge_plan, in_sync_plan
 from tests.render.schemas import errors
 
 DRIFT_TEXT = """\
@@ -59,14 +58,16 @@ def test_report_sorts_entries_by_drift_kind() -> None:
     report = drift_to_json(plan_to_json(every_action_plan()))
     assert report["in_sync"] is False
     assert report["counts"] == {
-        "dataviews": 3,
-        "dataviews_drifted": 2,
+        "scopes": 3,
+        "scopes_drifted": 2,
         "changed_by_hand": 1,
         "not_yet_applied": 3,
         "missing": 1,
         "unmanaged": 1,
+        "stale": 0,
+        "failed": 0,
     }
-    first = report["dataviews"][0]
+    first = report["scopes"][0]
     assert [e["key"] for e in first["changed_by_hand"]] == ["weekly"]
     assert first["changed_by_hand"][0]["fields"][0] == {
         "path": "target_properties.file",
@@ -74,23 +75,23 @@ def test_report_sorts_entries_by_drift_kind() -> None:
         "new": "b.csv",
         "sensitive": False,
     }
-    assert report["dataviews"][2]["in_sync"] is True
+    assert report["scopes"][2]["in_sync"] is True
 
 
 def test_a_change_without_a_drift_kind_is_sorted_by_its_action() -> None:
-    ref = DataviewRef(1, 1, 1, 1)
+    ref = dataview("1/1/1/1")
     changes = (
         Change(Action.ADD, "new", "s3", None, "r"),
-        Change(Action.EDIT, "moved", "s3", 2, "r"),
-        Change(Action.UNMANAGED, "s3:x.csv", "s3", 3, "r"),
-        Change(Action.NOOP, "same", "s3", 4, "r"),
+        Change(Action.EDIT, "moved", "s3", "2", "r"),
+        Change(Action.UNMANAGED, "s3:x.csv", "s3", "3", "r"),
+        Change(Action.NOOP, "same", "s3", "4", "r"),
     )
-    report = drift_to_json(plan_to_json(Plan((DataviewPlan(ref, changes),))))
-    dataview = report["dataviews"][0]
-    assert [e["key"] for e in dataview["missing"]] == ["new"]
-    assert [e["key"] for e in dataview["not_yet_applied"]] == ["moved"]
-    assert [e["key"] for e in dataview["unmanaged"]] == ["s3:x.csv"]
-    assert dataview["changed_by_hand"] == []
+    report = drift_to_json(plan_to_json(Plan((ScopePlan(ref, changes),))))
+    first = report["scopes"][0]
+    assert [e["key"] for e in first["missing"]] == ["new"]
+    assert [e["key"] for e in first["not_yet_applied"]] == ["moved"]
+    assert [e["key"] for e in first["unmanaged"]] == ["s3:x.csv"]
+    assert first["changed_by_hand"] == []
 
 
 def test_drift_text() -> None:

@@ -4,8 +4,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import PlanFileError
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, FieldChange, Plan
+from reconciler.plan import Action, Change, FieldChange, Plan, ScopePlan
 from reconciler.plan_json import FORMAT_VERSION, plan_from_json, plan_to_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
@@ -29,31 +28,34 @@ def test_summary_counts_every_action_and_says_whether_apply_acts() -> None:
             "adopt": 1,
             "unmanaged": 1,
             "no-op": 3,
+            "run": 0,
+            "wait": 0,
+            "fresh": 0,
         },
         "has_changes": True,
     }
     assert plan_to_json(in_sync_plan())["summary"]["has_changes"] is False
 
 
-def test_a_change_carries_its_dataview_address_symbol_and_fields() -> None:
+def test_a_change_carries_its_scope_symbol_and_fields() -> None:
     data = plan_to_json(every_action_plan())
-    dataview = data["dataviews"][1]
-    assert data["format_version"] == FORMAT_VERSION == "1.0"
+    scope_plan = data["scopes"][1]
+    assert data["format_version"] == FORMAT_VERSION == "2.0"
     assert data["manifest_digest"] == "sha256:abc"
-    assert dataview["dataview"] == {
-        "workspace_id": 1,
-        "project_id": 1,
-        "dataset_id": 123,
-        "dataview_id": 789,
+    assert (scope_plan["provider"], scope_plan["kind"]) == ("mammoth", "exports")
+    assert scope_plan["scope"] == {
         "address": "1/1/123/789",
+        "noun": "dataview",
+        "resource_noun": "export",
+        "fields": {},
     }
-    assert dataview["live_fingerprint"] == "fp-2"
-    assert dataview["changes"][0] == {
+    assert scope_plan["live_fingerprint"] == "fp-2"
+    assert scope_plan["changes"][0] == {
         "action": "replace",
         "symbol": "-/+",
         "key": "orders",
-        "handler_type": "postgres",
-        "export_id": 13,
+        "type": "postgres",
+        "id": "13",
         "reason": "handler_type changed",
         "refused": "protect is set; remove `protect: true` to allow the replace",
         "drift": "not_yet_applied",
@@ -68,15 +70,15 @@ def test_frozen_and_exotic_values_become_plain_json() -> None:
         Action.EDIT,
         "k",
         "s3",
-        1,
+        "1",
         "r",
         fields=(
             FieldChange("condition", freeze({"a": [1, {"b": 2}]}), None),
             FieldChange("odd", {3}, 1.5),
         ),
     )
-    data = plan_to_json(Plan((DataviewPlan(DV1, (change,)),)))
-    fields = data["dataviews"][0]["changes"][0]["fields"]
+    data = plan_to_json(Plan((ScopePlan(DV1, (change,)),)))
+    fields = data["scopes"][0]["changes"][0]["fields"]
     assert fields[0]["old"] == {"a": [1, {"b": 2}]}
     assert type(fields[0]["old"]) is dict
     assert fields[1]["old"] == "{3}"
@@ -95,8 +97,9 @@ def test_round_trip_gives_the_same_json_and_the_same_renderings(plan: Plan) -> N
 def test_round_trip_keeps_the_plan_apart_from_the_desired_and_live_specs() -> None:
     plan = every_action_plan()
     back = plan_from_json(plan_to_json(plan))
-    assert back.dataviews[1] == plan.dataviews[1]
-    assert back.dataviews[1].ref == DataviewRef(1, 1, 123, 789)
+    assert back.scopes[1] == plan.scopes[1]
+    assert back.scopes[1].scope == plan.scopes[1].scope
+    assert back.scopes[1].scope.title == "dataview 1/1/123/789"
     assert all(change.desired is None and change.live is None for _, change in back.changes())
 
 
@@ -120,27 +123,33 @@ _DELETE = object()
     [
         (["not", "a", "plan"], "The plan is not an exportctl plan: it has no format_version."),
         (
-            _with(("format_version",), "2.0"),
-            "The plan uses format_version 2.0, which this exportctl cannot read (it reads "
-            "1.0). Use the exportctl version that wrote it, or re-create it with "
+            _with(("format_version",), "3.0"),
+            "The plan uses format_version 3.0, which this exportctl cannot read (it reads "
+            "2.0). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
         ),
         (
-            _with(("format_version",), "1.7"),
-            "The plan uses format_version 1.7, which this exportctl cannot read (it reads "
-            "1.0). Use the exportctl version that wrote it, or re-create it with "
+            _with(("format_version",), "2.7"),
+            "The plan uses format_version 2.7, which this exportctl cannot read (it reads "
+            "2.0). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
+        ),
+        (
+            _with(("format_version",), "1.0"),
+            "The plan uses format_version 1.0, written by an older exportctl; this one reads "
+            "2.0. Run plan again to make a new one (`exportctl plan --out FILE`).",
         ),
         (
             _with(("format_version",), 1),
-            "The plan has an invalid format_version 1; expected MAJOR.MINOR such as '1.0'. "
+            "The plan has an invalid format_version 1; expected MAJOR.MINOR such as '2.0'. "
             "Re-create it with `exportctl plan --out`.",
         ),
         (
-            _with(("dataviews", 0, "changes", 0, "action"), "create"),
-            "The plan is not a valid exportctl plan: at dataviews/0/changes/0/action: "
+            _with(("scopes", 0, "changes", 0, "action"), "create"),
+            "The plan is not a valid exportctl plan: at scopes/0/changes/0/action: "
             "'create' is not one of ['add', 'edit', 'replace', 'delete', 'adopt', "
-            "'unmanaged', 'no-op']. Re-create it with `exportctl plan --out`.",
+            "'unmanaged', 'no-op', 'run', 'wait', 'fresh']. Re-create it with "
+            "`exportctl plan --out`.",
         ),
         (
             _with(("summary",), _DELETE),

@@ -1,8 +1,7 @@
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.plan import Action, Change, Plan, ScopePlan
 from reconciler.plan_json import plan_to_json
 from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, MARKER, render_markdown
-from tests.render.plans import every_action_plan, huge_plan, in_sync_plan
+from tests.render.plans import dataview, every_action_plan, huge_plan, in_sync_plan
 
 EVERY_ACTION = """\
 <!-- exportctl-plan -->
@@ -95,9 +94,7 @@ def test_the_marker_comes_first_so_ci_can_find_the_comment() -> None:
 
 def test_a_key_with_backticks_cannot_close_the_fence() -> None:
     change = Change(Action.ADD, "a```b", "s3", None, "new")
-    markdown = render_markdown(
-        plan_to_json(Plan((DataviewPlan(DataviewRef(1, 1, 1, 1), (change,)),)))
-    )
+    markdown = render_markdown(plan_to_json(Plan((ScopePlan(dataview("1/1/1/1"), (change,)),))))
     assert "````diff\n+ a```b (s3): new\n````\n" in markdown
 
 

@@ -3,13 +3,10 @@
 import json
 from pathlib import Path
 
+from reconciler.drift_json import drift_to_json
 from reconciler.plan_json import plan_to_json
 from reconciler.planfile import save_plan
-from reconciler.render.drift_report import (
-    drift_to_json,
-    render_drift_markdown,
-    render_drift_text,
-)
+from reconciler.render.drift_report import render_drift_markdown, render_drift_text
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 from tests.render.plans import SECRET, every_action_plan
@@ -38,7 +35,7 @@ def test_no_form_of_the_plan_shows_a_sensitive_value(tmp_path: Path) -> None:
 
 def test_a_hand_made_json_with_a_secret_in_a_sensitive_field_is_still_redacted() -> None:
     plan_json = plan_to_json(every_action_plan())
-    field = plan_json["dataviews"][0]["changes"][1]["fields"][2]
+    field = plan_json["scopes"][0]["changes"][1]["fields"][2]
     assert field["sensitive"] is True
     field["old"], field["new"] = SECRET, SECRET
     report = drift_to_json(plan_json)

@@ -13,8 +13,8 @@ from reconciler.planfile import load_plan, save_plan, secret_address, secrets_ha
 from tests.render.plans import DV1, DV2, DV3, SECRET, every_action_plan
 from tests.render.schemas import errors
 
-ADDRESS = "1/1/123/456/weekly/target_properties.password"
-OTHER = "1/1/123/456/monthly/target_properties.password"
+ADDRESS = "mammoth:1/1/123/456/weekly/target_properties.password"
+OTHER = "mammoth:1/1/123/456/monthly/target_properties.password"
 SECRETS = {ADDRESS: SECRET, OTHER: "other-Secret-5a6b"}
 
 
@@ -33,8 +33,8 @@ def test_round_trip_gives_back_the_plan_fingerprints_and_sources(tmp_path: Path)
     _save(path)
     saved = load_plan(path)
     plan = every_action_plan()
-    assert saved.plan.dataviews[1:] == plan.dataviews[1:]
-    password = saved.plan.dataviews[0].changes[1].fields[2]
+    assert saved.plan.scopes[1:] == plan.scopes[1:]
+    password = saved.plan.scopes[0].changes[1].fields[2]
     assert (password.old, password.new, password.sensitive) == (SENSITIVE, SENSITIVE, True)
     assert saved.plan_json == plan_to_json(every_action_plan())
     assert saved.fingerprints == {DV1: "fp-1", DV2: "fp-2", DV3: "fp-3"}
@@ -158,27 +158,33 @@ def _old_format(document: dict[str, Any]) -> dict[str, Any]:
             "--out` (not the output of `plan --format json`).",
         ),
         (
-            _edited(format_version="3.0", exportctl_version="9.0.0"),
-            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.0, which "
-            "this exportctl cannot read (it reads 2.0). Use the exportctl version that wrote "
+            _edited(format_version="4.0", exportctl_version="9.0.0"),
+            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 4.0, which "
+            "this exportctl cannot read (it reads 3.0). Use the exportctl version that wrote "
             "it, or re-create it with `exportctl plan --out`.",
         ),
         (
-            _edited(format_version="2.1", exportctl_version="9.0.0"),
-            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 2.1, which "
-            "this exportctl cannot read (it reads 2.0). Use the exportctl version that wrote "
+            _edited(format_version="3.1", exportctl_version="9.0.0"),
+            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.1, which "
+            "this exportctl cannot read (it reads 3.0). Use the exportctl version that wrote "
             "it, or re-create it with `exportctl plan --out`.",
         ),
         (
             _old_format,
-            "Saved plan {path} (written by exportctl 0.1.0) was made by an older exportctl "
-            "(format_version 1.0; this one reads 2.0), whose secret checks it no longer "
-            "reads. Run `exportctl plan --out FILE` again, review it, and apply the new plan.",
+            "Saved plan {path} (written by exportctl 0.1.0) uses format_version 1.0, written "
+            "by an older exportctl; this one reads 3.0. Run plan again to make a new one "
+            "(`exportctl plan --out FILE`).",
+        ),
+        (
+            _edited(format_version="2.0", exportctl_version="0.2.0"),
+            "Saved plan {path} (written by exportctl 0.2.0) uses format_version 2.0, written "
+            "by an older exportctl; this one reads 3.0. Run plan again to make a new one "
+            "(`exportctl plan --out FILE`).",
         ),
         (
             _edited(plan_version="3.1"),
             "The plan in {path} uses format_version 3.1, which this exportctl cannot read (it "
-            "reads 1.0). Use the exportctl version that wrote it, or re-create it with "
+            "reads 2.0). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
         ),
         (

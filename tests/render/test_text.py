@@ -1,8 +1,7 @@
-from reconciler.model import DataviewRef
-from reconciler.plan import Action, Change, DataviewPlan, Plan
+from reconciler.plan import Action, Change, Plan, ScopePlan
 from reconciler.plan_json import plan_to_json
 from reconciler.render.text import render_text
-from tests.render.plans import every_action_plan, in_sync_plan
+from tests.render.plans import dataview, every_action_plan, in_sync_plan
 
 EVERY_ACTION = """\
 dataview 1/1/123/456
@@ -41,9 +40,9 @@ def test_no_changes_says_so_and_lists_nothing_else() -> None:
 def test_unmanaged_exports_alone_are_listed_but_are_no_changes() -> None:
     plan = Plan(
         (
-            DataviewPlan(
-                DataviewRef(1, 1, 1, 1),
-                (Change(Action.UNMANAGED, "s3:x.csv", "s3", 7, "unmarked"),),
+            ScopePlan(
+                dataview("1/1/1/1"),
+                (Change(Action.UNMANAGED, "s3:x.csv", "s3", "7", "unmarked"),),
             ),
         )
     )
@@ -58,11 +57,11 @@ def test_unmanaged_exports_alone_are_listed_but_are_no_changes() -> None:
 def test_singular_unchanged_export() -> None:
     plan = Plan(
         (
-            DataviewPlan(
-                DataviewRef(1, 1, 1, 1),
+            ScopePlan(
+                dataview("1/1/1/1"),
                 (
-                    Change(Action.DELETE, "old", "s3", 8, "key left the manifest"),
-                    Change(Action.NOOP, "same", "s3", 9, "up to date"),
+                    Change(Action.DELETE, "old", "s3", "8", "key left the manifest"),
+                    Change(Action.NOOP, "same", "s3", "9", "up to date"),
                 ),
             ),
         )

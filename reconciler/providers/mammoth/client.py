@@ -37,9 +37,10 @@ from reconciler.errors import (
 from reconciler.http.api import ApiSession, Call, StandardWording, body_detail
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
-from reconciler.model import DataviewRef, FrozenDict, loads_frozen, thaw
+from reconciler.model import FrozenDict, loads_frozen, thaw
 from reconciler.providers.base import IdsFrom
 from reconciler.providers.mammoth.jobs import int_or_none
+from reconciler.providers.mammoth.model import DataviewRef
 
 __all__ = [
     "PAGE_SIZE",

@@ -28,8 +28,8 @@ import httpx
 
 from reconciler.errors import ConfigError
 from reconciler.http.retry import RetryPolicy
-from reconciler.model import DataviewRef
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.model import DataviewRef
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp

@@ -19,11 +19,12 @@ import click
 from reconciler.cli.options import connection_options
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
-from reconciler.model import DataviewRef, DesiredState, LiveDataview
-from reconciler.providers.base import Connection
+from reconciler.model import DesiredState, LiveScope, Scope
+from reconciler.providers.base import Connection, Providers
 from reconciler.providers.mammoth.client import endpoint_label
 from reconciler.providers.mammoth.connect import base_url_from
 from reconciler.providers.mammoth.importer import ImportResult, render_manifest
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.provider import FACTORY
 
 __all__ = ["ALL_IN_PROJECT_UNSUPPORTED", "import_"]
@@ -108,11 +109,13 @@ def import_(
         )
 
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
-    provider = FACTORY.open(connection, DesiredState(()), scopes=dataviews)
+    scopes = [ref.scope for ref in dataviews]
+    provider = FACTORY.open(connection, DesiredState(()), scopes=scopes)
 
-    async def listed() -> dict[DataviewRef, LiveDataview]:
+    async def listed() -> dict[Scope, LiveScope]:
         async with provider:
-            return await fetch_live(provider, dataviews, ids_from="command line")
+            providers = Providers({FACTORY.name: provider})
+            return await fetch_live(providers, scopes, ids_from="command line")
 
     live = asyncio.run(listed())
     result = render_manifest(list(live.values()), source=_source(endpoint, sandbox_db))

@@ -30,10 +30,11 @@ from typing import Any
 
 import yaml
 
-from reconciler.identity import natural_address, read_marker
-from reconciler.model import DataviewRef, LiveDataview, LiveExport, present_exports, thaw
-from reconciler.normalize import MARKER_FIELD
+from reconciler.identity import MARKER_FIELD
+from reconciler.model import LiveScope, thaw
 from reconciler.providers.mammoth import handlers
+from reconciler.providers.mammoth.kind import EXPORTS
+from reconciler.providers.mammoth.model import DataviewRef, LiveExport, present_exports
 
 __all__ = [
     "KEY_PATTERN",
@@ -133,12 +134,12 @@ def assign_keys(exports: Iterable[LiveExport]) -> tuple[dict[int, str], list[tup
     the manifest says). Unmarked ones, taken by id, get ``base_key``, then
     ``-2``, ``-3``, ... when taken.
     """
-    present = present_exports(exports)
+    present = sorted((e for e in exports if not e.deleted), key=lambda e: e.id)
     keys: dict[int, str] = {}
     left_out: list[tuple[int, str]] = []
     owner: dict[str, int] = {}
     for export in present:
-        marker = read_marker(export)
+        marker = EXPORTS.marker(export)
         if marker is None or not KEY_PATTERN.match(marker.key):
             continue
         if marker.key in owner:
@@ -188,7 +189,7 @@ def _defaults(handler_type: str) -> dict[str, Any]:
 def _why_not_importable(export: LiveExport) -> str | None:
     if export.handler_type not in _KNOWN:
         return f"handler_type {export.handler_type!r} is not one exportctl knows"
-    if natural_address(export.handler_type, export.target_properties) is None:
+    if EXPORTS.address(export) is None:
         return (
             "it names no destination, so plan could not match it to a manifest entry "
             "(it would add a second export)"
@@ -206,8 +207,8 @@ class _Writer:
         self.exports = 0
         self._names: set[str] = set()
 
-    def dataview(self, live: LiveDataview) -> None:
-        ref = live.ref
+    def dataview(self, live: LiveScope) -> None:
+        ref = DataviewRef.of(live.scope)
         self.lines += [
             f"  - workspace_id: {ref.workspace_id}",
             f"    project_id: {ref.project_id}",
@@ -215,10 +216,10 @@ class _Writer:
             f"    dataview_id: {ref.dataview_id}",
             "    prune: managed",
         ]
-        keys, left_out = assign_keys(live.exports)
+        keys, left_out = assign_keys(present_exports(live))
         skips = [Skipped(ref, export_id, reason) for export_id, reason in left_out]
         entries: list[str] = []
-        for export in live.present():
+        for export in present_exports(live):
             reason = _why_not_importable(export)
             if reason is not None and export.id in keys:
                 skips.append(Skipped(ref, export.id, reason))
@@ -232,7 +233,7 @@ class _Writer:
     def _export(self, ref: DataviewRef, export: LiveExport, key: str) -> list[str]:
         self.exports += 1
         status = export.status or "unknown"
-        if read_marker(export) is not None:
+        if EXPORTS.marker(export) is not None:
             status += ", already managed by exportctl"
         body = self._body(ref, export, key)
         dumped = yaml.safe_dump([body], sort_keys=False, allow_unicode=True, width=1000)
@@ -310,10 +311,10 @@ def _ordered_target(handler_type: str, target: Mapping[str, Any]) -> dict[str, A
     return dict(sorted(target.items(), key=lambda item: (rank.get(item[0], len(known)), item[0])))
 
 
-def render_manifest(dataviews: Sequence[LiveDataview], *, source: str) -> ImportResult:
+def render_manifest(dataviews: Sequence[LiveScope], *, source: str) -> ImportResult:
     """The manifest for ``dataviews`` (sorted by ref), read from ``source`` (for the header)."""
     writer = _Writer()
-    for live in sorted(dataviews, key=lambda dv: dv.ref):
+    for live in sorted(dataviews, key=lambda dv: DataviewRef.of(dv.scope)):
         writer.dataview(live)
     header = _header(source, len(dataviews), writer.exports, writer.variables)
     text = "\n".join([*header, *writer.lines]) + "\n"

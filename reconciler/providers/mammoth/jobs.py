@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.providers.base import JobState
 
-__all__ = ["FINAL_JOB_STATUSES", "int_or_none", "job_state"]
+__all__ = ["FINAL_JOB_STATUSES", "int_or_none", "job_state", "text_id"]
 
 _SUCCEEDED = frozenset({"success"})
 _FAILED = frozenset({"failure", "error"})
@@ -34,14 +34,19 @@ def job_state(record: Mapping[str, Any]) -> JobState:
             "no detail given",
         )
     return JobState(
-        job_id=int(record["id"]),
+        job_id=str(int(record["id"])),
         status=status,
         finished=status in FINAL_JOB_STATUSES,
         failure=failure,
-        resource_id=int_or_none(response.get("trigger_id")),
+        resource_id=text_id(int_or_none(response.get("trigger_id"))),
     )
 
 
 def int_or_none(value: Any) -> int | None:
     """``value`` when it is a JSON integer (not a bool), else ``None``."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def text_id(number: int | None) -> str | None:
+    """A Mammoth id as the core carries ids: as text."""
+    return None if number is None else str(number)

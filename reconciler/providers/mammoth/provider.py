@@ -13,13 +13,14 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Self
 
+from reconciler.manifest.sections import SectionLoader
 from reconciler.model import (
-    DataviewRef,
+    DesiredResource,
     DesiredState,
-    ExportSpec,
-    LiveDataview,
-    LiveExport,
-    is_suspended_status,
+    ListedResource,
+    LiveRun,
+    LiveScope,
+    Scope,
 )
 from reconciler.providers.base import (
     Connection,
@@ -27,18 +28,53 @@ from reconciler.providers.base import (
     IdsFrom,
     JobState,
     Provider,
+    ScopeMatch,
     Written,
 )
 from reconciler.providers.mammoth.client import MammothClient, MutationResult
 from reconciler.providers.mammoth.connect import open_client
-from reconciler.providers.mammoth.jobs import job_state
+from reconciler.providers.mammoth.handlers import HANDLER_TYPES
+from reconciler.providers.mammoth.jobs import job_state, text_id
+from reconciler.providers.mammoth.manifest import (
+    DATAVIEWS_SECTION,
+    DEFAULTS_SECTION,
+    DataviewsLoader,
+)
+from reconciler.providers.mammoth.model import (
+    PROVIDER,
+    DataviewRef,
+    ExportSpec,
+    LiveExport,
+    is_suspended_status,
+    live_dataview,
+)
 from reconciler.providers.mammoth.wire import add_body, edit_body
 
 __all__ = ["FACTORY", "MammothProvider", "as_written", "connection_ids"]
 
 
+def _spec(spec: DesiredResource) -> ExportSpec:
+    if not isinstance(spec, ExportSpec):
+        raise TypeError(f"Mammoth was handed a {type(spec).__name__}, not an export")
+    return spec
+
+
+def _live(live: ListedResource | LiveRun) -> LiveExport:
+    if not isinstance(live, LiveExport):
+        raise TypeError(f"Mammoth was handed a {type(live).__name__}, not a listed export")
+    return live
+
+
+def _job_ids(job_ids: Sequence[str]) -> list[int]:
+    return [int(job_id) for job_id in job_ids if job_id.isdigit()]
+
+
 class MammothProvider:
-    """The ``Provider`` for one Mammoth API (or the embedded sandbox's)."""
+    """The ``ResourceProvider`` for one Mammoth API (or the embedded sandbox's).
+
+    The core hands back the scopes and resources this provider made; each
+    method narrows them to Mammoth's own types first.
+    """
 
     def __init__(self, client: MammothClient) -> None:
         self.client = client
@@ -55,68 +91,74 @@ class MammothProvider:
     ) -> None:
         await self.client.__aexit__(exc_type, exc, traceback)
 
-    async def list(self, scope: DataviewRef, *, ids_from: IdsFrom = "manifest") -> LiveDataview:
-        records = await self.client.list_exports(scope, ids_from=ids_from)
-        return LiveDataview.from_records(scope, records)
+    async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
+        ref = DataviewRef.of(scope)
+        return live_dataview(ref, await self.client.list_exports(ref, ids_from=ids_from))
 
     async def create(
-        self, scope: DataviewRef, spec: ExportSpec, *, salt: str, dry_run: bool = False
+        self, scope: Scope, spec: DesiredResource, *, salt: str, dry_run: bool = False
     ) -> Written:
-        body = add_body(spec, salt=salt, validate_only=dry_run)
-        return as_written(await self.client.add_export(scope, body, key=spec.key))
+        export = _spec(spec)
+        body = add_body(export, salt=salt, validate_only=dry_run)
+        return as_written(await self.client.add_export(DataviewRef.of(scope), body, key=spec.key))
 
     async def update(
         self,
-        scope: DataviewRef,
-        spec: ExportSpec,
-        live: LiveExport,
+        scope: Scope,
+        spec: DesiredResource,
+        live: ListedResource,
         *,
         salt: str,
         dry_run: bool = False,
     ) -> Written:
-        body = edit_body(spec, salt=salt, validate_only=dry_run, live=live)
-        return as_written(await self.client.edit_export(scope, live.id, body, key=spec.key))
+        export, listed = _spec(spec), _live(live)
+        body = edit_body(export, salt=salt, validate_only=dry_run, live=listed)
+        ref = DataviewRef.of(scope)
+        return as_written(await self.client.edit_export(ref, listed.id, body, key=spec.key))
 
-    async def delete(self, scope: DataviewRef, live: LiveExport, *, key: str) -> Written:
-        return as_written(await self.client.delete_export(scope, live.id, key=key))
+    async def delete(self, scope: Scope, live: ListedResource | LiveRun, *, key: str) -> Written:
+        ref = DataviewRef.of(scope)
+        return as_written(await self.client.delete_export(ref, _live(live).id, key=key))
 
-    async def poll_jobs(self, job_ids: Sequence[int]) -> Sequence[JobState]:
-        return [job_state(record) for record in await self.client.get_jobs(job_ids)]
+    async def poll_jobs(self, job_ids: Sequence[str]) -> Sequence[JobState]:
+        return [job_state(record) for record in await self.client.get_jobs(_job_ids(job_ids))]
 
     async def follow_ups(
         self,
-        scope: DataviewRef,
-        spec: ExportSpec,
-        resource_id: int,
+        scope: Scope,
+        spec: DesiredResource,
+        resource_id: str,
         written: Written | None,
-        live: LiveExport | None,
+        live: ListedResource | None,
     ) -> Sequence[FollowUp]:
         """A suspend or restore when the export is not yet in the state the manifest asks."""
-        was_suspended = live.suspended if live is not None else False
-        if not (spec.suspended or was_suspended):
+        export = _spec(spec)
+        was_suspended = _live(live).suspended if live is not None else False
+        if not (export.suspended or was_suspended):
             return ()  # never suspended, not wanted suspended: nothing to look at
+        ref, export_id = DataviewRef.of(scope), int(resource_id)
         if written is not None and written.status is not None:
             now = is_suspended_status(written.status)
         else:
-            now = bool(await self._suspended(scope, resource_id))
-        if now == spec.suspended:
+            now = bool(await self._suspended(ref, export_id))
+        if now == export.suspended:
             return ()
-        path = "suspend" if spec.suspended else "restore"
+        path = "suspend" if export.suspended else "restore"
 
         async def send() -> Written:
-            answer = await self.client.patch_export(scope, resource_id, path, key=spec.key)
+            answer = await self.client.patch_export(ref, export_id, path, key=spec.key)
             return as_written(answer)
 
         async def landed() -> bool:
-            return await self._suspended(scope, resource_id) == spec.suspended
+            return await self._suspended(ref, export_id) == export.suspended
 
-        note = ", suspended" if spec.suspended else ", restored"
+        note = ", suspended" if export.suspended else ", restored"
         return (FollowUp(f"{path} {spec.key}", send, landed, note),)
 
-    async def _suspended(self, scope: DataviewRef, export_id: int) -> bool | None:
+    async def _suspended(self, ref: DataviewRef, export_id: int) -> bool | None:
         """The export's suspended state now, or ``None`` if it is not there."""
-        for export in (await self.list(scope)).present():
-            if export.id == export_id:
+        for export in live_dataview(ref, await self.client.list_exports(ref)).present():
+            if isinstance(export, LiveExport) and export.id == export_id:
                 return export.suspended
         return None
 
@@ -131,8 +173,8 @@ def as_written(result: MutationResult) -> Written:
     job = result.body.get("job") if isinstance(result.body, dict) else None
     finished = job_state(job) if result.status == "success" and isinstance(job, dict) else None
     return Written(
-        resource_id=result.trigger_id,
-        job_id=result.job_id,
+        resource_id=text_id(result.trigger_id),
+        job_id=text_id(result.job_id),
         job=finished if result.job_id is not None else None,
         status=result.status if result.job_id is None else None,
     )
@@ -142,9 +184,10 @@ def connection_ids(desired: DesiredState) -> list[str]:
     """Database connection ids the manifest uses, for the embedded sandbox to know."""
     ids = {
         str(spec.target_properties["connection_id"])
-        for dv in desired.dataviews
-        for spec in dv.exports
-        if spec.target_properties.get("connection_id") is not None
+        for scope_spec in desired.scopes
+        if scope_spec.scope.provider == PROVIDER
+        for spec in scope_spec.resources
+        if isinstance(spec, ExportSpec) and spec.target_properties.get("connection_id") is not None
     }
     return sorted(ids)
 
@@ -152,17 +195,43 @@ def connection_ids(desired: DesiredState) -> list[str]:
 class _Factory:
     """Opens a ``MammothProvider``; the registry's entry for Mammoth."""
 
-    name = "mammoth"
-    section = "dataviews"
+    name = PROVIDER
+    sections = (DATAVIEWS_SECTION, DEFAULTS_SECTION)
+    scope_selector = "dataview"
+    type_selector = "handler"
+    types = HANDLER_TYPES
+    selector_forms = (
+        "dataview=ID",
+        "dataview=W/P/D/V",
+        "dataview=ID/KEY",
+        "dataview=W/P/D/V/KEY",
+        "handler=TYPE",
+    )
+
+    def match_scope(self, value: str) -> ScopeMatch:
+        """``ID`` (any workspace) or ``W/P/D/V``, each optionally followed by ``/KEY``."""
+        parts = value.split("/")
+        ids, key = (parts[:-1], parts[-1]) if len(parts) in (2, 5) else (parts, None)
+        if len(ids) not in (1, 4) or not all(p.isdigit() for p in ids) or key == "":
+            raise ValueError("a dataview is an id or W/P/D/V ids, optionally followed by /KEY")
+        if len(ids) == 1:
+            dataview_id = int(ids[0])
+            return ScopeMatch(lambda s: DataviewRef.of(s).dataview_id == dataview_id, key)
+        ref = DataviewRef.parse("/".join(ids))
+        return ScopeMatch(lambda s: DataviewRef.of(s) == ref, key)
+
+    def section_loader(self) -> SectionLoader:
+        return DataviewsLoader()
 
     def open(
-        self, connection: Connection, desired: DesiredState, scopes: Iterable[DataviewRef] = ()
+        self, connection: Connection, desired: DesiredState, scopes: Iterable[Scope] = ()
     ) -> Provider:
+        mine = [s.scope for s in desired.scopes if s.scope.provider == PROVIDER]
         client = open_client(
             endpoint=connection.endpoint,
             sandbox_db=connection.sandbox_db,
             parallelism=connection.parallelism,
-            dataviews=[*(dv.ref for dv in desired.dataviews), *scopes],
+            dataviews=[DataviewRef.of(scope) for scope in [*mine, *scopes]],
             sandbox_connections=connection_ids(desired),
         )
         return MammothProvider(client)

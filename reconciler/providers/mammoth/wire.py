@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.identity import marker_for
-from reconciler.model import ExportSpec, LiveExport, thaw
-from reconciler.normalize import MARKER_FIELD, get_path, target_defaults
+from reconciler.identity import MARKER_FIELD
+from reconciler.model import thaw
+from reconciler.normalize import get_path
 from reconciler.providers.mammoth.handlers import MASK
+from reconciler.providers.mammoth.kind import export_marker, target_defaults
+from reconciler.providers.mammoth.model import ExportSpec, LiveExport
 
 __all__ = ["add_body", "edit_body"]
 
@@ -28,7 +30,7 @@ def add_body(spec: ExportSpec, *, salt: str, validate_only: bool = False) -> dic
         "target_properties": {**target_defaults(spec.handler_type), **target},
         "additional_properties": {
             **thaw(spec.additional_properties),
-            MARKER_FIELD: marker_for(spec, salt),
+            MARKER_FIELD: export_marker(spec, salt),
         },
         "condition": thaw(spec.condition),
         "end_of_pipeline": spec.end_of_pipeline,

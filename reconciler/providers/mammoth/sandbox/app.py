@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.seed import load_seed
 from reconciler.providers.mammoth.sandbox.service import Outcome, SandboxService
 from reconciler.providers.mammoth.sandbox.store import Store

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.model import DataviewRef
 from reconciler.providers.mammoth import handlers
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.store import Tx
 from reconciler.sandbox.problems import bad_request
 

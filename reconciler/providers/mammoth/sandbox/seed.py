@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.pipeline import apply_action
 from reconciler.providers.mammoth.sandbox.store import Store, Tx
 from reconciler.providers.mammoth.sandbox.validation import parse_add_spec

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.jobs import create_job, render_job, settle_due_jobs
 from reconciler.providers.mammoth.sandbox.listing import (
     next_page_query,

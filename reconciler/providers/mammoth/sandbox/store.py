@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.masking import mask_secrets
 
 __all__ = ["JSON_COLUMNS", "Store", "Tx", "timestamp"]

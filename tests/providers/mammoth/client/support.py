@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 
 from reconciler.http.retry import RetryPolicy
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 
 T = TypeVar("T")
 

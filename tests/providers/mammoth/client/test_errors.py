@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, NotFoundError
-from reconciler.model import DataviewRef
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory

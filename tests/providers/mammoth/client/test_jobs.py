@@ -28,7 +28,7 @@ def test_adds_answered_with_jobs_are_waited_for_together(sandbox_factory: Sandbo
             results = [await client.add_export(REF, s3_body(f"{n}.csv")) for n in range(3)]
             waiter = JobWaiter(MammothProvider(client).poll_jobs, timeout=5, poll_interval=0.01)
             jobs = await asyncio.gather(
-                *(waiter.wait(r.job_id, "add") for r in results if r.job_id is not None)
+                *(waiter.wait(str(r.job_id), "add") for r in results if r.job_id is not None)
             )
             await waiter.close()
             return results, list(jobs), len(await client.list_exports(REF))
@@ -36,7 +36,7 @@ def test_adds_answered_with_jobs_are_waited_for_together(sandbox_factory: Sandbo
     results, jobs, listed = run(add_three())
     assert [r.status_code for r in results] == [202, 202, 202]
     job_ids = [r.job_id for r in results]
-    assert [job.job_id for job in jobs] == job_ids
+    assert [job.job_id for job in jobs] == [str(job_id) for job_id in job_ids]
     assert {job.status for job in jobs} == {"success"}
     assert all(job.resource_id is not None for job in jobs)
     assert listed == 3
@@ -57,7 +57,7 @@ def test_a_failed_job_is_reported_with_the_servers_reason(
             assert result.job_id is not None
             waiter = JobWaiter(MammothProvider(client).poll_jobs, timeout=5, poll_interval=0.01)
             try:
-                await waiter.wait(result.job_id, "add a")
+                await waiter.wait(str(result.job_id), "add a")
             finally:
                 await waiter.close()
 
@@ -84,7 +84,7 @@ def test_a_failed_jobs_reason_is_read_where_mammoth_puts_it(
 
 def test_a_finished_job_names_the_export_it_made() -> None:
     state = job_state({"id": 4, "status": "success", "response": {"trigger_id": 31}})
-    assert state == JobState(4, "success", finished=True, failure=None, resource_id=31)
+    assert state == JobState("4", "success", finished=True, failure=None, resource_id="31")
     assert job_state({"id": 5, "status": "processing"}).finished is False
 
 

@@ -7,10 +7,11 @@ import pytest
 
 from reconciler.errors import ApiError, AuthError, ConfigError, NotFoundError
 from reconciler.live import fetch_live
-from reconciler.model import DataviewRef, LiveDataview
-from reconciler.providers.base import IdsFrom
+from reconciler.model import LiveScope, Scope
+from reconciler.providers.base import IdsFrom, Providers
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.connect import open_client
+from reconciler.providers.mammoth.model import DataviewRef, present_exports
 from reconciler.providers.mammoth.provider import MammothProvider
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.providers.mammoth.sandbox.store import Store
@@ -26,12 +27,13 @@ def fetch_live_sync(
     refs: Sequence[DataviewRef],
     *,
     ids_from: IdsFrom = "manifest",
-) -> dict[DataviewRef, LiveDataview]:
+) -> dict[Scope, LiveScope]:
     """``fetch_live`` through the Mammoth provider, opened and closed around it."""
 
-    async def listed() -> dict[DataviewRef, LiveDataview]:
+    async def listed() -> dict[Scope, LiveScope]:
         async with MammothProvider(open_client()) as provider:
-            return await fetch_live(provider, refs, ids_from=ids_from)
+            scopes = [ref.scope for ref in refs]
+            return await fetch_live(Providers({"mammoth": provider}), scopes, ids_from=ids_from)
 
     return run(listed())
 
@@ -44,14 +46,15 @@ def test_parallelism_bounds_requests_in_flight(
     sandbox.store.ensure_dataviews(REFS)
     transport = RecordingTransport()
 
-    async def fetch() -> dict[DataviewRef, LiveDataview]:
+    async def fetch() -> dict[Scope, LiveScope]:
         async with MammothClient(
             sandbox.base_url, "sandbox", "sandbox", transport=transport, parallelism=parallelism
         ) as client:
-            return await fetch_live(MammothProvider(client), REFS)
+            providers = Providers({"mammoth": MammothProvider(client)})
+            return await fetch_live(providers, [ref.scope for ref in REFS])
 
     live = run(fetch())
-    assert list(live) == REFS
+    assert list(live) == [ref.scope for ref in REFS]
     assert len(transport.requests) == len(REFS)
     assert transport.peak == parallelism  # reached, never exceeded
 
@@ -71,7 +74,11 @@ def test_the_next_request_goes_out_before_an_answer_is_worked_on(
             sandbox.base_url, "sandbox", "sandbox", transport=transport, parallelism=1
         ) as client:
             provider = MammothProvider(client)
-            await fetch_live(provider, refs, lambda _: sent_when_listed.append(transport.sent))
+            await fetch_live(
+                Providers({"mammoth": provider}),
+                [ref.scope for ref in refs],
+                lambda _: sent_when_listed.append(transport.sent),
+            )
 
     run(fetch())
     assert sent_when_listed == [2, 3, 3]
@@ -86,10 +93,10 @@ def test_fetch_live_keeps_order_and_builds_live_dataviews(sandbox: RunningSandbo
         return MammothClient(sandbox.base_url, "sandbox", "sandbox")
 
     live = fetch_live_sync(client, [first, second, first])
-    assert list(live) == [first, second]
-    assert [e.id for e in live[first].exports] == ids
-    assert live[first].exports[0].additional_properties["exportctl"]["key"] == "a"
-    assert live[second].exports == ()
+    assert list(live) == [first.scope, second.scope]
+    assert [e.id for e in present_exports(live[first.scope])] == ids
+    assert present_exports(live[first.scope])[0].additional_properties["exportctl"]["key"] == "a"
+    assert live[second.scope].resources == ()
 
 
 def test_one_missing_dataview_is_named(sandbox: RunningSandbox) -> None:
@@ -181,7 +188,8 @@ def test_the_in_process_sandbox_creates_its_database_and_dataviews(tmp_path: Pat
             return [len(await sandboxed.list_exports(REF))]
 
     assert run(add_and_list()) == [1]
-    assert fetch_live_sync(client, [REF])[REF].exports[0].target_properties["file"] == "a.csv"
+    listed = present_exports(fetch_live_sync(client, [REF])[REF.scope])
+    assert listed[0].target_properties["file"] == "a.csv"
     store = Store(db)
     try:
         with store.read() as tx:

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
-from reconciler.model import DataviewRef
 from reconciler.providers.mammoth.import_cmd import ALL_IN_PROJECT_UNSUPPORTED, NOTHING_TO_IMPORT
+from reconciler.providers.mammoth.model import DataviewRef
 from tests.conftest import SandboxFactory
 
 CREDENTIALS = {"MAMMOTH_API_KEY": "sandbox", "MAMMOTH_API_SECRET": "sandbox"}

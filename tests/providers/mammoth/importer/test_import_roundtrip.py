@@ -19,10 +19,11 @@ from click.testing import CliRunner
 from reconciler.cli.main import cli
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
-from reconciler.model import DataviewRef
 from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
+from reconciler.providers.base import Providers
 from reconciler.providers.mammoth.client import MammothClient
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.provider import MammothProvider
 from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SANDBOX_HEADERS, SandboxFactory
@@ -99,7 +100,8 @@ def plan_now(server: RunningSandbox, manifest: Path) -> Plan:
     async def live() -> Any:
         client = MammothClient(server.base_url, "sandbox", "sandbox")
         async with MammothProvider(client) as provider:
-            return await fetch_live(provider, [dv.ref for dv in desired.dataviews])
+            providers = Providers({"mammoth": provider})
+            return await fetch_live(providers, [spec.scope for spec in desired.scopes])
 
     return make_plan(desired, asyncio.run(live()))
 

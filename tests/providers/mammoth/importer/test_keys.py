@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.model import DataviewRef, LiveDataview, LiveExport
+from reconciler.model import LiveScope
 from reconciler.providers.mammoth.importer import (
     KEY_PATTERN,
     assign_keys,
@@ -16,6 +16,7 @@ from reconciler.providers.mammoth.importer import (
     env_var_name,
     render_manifest,
 )
+from reconciler.providers.mammoth.model import DataviewRef, LiveExport
 
 REF = DataviewRef(1, 1, 123, 456)
 
@@ -147,7 +148,7 @@ def test_two_secrets_mapping_to_one_name_get_distinct_variables() -> None:
         live(1, "postgres", {**target, "table_name": "a_b"}),
         live(2, "postgres", {**target, "table_name": "a-b"}),
     )
-    result = render_manifest([LiveDataview(REF, exports)], source="test")
+    result = render_manifest([LiveScope(REF.scope, exports)], source="test")
     assert [v.name for v in result.variables] == [
         "EXPORTCTL_456_POSTGRES_A_B_PASSWORD",
         "EXPORTCTL_456_POSTGRES_A_B_2_PASSWORD",
@@ -170,7 +171,7 @@ def test_render_leaves_defaults_out_and_keeps_what_differs() -> None:
         status="suspending",
         sequence=3,
     )
-    text = render_manifest([LiveDataview(REF, (export,))], source="test").text
+    text = render_manifest([LiveScope(REF.scope, (export,))], source="test").text
     assert exports_of(text) == [
         {
             "key": "s3-a-csv",
@@ -186,13 +187,13 @@ def test_render_leaves_defaults_out_and_keeps_what_differs() -> None:
 def test_render_escapes_env_references_found_in_live_text() -> None:
     extra = {"note": "${env:HOME} and $${env:X}", "exportctl": {"key": "k", "applied": ""}}
     export = live(1, "s3", {"file": "a.csv"}, additional_properties=extra)
-    text = render_manifest([LiveDataview(REF, (export,))], source="test").text
+    text = render_manifest([LiveScope(REF.scope, (export,))], source="test").text
     assert exports_of(text)[0]["additional_properties"] == {"note": "$${env:HOME} and $$${env:X}"}
 
 
 def test_exports_naming_no_destination_or_an_unknown_handler_are_left_out() -> None:
     exports = (live(1, "s3", {}), live(2, "teleport", {"x": 1}), live(3, "s3", {"file": "a.csv"}))
-    result = render_manifest([LiveDataview(REF, exports)], source="test")
+    result = render_manifest([LiveScope(REF.scope, exports)], source="test")
     assert [e["key"] for e in exports_of(result.text)] == ["s3-a-csv"]
     assert [(s.export_id, s.reason) for s in result.skipped] == [
         (
@@ -211,10 +212,10 @@ def test_output_does_not_depend_on_listing_order() -> None:
     shuffled = exports[:]
     random.Random(4).shuffle(shuffled)
     first = render_manifest(
-        [LiveDataview(REF, tuple(exports)), LiveDataview(other, ())], source="s"
+        [LiveScope(REF.scope, tuple(exports)), LiveScope(other.scope, ())], source="s"
     )
     second = render_manifest(
-        [LiveDataview(other, ()), LiveDataview(REF, tuple(shuffled))], source="s"
+        [LiveScope(other.scope, ()), LiveScope(REF.scope, tuple(shuffled))], source="s"
     )
     assert first == second
     assert first.text.index("dataview_id: 400") < first.text.index("dataview_id: 456")

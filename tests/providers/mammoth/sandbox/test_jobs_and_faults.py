@@ -12,7 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.app import create_app
 from reconciler.providers.mammoth.sandbox.jobs import INJECTED_FAILURE
 from reconciler.sandbox.config import SandboxConfig

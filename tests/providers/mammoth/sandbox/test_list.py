@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.model import DataviewRef
+from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.listing import FIELD_PRESETS
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.config import SandboxConfig
