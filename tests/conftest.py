@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import RunningSandbox, serve_in_thread
+from tests.sandboxes import RunningSandbox, serve_in_thread
 
 SANDBOX_HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
 

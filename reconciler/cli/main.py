@@ -27,15 +27,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "validate": ("reconciler.cli.validate_cmd", "validate", "Check manifests offline."),
     "plan": ("reconciler.cli.plan_cmd", "plan", "Show what apply would change."),
     "apply": ("reconciler.cli.apply_cmd", "apply", "Make the platform match the manifest."),
-    "drift": ("reconciler.cli.drift_cmd", "drift", "Report exports changed outside exportctl."),
-    "import": (
-        "reconciler.providers.mammoth.import_cmd",
-        "import_",
-        "Write a manifest from live exports.",
-    ),
+    "drift": ("reconciler.cli.drift_cmd", "drift", "Report what changed outside exportctl."),
+    "import": ("reconciler.cli.import_cmd", "import_", "Write a manifest from live resources."),
     "schema": ("reconciler.cli.schema_cmd", "schema", "Print the manifest JSON Schema."),
     "show": ("reconciler.cli.show_cmd", "show", "Render a saved plan file."),
-    "sandbox": ("reconciler.cli.sandbox_cmd", "sandbox", "Run a local Mammoth API sandbox."),
+    "sandbox": ("reconciler.cli.sandbox_cmd", "sandbox", "Run local sandboxes of the APIs."),
 }
 
 

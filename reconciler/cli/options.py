@@ -14,7 +14,7 @@ import click
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
-    from reconciler.providers.mammoth.connect import NotADatabase
+    from reconciler.sandbox.files import NotADatabase
 
 __all__ = [
     "DEFAULT_PARALLELISM",
@@ -68,7 +68,7 @@ def connection_options(command: F) -> F:
         type=click.IntRange(1, 64),
         default=DEFAULT_PARALLELISM,
         show_default=True,
-        help="Requests in flight at once (and dataviews worked on at once).",
+        help="Requests in flight at once (and scopes, e.g. dataviews, worked on at once).",
     )(command)
     command = click.option(
         "--sandbox",
@@ -79,15 +79,15 @@ def connection_options(command: F) -> F:
         callback=_checked_sandbox_db,
         metavar="[DB]",
         help=f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
-        "needs no credentials and creates the manifest's dataviews on first use.",
+        "needs no credentials and creates what the manifest names (e.g. dataviews) on "
+        "first use.",
     )(command)
     return click.option(
         "--endpoint",
         metavar="URL",
-        envvar="MAMMOTH_BASE_URL",
-        show_envvar=True,
-        help="Base URL of the Mammoth API [default: https://app.mammoth.io/api/v2]. "
-        "Credentials come from MAMMOTH_API_KEY and MAMMOTH_API_SECRET only.",
+        help="Base URL of the API, instead of the one the provider's own variable names "
+        "(e.g. MAMMOTH_BASE_URL); only for a manifest of one provider. Credentials come "
+        "from each provider's environment variables only.",
     )(command)
 
 
@@ -101,7 +101,7 @@ def _checked_sandbox_db(ctx: click.Context, param: click.Parameter, db: str | No
     if db is None:
         return None
     # Imported here: validate and show take no --sandbox and need not load httpx.
-    from reconciler.providers.mammoth.connect import not_a_sandbox_db
+    from reconciler.sandbox.files import not_a_sandbox_db
 
     found = not_a_sandbox_db(db)
     if found is None:
@@ -115,7 +115,7 @@ def _checked_sandbox_db(ctx: click.Context, param: click.Parameter, db: str | No
 
 
 def _sandbox_advice(ctx: click.Context, db: str, found: NotADatabase) -> str:
-    from reconciler.providers.mammoth.connect import NotADatabase
+    from reconciler.sandbox.files import NotADatabase
 
     if found is NotADatabase.SAVED_PLAN:
         return (

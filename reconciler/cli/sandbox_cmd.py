@@ -1,9 +1,9 @@
-"""``exportctl sandbox serve``: run the local Mammoth API sandbox on a port."""
+"""``exportctl sandbox serve``: run every provider's sandbox API on one port."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +19,7 @@ _NON_NEGATIVE = click.FloatRange(min=0)
 
 @click.group()
 def sandbox() -> None:
-    """Run a local server that behaves like Mammoth's exports and jobs API."""
+    """Run a local server that behaves like the platforms' APIs, for trying and testing."""
 
 
 @sandbox.command()
@@ -37,14 +37,16 @@ def sandbox() -> None:
     default=DEFAULT_SANDBOX_DB,
     show_default=True,
     metavar="FILE",
-    help="SQLite file holding the sandbox's data; created if missing, kept across runs.",
+    help="SQLite file holding the sandbox's data (a provider may keep its own file beside "
+    "it); created if missing, kept across runs.",
 )
 @click.option(
     "--seed",
     "seed_file",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="YAML with connections and dataviews (and their existing exports) to create.",
+    help="YAML of data to create; each provider reads its own keys (Mammoth: connections "
+    "and dataviews, with their existing exports).",
 )
 @click.option("--latency-ms", type=_NON_NEGATIVE, default=0, help="Delay every API answer.")
 @click.option("--error-rate", type=_RATE, default=0, help="Share of API requests answered 503.")
@@ -108,12 +110,13 @@ def sandbox() -> None:
     show_default=True,
     help="Seed of the fault dice: same seed, same requests, same faults.",
 )
-def serve(host: str, port: int, db_path: str, seed_file: str | None, **knobs: Any) -> None:
-    """Serve the sandbox API at http://HOST:PORT/api/v2 until Ctrl-C.
+def serve(host: str, port: int, db_path: str, seed_file: Path | None, **knobs: Any) -> None:
+    """Serve every provider's sandbox API on http://HOST:PORT until Ctrl-C.
 
-    It accepts the key and secret in MAMMOTH_API_KEY and MAMMOTH_API_SECRET
-    (default: sandbox / sandbox). A client needs them set too: it has no default.
-    Faults are off unless asked for; they apply to /api/v2 only.
+    Each API answers under its real path prefix with its own auth scheme
+    (the listing says which credentials each accepts; none needs a real
+    account). Faults are off unless asked for; they apply to the APIs, not
+    to the sandbox's admin routes under /_sandbox.
 
     \b
     Examples:
@@ -122,38 +125,38 @@ def serve(host: str, port: int, db_path: str, seed_file: str | None, **knobs: An
       exportctl sandbox serve --port 8765 --job-rate 1 --commit-then-fail-every 3
 
     \b
-    Point exportctl at it with:
+    Point exportctl at it, e.g. for Mammoth:
       MAMMOTH_API_KEY=sandbox MAMMOTH_API_SECRET=sandbox \\
       MAMMOTH_BASE_URL=http://127.0.0.1:8765/api/v2 exportctl plan -f exports.yaml
     """
-    from reconciler.providers.mammoth.sandbox.app import create_app
-    from reconciler.providers.mammoth.sandbox.seed import SeedError
+    from reconciler.providers import factory, provider_names
+    from reconciler.sandbox.clock import SandboxClock
+    from reconciler.sandbox.combined import combined_app
     from reconciler.sandbox.config import SandboxConfig
     from reconciler.sandbox.server import bind_socket, run_forever
 
-    try:
-        app = create_app(db_path, SandboxConfig.from_env(**knobs), seed_file)
-    except SeedError as error:
-        raise ConfigError(f"{error}. Fix the seed file and start again.") from None
-    except (OSError, sqlite3.Error) as error:  # a folder, or a file that is not SQLite
-        raise ConfigError(
-            f"Cannot open the sandbox database {db_path!r} ({type(error).__name__}: {error}). "
-            "Pass a writable SQLite file path to --db."
-        ) from None
+    config, clock = SandboxConfig.from_env(**knobs), SandboxClock()
+    parts = []
+    for name in provider_names():
+        try:
+            parts.append(factory(name).sandbox(Path(db_path), config, clock, seed_file))
+        except (OSError, sqlite3.Error) as error:  # a folder, or a file that is not SQLite
+            raise ConfigError(
+                f"Cannot open the sandbox database {db_path!r} ({type(error).__name__}: "
+                f"{error}). Pass a writable SQLite file path to --db."
+            ) from None
     try:
         sock = bind_socket(host, port)
     except OSError as error:
         raise ConfigError(
             f"Cannot listen on {host}:{port} ({error.strerror}). Choose another --port."
         ) from None
-    bound_port = sock.getsockname()[1]
-    source = (
-        "MAMMOTH_API_KEY/MAMMOTH_API_SECRET"
-        if os.environ.get("MAMMOTH_API_KEY")
-        else ("the default sandbox/sandbox (MAMMOTH_API_KEY/MAMMOTH_API_SECRET unset)")
-    )
-    click.echo(
-        f"Sandbox API listening on http://{host}:{bound_port}/api/v2 (data in {db_path}; "
-        f"credentials from {source})"
-    )
-    run_forever(app, sock)
+    root = f"http://{host}:{sock.getsockname()[1]}"
+    click.echo(f"Sandbox listening on {root} (data in {db_path}):")
+    for part in parts:
+        click.echo(f"  {part.describe(root)}")
+    try:
+        run_forever(combined_app(parts), sock)
+    finally:
+        for part in parts:
+            part.close()

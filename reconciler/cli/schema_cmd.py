@@ -1,34 +1,36 @@
 """``exportctl schema``: print the manifest JSON Schema for editors and CI.
 
-The printed schema is self-contained: the per-handler target schemas that the
-file in ``schemas/`` references are inlined under ``$defs``, so the output
-works wherever it is saved (an editor cannot always follow relative ``$ref``).
+The printed schema is self-contained and covers every provider: the core
+adds ``version``, each provider its sections and their definitions
+(``ProviderFactory.schema_parts``), so the output works wherever it is saved
+(an editor cannot always follow relative ``$ref``).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 import click
 
-from reconciler._resources import load_schema
-from reconciler.providers.mammoth.handlers import HANDLER_TYPES, target_schema
+from reconciler.errors import ConfigError
+from reconciler.providers import factory, provider_names
 
 __all__ = ["bundled_manifest_schema", "schema"]
+
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @click.command()
 @click.option(
     "--target",
-    "handler_type",
-    type=click.Choice(HANDLER_TYPES),
+    "type_name",
     default=None,
-    metavar="HANDLER_TYPE",
-    help="Print the target_properties schema of one handler type instead, e.g. s3.",
+    metavar="TYPE",
+    help="Print the schema of one type's settings instead (Mammoth: a handler type's "
+    "target_properties), e.g. s3.",
 )
-def schema(handler_type: str | None) -> None:
+def schema(type_name: str | None) -> None:
     """Print the manifest JSON Schema (self-contained).
 
     \b
@@ -37,21 +39,49 @@ def schema(handler_type: str | None) -> None:
       # first line of exports.yaml:
       # yaml-language-server: $schema=./manifest.schema.json
     """
-    document = target_schema(handler_type) if handler_type else bundled_manifest_schema()
+    document = type_schema(type_name) if type_name else bundled_manifest_schema()
     click.echo(json.dumps(document, indent=2))
 
 
+def type_schema(type_name: str) -> dict[str, Any]:
+    """The first provider's schema for ``type_name``; ``ConfigError`` listing the known ones."""
+    known: list[str] = []
+    for name in provider_names():
+        owner = factory(name)
+        found = owner.type_schema(type_name)
+        if found is not None:
+            return found
+        known += [t for t in owner.types if owner.type_schema(t) is not None]
+    raise ConfigError(
+        f"No provider has a type {type_name!r}. Types with a schema: {', '.join(known)}."
+    )
+
+
 def bundled_manifest_schema() -> dict[str, Any]:
-    """The manifest schema with every ``targets/<handler>.json`` reference inlined."""
-    document = copy.deepcopy(load_schema("manifest.schema.json"))
-    defs = document["$defs"]
-    for branch in defs["targetByHandler"]["allOf"]:
-        properties = branch["then"]["properties"]
-        handler = properties["target_properties"]["$ref"].removeprefix("targets/")
-        handler = handler.removesuffix(".json")
-        target = copy.deepcopy(target_schema(handler))
-        target.pop("$schema", None)
-        target.pop("$id", None)
-        defs[f"target_{handler}"] = target
-        properties["target_properties"] = {"$ref": f"#/$defs/target_{handler}"}
-    return document
+    """``version`` plus every provider's sections, with all their definitions inlined."""
+    properties: dict[str, Any] = {
+        "version": {"description": "The manifest format; this exportctl reads 1.", "const": 1}
+    }
+    defs: dict[str, Any] = {}
+    for name in provider_names():
+        parts = factory(name).schema_parts()
+        clash = sorted(defs.keys() & parts.defs.keys())
+        if clash:
+            raise ConfigError(
+                f"Provider {name!r} defines {', '.join(clash)} in its manifest schema, as "
+                "another provider does; the schema cannot be bundled. Report it to the "
+                "provider's authors."
+            )
+        properties.update(parts.properties)
+        defs.update(parts.defs)
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://exportctl.invalid/schemas/manifest.bundled.schema.json",
+        "title": "exportctl manifest",
+        "description": "Exports as code: `version: 1` and one section per provider.",
+        "type": "object",
+        "required": ["version"],
+        "properties": properties,
+        "additionalProperties": False,
+        "$defs": defs,
+    }

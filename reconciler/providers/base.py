@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkable
 
 from reconciler.model import (
     DesiredResource,
@@ -39,6 +39,8 @@ from reconciler.model import (
 
 if TYPE_CHECKING:
     from reconciler.manifest.sections import SectionLoader
+    from reconciler.sandbox.clock import SandboxClock
+    from reconciler.sandbox.config import SandboxConfig
 
 __all__ = [
     "Connection",
@@ -49,6 +51,8 @@ __all__ = [
     "ProviderFactory",
     "Providers",
     "ResourceProvider",
+    "SandboxPart",
+    "SchemaParts",
     "ScopeMatch",
     "SnapshotProvider",
     "Written",
@@ -246,6 +250,37 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class SandboxPart:
+    """One provider's share of ``exportctl sandbox serve`` (and of the test servers).
+
+    ``app`` is an ASGI app answering the absolute paths that start with one
+    of ``prefixes`` (its API's real prefix, and its admin routes under
+    ``/_sandbox/<name>``); ``describe`` says, for the server's root URL, where
+    the API is and which credentials it accepts (never their values);
+    ``close`` releases its database.
+    """
+
+    prefixes: tuple[str, ...]
+    app: Any
+    describe: Callable[[str], str]
+    close: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class SchemaParts:
+    """A provider's sections of the manifest schema, self-contained.
+
+    ``properties`` are the top-level sections it owns; ``defs`` the
+    definitions they refer to (``#/$defs/...``). Definition names must not
+    collide with another provider's: ``exportctl schema`` refuses to bundle
+    two providers that use one name.
+    """
+
+    properties: Mapping[str, Any]
+    defs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class ScopeMatch:
     """What a provider's scope selector (``dataview=456/monthly-sales``) names."""
 
@@ -278,6 +313,25 @@ class ProviderFactory(Protocol):
     def section_loader(self) -> SectionLoader:
         """A fresh reader of this provider's sections, for one manifest load."""
         ...
+
+    def schema_parts(self) -> SchemaParts:
+        """Its sections of the manifest schema, for ``exportctl schema`` and editors."""
+        ...
+
+    def type_schema(self, type_name: str) -> dict[str, Any] | None:
+        """The schema of one type's settings (Mammoth: a handler's target), if it has one."""
+        ...
+
+    def sandbox(
+        self, db_path: Path, config: SandboxConfig, clock: SandboxClock, seed_file: Path | None
+    ) -> SandboxPart:
+        """Its sandbox API over ``db_path`` (its own file), sharing faults and clock.
+
+        ``seed_file`` is the ``--seed`` YAML; a provider reads the keys it owns.
+        """
+        ...
+
+    import_command: str | None  # "module:attribute" of its `exportctl import NAME` command
 
     def open(
         self, connection: Connection, desired: DesiredState, scopes: Iterable[Scope] = ()

@@ -2,7 +2,8 @@
 
 The thread form is what tests use (httpx's own ``server`` fixture habit):
 uvicorn on a socket bound before the thread starts, so port 0 works and the
-URL is known at once.
+URL is known at once. Any ASGI app can be served: one provider's sandbox, or
+all of them together (``reconciler.sandbox.combined``).
 """
 
 from __future__ import annotations
@@ -13,52 +14,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
-from reconciler.providers.mammoth.sandbox.app import API_PREFIX, create_app, sandbox_service
-from reconciler.providers.mammoth.sandbox.store import Store
-from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import DroppingH11Protocol
 
-__all__ = [
-    "RunningSandbox",
-    "bind_socket",
-    "run_forever",
-    "serve_app_in_thread",
-    "serve_in_thread",
-    "uvicorn_server",
-]
+__all__ = ["bind_socket", "run_forever", "serve_app_in_thread", "uvicorn_server"]
 
 _START_TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True)
-class RunningSandbox:
-    """A sandbox listening on a socket; what the ``sandbox`` test fixture yields."""
-
-    app: Starlette
-    root_url: str
-
-    @property
-    def base_url(self) -> str:
-        return self.root_url + API_PREFIX
-
-    @property
-    def config(self) -> SandboxConfig:
-        return sandbox_service(self.app).faults.config
-
-    @property
-    def store(self) -> Store:
-        return sandbox_service(self.app).store
-
-    def set_faults(self, **knobs: Any) -> SandboxConfig:
-        """Change fault knobs now; the fault random stream restarts from the seed."""
-        return sandbox_service(self.app).faults.reconfigure(**knobs)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -84,8 +49,13 @@ class _QuickServer(uvicorn.Server):
             should_exit = await self.on_tick(counter)
 
 
-def uvicorn_server(app: Starlette, log_level: str = "warning", **options: Any) -> uvicorn.Server:
-    """uvicorn serving the sandbox; ``options`` are more ``uvicorn.Config`` settings."""
+def uvicorn_server(app: ASGIApp, log_level: str = "warning", **options: Any) -> uvicorn.Server:
+    """uvicorn serving the sandbox; ``options`` are more ``uvicorn.Config`` settings.
+
+    uvicorn's own ``Date`` header is off: each provider's app sends the date of
+    the sandbox clock (``reconciler.sandbox.clock``), which tests move forward,
+    and a second ``Date`` would leave a client unable to read the server's time.
+    """
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -93,6 +63,7 @@ def uvicorn_server(app: Starlette, log_level: str = "warning", **options: Any) -
         access_log=False,
         http=DroppingH11Protocol,
         timeout_graceful_shutdown=1,
+        date_header=False,
         **options,
     )
     return _QuickServer(config)
@@ -105,7 +76,7 @@ def _url(sock: socket.socket, scheme: str) -> str:
 
 @contextmanager
 def serve_app_in_thread(
-    app: Starlette, host: str = "127.0.0.1", port: int = 0, **server_options: Any
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, **server_options: Any
 ) -> Iterator[str]:
     """Serve any sandbox app on ``host:port`` (0 = a free port); yields its root URL.
 
@@ -129,24 +100,6 @@ def serve_app_in_thread(
         sock.close()
 
 
-@contextmanager
-def serve_in_thread(
-    db_path: str | Path,
-    config: SandboxConfig | None = None,
-    seed_file: str | Path | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    **server_options: Any,
-) -> Iterator[RunningSandbox]:
-    """Run the sandbox on ``host:port`` until the block ends (see ``serve_app_in_thread``)."""
-    app = create_app(db_path, config, seed_file)
-    try:
-        with serve_app_in_thread(app, host, port, **server_options) as root_url:
-            yield RunningSandbox(app, root_url)
-    finally:
-        sandbox_service(app).store.close()
-
-
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
     deadline = time.monotonic() + _START_TIMEOUT_S
     while not server.started:
@@ -155,6 +108,6 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
         time.sleep(0.002)
 
 
-def run_forever(app: Starlette, sock: socket.socket) -> None:
+def run_forever(app: ASGIApp, sock: socket.socket) -> None:
     """Serve in the foreground until Ctrl-C (uvicorn handles the signals)."""
     uvicorn_server(app, log_level="info").run(sockets=[sock])

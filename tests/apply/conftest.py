@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import REF, REF2
 from tests.conftest import SandboxFactory
+from tests.sandboxes import RunningSandbox
 
 
 @pytest.fixture

@@ -19,10 +19,10 @@ from reconciler.cli.main import cli
 from reconciler.errors import ApplyRefusedError
 from reconciler.manifest import load_manifest
 from reconciler.planfile import load_plan
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.convergence import assert_converged, unmarked
 from tests.apply.helpers import REF, plan_now, seed
 from tests.conftest import SandboxFactory
+from tests.sandboxes import RunningSandbox
 
 ENV = {"MAMMOTH_API_KEY": "sandbox", "MAMMOTH_API_SECRET": "sandbox"}
 AGAIN = "Run 'exportctl plan --out FILE' again, review it, and apply the new plan."

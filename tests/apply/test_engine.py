@@ -13,7 +13,6 @@ from reconciler.errors import ApplyRefusedError
 from reconciler.model import Prune
 from reconciler.plan import Action
 from reconciler.providers.mammoth.model import DataviewRef
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import (
     FAST,
     REF,
@@ -27,6 +26,7 @@ from tests.apply.helpers import (
     seed,
     spec,
 )
+from tests.sandboxes import RunningSandbox
 
 
 def test_apply_converges_and_reports_one_line_per_change(server: RunningSandbox) -> None:

@@ -33,7 +33,6 @@ from reconciler.progress import LineProgress
 from reconciler.providers.mammoth.sandbox.jobs import INJECTED_FAILURE
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.render.apply_report import render_result_text
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import (
     FAST,
     REF,
@@ -46,6 +45,7 @@ from tests.apply.helpers import (
     s3,
     spec,
 )
+from tests.sandboxes import RunningSandbox
 
 
 def test_a_failed_job_reports_the_servers_failure_reason(server: RunningSandbox) -> None:

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.convergence import assert_converged, unmarked
 from tests.apply.helpers import REF, REF2, apply_now, desired, s3, seed, spec
+from tests.sandboxes import RunningSandbox
 
 FAULTS: dict[str, dict[str, Any]] = {
     "503s": {"error_rate": 0.2},

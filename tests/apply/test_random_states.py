@@ -17,9 +17,9 @@ from reconciler.identity import MARKER_FIELD
 from reconciler.model import DesiredState, Prune
 from reconciler.providers.mammoth.model import ExportSpec
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import serve_in_thread
 from tests.apply.convergence import assert_converged, unmarked
 from tests.apply.helpers import REF, REF2, apply_now, desired, s3, seed, spec
+from tests.sandboxes import serve_in_thread
 
 KEYS = ("k0", "k1", "k2", "k3", "k4")
 # What a key's slot holds before apply; files are per key, so seeds never clash.

@@ -6,8 +6,8 @@ from reconciler.apply.safety import check_safety
 from reconciler.errors import ApplyRefusedError
 from reconciler.plan import Action, Change, Plan, ScopePlan
 from reconciler.providers.mammoth.model import DataviewRef
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import apply_now, desired, plan_now, s3
+from tests.sandboxes import RunningSandbox
 
 REF = DataviewRef(1, 1, 123, 456)
 

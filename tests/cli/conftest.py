@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.cli.support import CONNECTION, DATAVIEWS, SECRET, SECRET_VARIABLE, write_manifest
 from tests.conftest import SandboxFactory
+from tests.sandboxes import RunningSandbox
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from pathlib import Path
 import click
 import pytest
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import REF2, dump, seed
 from tests.cli.support import MANIFEST, export_ids, hand_edit, invoke, lines, write_manifest
 from tests.render.schemas import errors
+from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.cli.support import SECRET, all_output, invoke, lines, write_manifest
+from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
 
@@ -171,7 +171,7 @@ def test_show_refuses_plan_json_that_is_not_a_plan_file(
 
 
 def test_import_points_an_unknown_dataview_at_the_command_line(server: RunningSandbox) -> None:
-    result = invoke("import", "--dataview", "1/1/123/999", "--endpoint", server.base_url)
+    result = invoke("import", "mammoth", "--dataview", "1/1/123/999", "--endpoint", server.base_url)
     assert (result.exit_code, result.stdout, lines(result.stderr)) == (
         1,
         "",
@@ -182,13 +182,13 @@ def test_import_points_an_unknown_dataview_at_the_command_line(server: RunningSa
     )
 
 
-@pytest.mark.parametrize("command", ["plan", "import"])
+@pytest.mark.parametrize("command", ["plan", "import mammoth"])
 def test_a_wrong_endpoint_is_one_message_whatever_the_dataviews(
     server: RunningSandbox, manifest: Path, command: str
 ) -> None:
     both = ["--dataview", "1/1/123/456", "--dataview", "1/1/123/457"]
     source = ["-f", str(manifest)] if command == "plan" else both  # two dataviews either way
-    result = invoke(command, *source, "--endpoint", server.root_url)
+    result = invoke(*command.split(), *source, "--endpoint", server.root_url)
     assert (result.exit_code, lines(result.stderr)) == (
         1,
         [

@@ -9,9 +9,9 @@ import click
 import pytest
 
 from reconciler.render.markdown import MARKER
-from reconciler.sandbox.server import RunningSandbox
 from tests.cli.support import invoke, lines
 from tests.render.schemas import errors
+from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.providers.mammoth.connect import SQLITE_HEADER
+from reconciler.sandbox.files import SQLITE_HEADER
 from tests.cli.support import MANIFEST, invoke
 
 pytestmark = pytest.mark.usefixtures("credentials")
@@ -78,7 +78,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             ),
         ),
         (
-            ["import", "--dataview", "1/1/123/456", "--sandbox", "other.yaml"],
+            ["import", "mammoth", "--dataview", "1/1/123/456", "--sandbox", "other.yaml"],
             "other.yaml",
             MANIFEST,
             _refusal("other.yaml", "looks like a manifest (YAML)"),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.cli.support import SECRET, SECRET_VARIABLE, all_output, export_ids, invoke
+from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
 

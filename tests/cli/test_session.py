@@ -5,8 +5,8 @@ import asyncio
 from reconciler.cli.session import plan_live
 from reconciler.live import fetch_live
 from reconciler.planner import make_plan
-from reconciler.sandbox.server import RunningSandbox
 from tests.apply.helpers import REF, REF2, apply_now, desired, provider, providers, s3
+from tests.sandboxes import RunningSandbox
 
 
 def test_planning_while_listing_equals_planning_after_listing(server: RunningSandbox) -> None:

@@ -26,9 +26,9 @@ from reconciler.http.transport import (
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import RunningSandbox, serve_in_thread
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import REF, SleepLog, instant_policy, run, s3_body
+from tests.sandboxes import RunningSandbox, serve_in_thread
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 

@@ -5,9 +5,6 @@ Two ways to reach an API:
 - ``--sandbox [DB]``: the embedded sandbox app, mounted in-process through an
   ASGI transport, its database created on first use together with the
   manifest's dataviews, so a first run needs no server and no credentials.
-  The value is optional, so a plan or manifest written after ``--sandbox``
-  becomes DB: ``not_a_sandbox_db`` tells such a file apart, for the option to
-  refuse it before anything opens it.
 - otherwise the real API at ``--endpoint`` / ``MAMMOTH_BASE_URL`` (default
   ``https://app.mammoth.io/api/v2``) with ``MAMMOTH_API_KEY`` and
   ``MAMMOTH_API_SECRET`` from the environment, the names the official SDK uses.
@@ -20,7 +17,6 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,10 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BASE_URL",
     "SANDBOX_BASE_URL",
-    "SQLITE_HEADER",
-    "NotADatabase",
     "base_url_from",
-    "not_a_sandbox_db",
     "open_client",
 ]
 
@@ -48,11 +41,6 @@ DEFAULT_BASE_URL = "https://app.mammoth.io/api/v2"
 # The in-process sandbox needs a URL; nothing resolves or connects to this host.
 SANDBOX_BASE_URL = "http://sandbox.invalid/api/v2"
 CREDENTIAL_VARIABLES = ("MAMMOTH_API_KEY", "MAMMOTH_API_SECRET")
-# Every SQLite database file starts with these 16 bytes (the file format's header).
-SQLITE_HEADER = b"SQLite format 3\x00"
-# Enough of a file's start to tell a saved plan or a manifest from other text.
-_SNIFF_BYTES = 4096
-_MANIFEST_KEY = re.compile(rb"^(version|defaults|dataviews)\s*:", re.MULTILINE)
 
 
 def open_client(
@@ -138,40 +126,6 @@ def _shown(url: str) -> str:
     """The URL as it may be echoed: user info masked, query and fragment cut off."""
     without_query = re.split(r"[?#]", url, maxsplit=1)[0]
     return re.sub(r"//[^/@]*@", "//***@", without_query)
-
-
-class NotADatabase(Enum):
-    """What a ``--sandbox`` value is instead of a database; the value says it in words."""
-
-    SAVED_PLAN = "looks like a saved plan (JSON)"
-    MANIFEST = "looks like a manifest (YAML)"
-    DIRECTORY = "is a directory"
-    OTHER = "is not an SQLite database"
-
-
-def not_a_sandbox_db(db: str) -> NotADatabase | None:
-    """What ``db`` is when it cannot be a sandbox database, else ``None``.
-
-    ``--sandbox`` takes an optional value, so ``apply --sandbox plan.json``
-    hands the plan to the sandbox as its database path. An existing file that
-    is not SQLite is never what the user meant, so callers refuse it before
-    anything opens it. A missing or empty file is fine: the sandbox creates
-    it. Reads the first few KiB only; never writes.
-    """
-    try:
-        with Path(db).open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except IsADirectoryError:
-        return NotADatabase.DIRECTORY
-    except OSError:  # missing or unreadable: opening the sandbox says which
-        return None
-    if not head or head.startswith(SQLITE_HEADER):
-        return None
-    if head.lstrip().startswith((b"{", b"[")):
-        return NotADatabase.SAVED_PLAN
-    if _MANIFEST_KEY.search(head):
-        return NotADatabase.MANIFEST
-    return NotADatabase.OTHER
 
 
 def _sandbox_client(

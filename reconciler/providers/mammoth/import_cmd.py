@@ -1,4 +1,4 @@
-"""``exportctl import``: write a manifest from the exports that exist today.
+"""``exportctl import mammoth``: write a manifest from the exports that exist today.
 
 Day one with exportctl: the exports were made by hand. Import lists them and
 writes a manifest that ``plan`` finds already true except for adoptions, so
@@ -96,7 +96,7 @@ def import_(
 
     \b
     Example:
-      exportctl import --dataview 1/1/123/456 --out exports.yaml
+      exportctl import mammoth --dataview 1/1/123/456 --out exports.yaml
     """
     if all_in_project is not None:
         raise ConfigError(ALL_IN_PROJECT_UNSUPPORTED)

@@ -328,7 +328,7 @@ def _header(
         "# yaml-language-server: $schema=./manifest.schema.json",
         "# (write the schema next to this file with: exportctl schema > manifest.schema.json)",
         "#",
-        f"# Written by 'exportctl import' from {source}: "
+        f"# Written by 'exportctl import mammoth' from {source}: "
         f"{_plural(exports, 'export')} of {_plural(dataviews, 'dataview')}.",
         "# 'exportctl plan -f <this file>' should now show only adoptions; 'apply' writes",
         "# exportctl's markers on those exports and changes nothing else.",

@@ -24,6 +24,7 @@ from reconciler.manifest.schema_check import SchemaChecker, SchemaProblem, check
 from reconciler.manifest.sections import Entry, LoadContext, merge_defaults
 from reconciler.manifest.yaml_source import YamlDocument
 from reconciler.model import Prune, ScopeSpec, freeze
+from reconciler.providers.base import SchemaParts
 from reconciler.providers.mammoth import handlers
 from reconciler.providers.mammoth.kind import COMPARED_FIELDS, MAPPING_FIELDS, dataview_spec
 from reconciler.providers.mammoth.model import DataviewRef, ExportSpec
@@ -32,6 +33,7 @@ __all__ = [
     "DATAVIEWS_SECTION",
     "DEFAULTS_SECTION",
     "DataviewsLoader",
+    "manifest_schema_parts",
     "sections_validator",
     "target_validator",
 ]
@@ -63,6 +65,24 @@ def sections_validator() -> SchemaChecker:
     schema["required"] = []
     schema.pop("additionalProperties", None)
     return SchemaChecker.of(schema, _secret_at)
+
+
+def manifest_schema_parts() -> SchemaParts:
+    """Mammoth's sections of the bundled manifest schema, every handler's target inlined."""
+    document = copy.deepcopy(load_schema("manifest.schema.json"))
+    defs = document["$defs"]
+    for branch in defs["targetByHandler"]["allOf"]:
+        properties = branch["then"]["properties"]
+        handler = properties["target_properties"]["$ref"].removeprefix("targets/")
+        handler = handler.removesuffix(".json")
+        target = copy.deepcopy(handlers.target_schema(handler))
+        target.pop("$schema", None)
+        target.pop("$id", None)
+        defs[f"target_{handler}"] = target
+        properties["target_properties"] = {"$ref": f"#/$defs/target_{handler}"}
+    owned = (DEFAULTS_SECTION, DATAVIEWS_SECTION)
+    sections = {name: document["properties"][name] for name in owned}
+    return SchemaParts(sections, defs)
 
 
 @cache

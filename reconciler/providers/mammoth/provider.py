@@ -10,8 +10,9 @@ write that set everything else.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from reconciler.manifest.sections import SectionLoader
 from reconciler.model import (
@@ -28,9 +29,12 @@ from reconciler.providers.base import (
     IdsFrom,
     JobState,
     Provider,
+    SandboxPart,
+    SchemaParts,
     ScopeMatch,
     Written,
 )
+from reconciler.providers.mammoth import handlers
 from reconciler.providers.mammoth.client import MammothClient, MutationResult
 from reconciler.providers.mammoth.connect import open_client
 from reconciler.providers.mammoth.handlers import HANDLER_TYPES
@@ -39,6 +43,7 @@ from reconciler.providers.mammoth.manifest import (
     DATAVIEWS_SECTION,
     DEFAULTS_SECTION,
     DataviewsLoader,
+    manifest_schema_parts,
 )
 from reconciler.providers.mammoth.model import (
     PROVIDER,
@@ -49,6 +54,8 @@ from reconciler.providers.mammoth.model import (
     live_dataview,
 )
 from reconciler.providers.mammoth.wire import add_body, edit_body
+from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.config import SandboxConfig
 
 __all__ = ["FACTORY", "MammothProvider", "as_written", "connection_ids"]
 
@@ -220,8 +227,24 @@ class _Factory:
         ref = DataviewRef.parse("/".join(ids))
         return ScopeMatch(lambda s: DataviewRef.of(s) == ref, key)
 
+    import_command = "reconciler.providers.mammoth.import_cmd:import_"
+
     def section_loader(self) -> SectionLoader:
         return DataviewsLoader()
+
+    def schema_parts(self) -> SchemaParts:
+        return manifest_schema_parts()
+
+    def type_schema(self, type_name: str) -> dict[str, Any] | None:
+        return handlers.target_schema(type_name) if type_name in HANDLER_TYPES else None
+
+    def sandbox(
+        self, db_path: Path, config: SandboxConfig, clock: SandboxClock, seed_file: Path | None
+    ) -> SandboxPart:
+        """Mammoth's API over ``db_path`` itself (the sandbox file of earlier versions)."""
+        from reconciler.providers.mammoth.sandbox.part import sandbox_part
+
+        return sandbox_part(db_path, config, seed_file)
 
     def open(
         self, connection: Connection, desired: DesiredState, scopes: Iterable[Scope] = ()

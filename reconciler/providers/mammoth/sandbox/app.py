@@ -35,7 +35,7 @@ from reconciler.sandbox.drop import DropConnectionResponse
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.problems import HttpProblem, bad_request, problem_response
 
-__all__ = ["API_PREFIX", "create_app", "sandbox_service"]
+__all__ = ["ADMIN_PREFIX", "API_PREFIX", "create_app", "sandbox_service"]
 
 API_PREFIX = "/api/v2"
 ADMIN_PREFIX = "/_sandbox"

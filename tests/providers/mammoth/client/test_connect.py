@@ -1,19 +1,10 @@
 """open_client's configuration errors: exact texts, and no credential in any of them."""
 
-from pathlib import Path
-
 import pytest
 
 from reconciler.errors import ConfigError
 from reconciler.providers.mammoth.client import MammothClient
-from reconciler.providers.mammoth.connect import (
-    DEFAULT_BASE_URL,
-    SQLITE_HEADER,
-    NotADatabase,
-    base_url_from,
-    not_a_sandbox_db,
-    open_client,
-)
+from reconciler.providers.mammoth.connect import DEFAULT_BASE_URL, base_url_from, open_client
 
 SECRET = "s3cr3t-value-never-shown"
 
@@ -132,30 +123,3 @@ def test_real_api_client_shows_endpoint_but_not_credentials() -> None:
     assert isinstance(client, MammothClient)
     assert repr(client) == "MammothClient('https://eu.mammoth.io/api/v2', parallelism=3)"
     assert client.parallelism == 3
-
-
-@pytest.mark.parametrize(
-    ("content", "found"),
-    [
-        (b"", None),
-        (SQLITE_HEADER + bytes(84), None),
-        (b'\n  {"kind": "exportctl-plan-file"}', NotADatabase.SAVED_PLAN),
-        (b"[]", NotADatabase.SAVED_PLAN),
-        (b"# exports\nversion: 1\ndataviews: []\n", NotADatabase.MANIFEST),
-        (b"dataviews:\n  - workspace_id: 1\n", NotADatabase.MANIFEST),
-        (b"SQLite format 2\x00", NotADatabase.OTHER),
-        (b"\x00\x01binary", NotADatabase.OTHER),
-    ],
-)
-def test_what_a_sandbox_db_path_holds(
-    tmp_path: Path, content: bytes, found: NotADatabase | None
-) -> None:
-    path = tmp_path / "given"
-    path.write_bytes(content)
-    assert not_a_sandbox_db(str(path)) == found
-    assert path.read_bytes() == content
-
-
-def test_a_missing_sandbox_db_or_a_directory() -> None:
-    assert not_a_sandbox_db("/nonexistent/dir/sandbox.db") is None
-    assert not_a_sandbox_db("/") is NotADatabase.DIRECTORY

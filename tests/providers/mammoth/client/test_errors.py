@@ -14,7 +14,6 @@ from reconciler.errors import ApiError, ApiUnreachableError, AuthError, NotFound
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.seed import add_exports
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import (
     REF,
@@ -24,6 +23,7 @@ from tests.providers.mammoth.client.support import (
     run,
     s3_body,
 )
+from tests.sandboxes import RunningSandbox
 
 WRONG_SECRET = "wr0ng-s3cret-5f9c"
 RIGHT_SECRET = "r1ght-s3cret-77aa"

@@ -11,9 +11,9 @@ from reconciler.providers.base import JobState
 from reconciler.providers.mammoth.client import MammothClient, MutationResult
 from reconciler.providers.mammoth.jobs import job_state
 from reconciler.providers.mammoth.provider import MammothProvider
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import REF, RecordingTransport, run, s3_body
+from tests.sandboxes import RunningSandbox
 
 
 def test_adds_answered_with_jobs_are_waited_for_together(sandbox_factory: SandboxFactory) -> None:

@@ -15,9 +15,9 @@ from reconciler.providers.mammoth.model import DataviewRef, present_exports
 from reconciler.providers.mammoth.provider import MammothProvider
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.providers.mammoth.sandbox.store import Store
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import REF, RecordingTransport, run, s3_body
+from tests.sandboxes import RunningSandbox
 
 REFS = [DataviewRef(1, 1, 10, v) for v in range(12, 0, -1)]  # deliberately not sorted
 

@@ -8,8 +8,8 @@ import pytest
 from reconciler.errors import ApiError
 from reconciler.providers.mammoth.client import LIST_FIELDS, MammothClient
 from reconciler.providers.mammoth.sandbox.seed import add_exports
-from reconciler.sandbox.server import RunningSandbox
 from tests.providers.mammoth.client.support import REF, RecordingTransport, run, s3_body
+from tests.sandboxes import RunningSandbox
 
 
 def test_lists_all_250_exports_in_three_pages(sandbox: RunningSandbox) -> None:

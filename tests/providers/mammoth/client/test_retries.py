@@ -11,9 +11,9 @@ import pytest
 from reconciler.errors import ApiError, MaybeLandedError
 from reconciler.providers.mammoth.client import MammothClient, MutationResult
 from reconciler.providers.mammoth.sandbox.seed import add_exports
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import REF, SleepLog, instant_policy, run, s3_body
+from tests.sandboxes import RunningSandbox
 
 
 def client_for(sandbox: RunningSandbox, log: SleepLog, **kwargs: Any) -> MammothClient:

@@ -25,8 +25,8 @@ from reconciler.providers.base import Providers
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.provider import MammothProvider
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SANDBOX_HEADERS, SandboxFactory
+from tests.sandboxes import RunningSandbox
 
 SEED = Path(__file__).parent / "seed_every_handler.yaml"
 DV456 = DataviewRef(1, 1, 123, 456)
@@ -88,7 +88,7 @@ def seeded(sandbox_factory: SandboxFactory, tmp_path: Path) -> RunningSandbox:
 
 def import_to(server: RunningSandbox, out: Path) -> tuple[int, str, str]:
     return run(
-        ["import", "--dataview", str(DV457), "--dataview", str(DV456), "--endpoint",
+        ["import", "mammoth", "--dataview", str(DV457), "--dataview", str(DV456), "--endpoint",
          server.base_url, "--out", str(out)],
         {},
     )  # fmt: skip

@@ -18,8 +18,8 @@ import httpx
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SANDBOX_HEADERS
+from tests.sandboxes import RunningSandbox
 
 SCHEMA_DIR = Path(__file__).resolve().parents[4] / "schemas" / "api"
 EXPORTS = "/workspaces/1/projects/1/datasets/123/dataviews/456/pipeline/exports"

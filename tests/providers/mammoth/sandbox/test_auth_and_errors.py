@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import RunningSandbox
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.sandbox.api import EXPORTS, admin, client, make_dataview, raw_client
+from tests.sandboxes import RunningSandbox
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.app import create_app
 from reconciler.providers.mammoth.sandbox.jobs import INJECTED_FAILURE
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import RunningSandbox
 from reconciler.sandbox.transport import in_process_transport
 from tests.conftest import SANDBOX_HEADERS, SandboxFactory
 from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, admin, client, make_dataview
+from tests.sandboxes import RunningSandbox
 
 
 def _wait_job(api: httpx.Client, job_id: int) -> dict[str, object]:

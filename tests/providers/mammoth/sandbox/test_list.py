@@ -11,8 +11,8 @@ from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.listing import FIELD_PRESETS
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.config import SandboxConfig
-from reconciler.sandbox.server import RunningSandbox, serve_in_thread
 from tests.providers.mammoth.sandbox.api import EXPORTS, client
+from tests.sandboxes import RunningSandbox, serve_in_thread
 
 REF = DataviewRef(1, 1, 123, 456)
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from reconciler.providers.mammoth import handlers
-from reconciler.sandbox.server import RunningSandbox
 from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, admin, client, make_dataview
+from tests.sandboxes import RunningSandbox
 
 
 @pytest.fixture
