@@ -63,8 +63,7 @@ def uvicorn_server(app: ASGIApp, log_level: str = "warning", **options: Any) -> 
         access_log=False,
         http=DroppingH11Protocol,
         timeout_graceful_shutdown=1,
-        date_header=False,
-        **options,
+        **{"date_header": False, **options},
     )
     return _QuickServer(config)
 
