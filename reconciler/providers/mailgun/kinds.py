@@ -37,6 +37,7 @@ __all__ = [
     "parse_max_age",
     "phase",
     "request_url",
+    "url_identity",
 ]
 
 API_VERSION = "v3"
@@ -81,6 +82,17 @@ def normalize_url(url: str) -> str:
             "e.g. /v3/domains or /v3/example.com/bounces"
         )
     return "/".join(segments) + mark + query
+
+
+def url_identity(url: str) -> str | None:
+    """``normalize_url`` for a URL the server listed: ``None`` when it names nothing.
+
+    A server's odd record must not stop a plan; it just matches no snapshot.
+    """
+    try:
+        return normalize_url(url)
+    except ValueError:
+        return None
 
 
 def request_url(url: str) -> str:
@@ -244,7 +256,7 @@ def decide(snapshot: Snapshot, exports: Iterable[ListedExport]) -> Decision:
     lists only exports created within the last 24 hours.
     """
     limit = format_duration(snapshot.max_age_s)
-    mine = _newest_first(e for e in exports if _identity(e.export.url) == snapshot.identity)
+    mine = _newest_first(e for e in exports if url_identity(e.export.url) == snapshot.identity)
     usable = [e for e in mine if e.phase == "succeeded"]
     for candidate in usable:
         if candidate.age_s is None and snapshot.max_age_s >= EXPORT_LIFETIME_S:
@@ -299,13 +311,6 @@ def _newest_first(exports: Iterable[ListedExport]) -> list[ListedExport]:
     """
     ordered = list(exports)[::-1]
     return sorted(ordered, key=lambda e: (e.age_s is None, e.age_s or 0.0))
-
-
-def _identity(url: str) -> str | None:
-    try:
-        return normalize_url(url)
-    except ValueError:
-        return None
 
 
 def _ago(seconds: float) -> str:
