@@ -338,26 +338,32 @@ def _sync_directory(directory: Path) -> None:
 
 
 class _Transports:
-    """The transport for each hop: the caller's for all, or one per proxy route.
+    """The transport for each hop: the caller's for all, or one per route.
 
     A redirect may lead to a host that the environment sends through another
-    proxy (or none, ``NO_PROXY``), so the route is chosen per URL.
+    proxy (or none, ``NO_PROXY``), so the route is chosen per URL. Loading
+    the CA certificates costs tens of milliseconds, so only routes that do
+    TLS (an https URL or proxy) get them; the others get a context that
+    trusts nothing and is never used.
     """
 
     def __init__(self, given: httpx.AsyncBaseTransport | None) -> None:
         self._given = given
-        self._own: dict[str | None, httpx.AsyncHTTPTransport] = {}
-        self._tls: ssl.SSLContext | None = None
+        self._own: dict[tuple[str | None, bool], httpx.AsyncHTTPTransport] = {}
 
     def for_url(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
         if self._given is not None:
             return self._given
         proxy = proxy_for(str(url))
-        if proxy not in self._own:
-            if self._tls is None:
-                self._tls = httpx.create_ssl_context(trust_env=True)
-            self._own[proxy] = _open(proxy, url, self._tls)
-        return self._own[proxy]
+        route = (proxy, url.scheme == "https" or (proxy or "").startswith("https:"))
+        if route not in self._own:
+            tls = (
+                httpx.create_ssl_context(trust_env=True)
+                if route[1]
+                else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            )
+            self._own[route] = _open(proxy, url, tls)
+        return self._own[route]
 
     async def aclose(self) -> None:
         for transport in self._own.values():
