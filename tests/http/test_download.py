@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -29,6 +30,14 @@ from reconciler.sandbox.server import serve_app_in_thread
 AUTH = {"Authorization": "Basic YXBpOnRvcHNlY3JldA=="}
 SIGNATURE = "c2lnbmVkLXNlY3JldC12YWx1ZQ"
 CONTENT = random.Random(7).randbytes(300_000)  # several chunks
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loopback servers are reached directly, whatever proxies this machine names."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 class Storage:
@@ -280,3 +289,29 @@ def test_an_unwritable_path_is_a_clear_local_error(storage_root: str, tmp_path: 
         fetch(f"{storage_root}/file", blocker / "r.csv")
     assert not isinstance(caught.value, ApiError)
     assert "download path" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def https_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The storage app over https, with a certificate from a CA of our own (and its file)."""
+    authority = trustme.CA()
+    directory = tmp_path_factory.mktemp("tls")
+    cert = authority.issue_cert("127.0.0.1")
+    chain, key, ca = directory / "chain.pem", directory / "key.pem", directory / "ca.pem"
+    for index, pem in enumerate(cert.cert_chain_pems):
+        pem.write_to_path(chain, append=index > 0)
+    cert.private_key_pem.write_to_path(key)
+    authority.cert_pem.write_to_path(ca)
+    options = {"ssl_certfile": str(chain), "ssl_keyfile": str(key)}
+    with serve_app_in_thread(Storage().app(), **options) as root:
+        yield root, ca
+
+
+def test_https_is_verified_against_ssl_cert_file(
+    https_storage: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, ca = https_storage
+    with pytest.raises(ApiUnreachableError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(f"{root}/file", tmp_path / "r.csv", retry=policy(Sleeps(), attempts=1))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    assert fetch(f"{root}/file", tmp_path / "r.csv") == len(CONTENT)
