@@ -14,6 +14,8 @@ from reconciler.providers.domo.entries import AwsCredentials
 from reconciler.providers.domo.sandbox.app import API_PREFIX, create_app, sandbox_service
 from reconciler.providers.domo.sandbox.settings import DomoSandboxSettings
 from reconciler.providers.domo.wire import request_body
+from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.server import serve_app_in_thread
 from tests.providers.domo.support import DATASET, SECRETS, DomoSandbox, entry, run
 
@@ -163,3 +165,22 @@ def test_the_token_comes_from_the_environment_or_defaults_to_sandbox() -> None:
     assert DomoSandboxSettings.from_env({"DOMO_DEVELOPER_TOKEN": "t0k"}).token == "t0k"
     assert "t0k" not in repr(DomoSandboxSettings("t0k"))
     assert repr(AwsCredentials("a", "b")) == "AwsCredentials(<redacted>)"
+
+
+def test_an_injected_clock_drives_the_exports_and_the_date(tmp_path: Path) -> None:
+    clock = SandboxClock()
+    config = SandboxConfig(job_delay_ms=3_600_000)
+    app = create_app(tmp_path / "clocked.db", config=config, clock=clock)
+    try:
+        with serve_app_in_thread(app, date_header=False) as root:
+            sandbox = DomoSandbox(root, "sandbox", tmp_path / "clocked.db")
+            sandbox.dataset()
+            post(sandbox, {})
+            assert sandbox.raw_exports().json()[0]["exportStatus"] == "exporting"
+            clock.advance(3601)
+            response = sandbox.raw_exports()
+            assert response.json()[0]["exportStatus"] == "success"
+            served = parsedate_to_datetime(response.headers["date"]).timestamp()
+            assert served == pytest.approx(clock.now(), abs=2)
+    finally:
+        sandbox_service(app).store.close()

@@ -36,8 +36,6 @@ class DomoSandboxSettings:
             raise ValueError(f"timestamps must be one of {', '.join(_FORMS)}")
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, timestamps: TimestampForm = "iso"
-    ) -> DomoSandboxSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DomoSandboxSettings:
         env = os.environ if environ is None else environ
-        return cls(env.get("DOMO_DEVELOPER_TOKEN") or DEFAULT_TOKEN, timestamps)
+        return cls(env.get("DOMO_DEVELOPER_TOKEN") or DEFAULT_TOKEN)
