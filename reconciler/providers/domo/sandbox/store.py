@@ -1,0 +1,139 @@
+"""SQLite persistence for the Domo sandbox: DataSets and their exports.
+
+Small on purpose: Domo's API is two calls per DataSet, so one connection
+behind a lock serves every thread of the server, each operation one
+``BEGIN IMMEDIATE`` transaction (read and write alike, so a check and the
+insert it allows cannot interleave with another request's: the "one running
+export per DataSet" rule holds under concurrent POSTs).
+
+What is stored is what the sandbox must remember to answer like Domo: a
+DataSet's data version (what "data unchanged" compares) and row count, and
+each export's destination, times and outcome. Credentials never reach the
+database: Domo uses them once and does not keep them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Store", "Tx"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    id TEXT PRIMARY KEY,
+    data_version INTEGER NOT NULL,
+    row_count INTEGER NOT NULL,
+    columns TEXT,
+    readable INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS exports (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    export_id TEXT NOT NULL UNIQUE,
+    dataset_id TEXT NOT NULL REFERENCES datasets (id),
+    data_version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    path TEXT NOT NULL,
+    row_count INTEGER NOT NULL,
+    started REAL NOT NULL,
+    due REAL NOT NULL,
+    finished REAL,
+    will_fail INTEGER NOT NULL,
+    error_code TEXT,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS exports_by_dataset ON exports (dataset_id, seq);
+CREATE INDEX IF NOT EXISTS exports_running ON exports (status, due);
+"""
+
+
+class Tx:
+    """One open transaction; the service's only way to the tables."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def dataset(self, dataset_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT * FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        record["columns"] = None if record["columns"] is None else json.loads(record["columns"])
+        record["readable"] = bool(record["readable"])
+        return record
+
+    def insert_dataset(
+        self, dataset_id: str, row_count: int, columns: Sequence[str] | None, readable: bool
+    ) -> None:
+        names = None if columns is None else json.dumps(list(columns))
+        self._conn.execute(
+            "INSERT INTO datasets VALUES (?, 1, ?, ?, ?)",
+            (dataset_id, row_count, names, int(readable)),
+        )
+
+    def bump_dataset(self, dataset_id: str, row_count: int | None) -> None:
+        self._conn.execute(
+            "UPDATE datasets SET data_version = data_version + 1, "
+            "row_count = coalesce(?, row_count) WHERE id = ?",
+            (row_count, dataset_id),
+        )
+
+    def exports(self, dataset_id: str) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM exports WHERE dataset_id = ? ORDER BY seq"
+        return [dict(row) for row in self._conn.execute(sql, (dataset_id,))]
+
+    def insert_export(self, values: Mapping[str, Any]) -> None:
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        sql = f"INSERT INTO exports ({names}) VALUES ({marks})"
+        self._conn.execute(sql, tuple(values.values()))
+
+    def finish_due_exports(self, now: float, error_code: str, message: str) -> None:
+        """Every running export whose time has come ends, as its ``will_fail`` says."""
+        self._conn.execute(
+            "UPDATE exports SET finished = due, "
+            "status = CASE will_fail WHEN 1 THEN 'error' ELSE 'success' END, "
+            "error_code = CASE will_fail WHEN 1 THEN ? END, "
+            "message = CASE will_fail WHEN 1 THEN ? END "
+            "WHERE status = 'exporting' AND due <= ?",
+            (error_code, message, now),
+        )
+
+
+class Store:
+    """The sandbox database file, created on first use."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # One connection for all threads, serialised by the lock.
+        self._conn = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One transaction, committed when the block ends, rolled back if it raises."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
