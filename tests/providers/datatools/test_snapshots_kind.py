@@ -110,7 +110,9 @@ def test_a_completed_job_within_max_age_is_fresh() -> None:
 
 
 def test_an_older_completed_job_means_run_and_says_how_old() -> None:
-    decision = snapshots.decide(spec(), [job("j1", "completed", timedelta(hours=7, minutes=3))], NOW)
+    decision = snapshots.decide(
+        spec(), [job("j1", "completed", timedelta(hours=7, minutes=3))], NOW
+    )
     assert decision.action is SnapshotAction.RUN
     assert decision.reason == "the newest job j1 is 7h 3m old, older than max_age 6h"
 

@@ -63,9 +63,7 @@ def test_stored_configuration_follows_the_servers_rules(
 
 
 def test_comparable_forms_are_equal_when_the_server_would_store_them_equal() -> None:
-    desired = spec(
-        {"format": "CSV", "filters": {"bogus": 1}}, name="  Weekly ", description=" x "
-    )
+    desired = spec({"format": "CSV", "filters": {"bogus": 1}}, name="  Weekly ", description=" x ")
     stored = live({"format": "csv", "filters": {}}, description="x")
     assert templates.comparable(desired) == templates.comparable(stored)
     assert templates.comparable(desired) == {
