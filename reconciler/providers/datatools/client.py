@@ -41,7 +41,7 @@ from reconciler.errors import ApiError, AuthError, MaybeLandedError, NotFoundErr
 from reconciler.http.api import ApiSession, Call
 from reconciler.http.retry import RetryPolicy
 from reconciler.model import loads_frozen
-from reconciler.providers.datatools.cookies import SessionCookies
+from reconciler.providers.datatools.cookies import SessionCookies, hide_from_http_logs
 from reconciler.providers.datatools.server_clock import ServerClock
 from reconciler.providers.datatools.session import log_in, request_headers, session_ended
 from reconciler.providers.datatools.settings import DatatoolsSettings, settings_from_env
@@ -129,6 +129,7 @@ class DatatoolsClient:
             retry=retry,
         )
         self._cookies = SessionCookies(secure_transport=settings.base_url.startswith("https:"))
+        hide_from_http_logs()
         self._clock = ServerClock()
         self._login_lock = asyncio.Lock()
         self._logins = 0  # how many logins succeeded; a request notes which session it used

@@ -12,16 +12,20 @@ site outside debug mode marks both cookies ``Secure``), so the login can say
 "use https" instead of failing obscurely. Domain and path are not tracked:
 the jar serves a single site.
 
-The values are credentials: ``repr`` shows only the cookie names.
+The values are credentials: ``repr`` shows only the cookie names, and
+``hide_from_http_logs`` keeps them out of httpcore's debug log, which
+prints every answer's headers (``Set-Cookie`` included) when enabled.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from http.cookies import CookieError, SimpleCookie
 
 import httpx
 
-__all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "SessionCookies"]
+__all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "SessionCookies", "hide_from_http_logs"]
 
 CSRF_COOKIE = "csrftoken"
 SESSION_COOKIE = "sessionid"
@@ -70,3 +74,26 @@ class SessionCookies:
         """The ``Cookie`` header to send: every cookie this transport may carry."""
         sendable = (name for name in sorted(self._values) if self.get(name) is not None)
         return "; ".join(f"{name}={self._values[name][0]}" for name in sendable)
+
+
+# httpcore logs answer headers as a tuple's repr: (b'set-cookie', b'sessionid=...; Path=/')
+_LOGGED_SET_COOKIE = re.compile(r"(b(['\"])set-cookie\2, b)(['\"]).*?\3\)", re.IGNORECASE)
+_HTTP_LOGGERS = ("httpcore.http11", "httpcore.http2")
+
+
+class _HideSetCookie(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "set-cookie" in record.msg.lower():
+            record.msg = _LOGGED_SET_COOKIE.sub(r"\1\3[hidden]\3)", record.msg)
+        return True
+
+
+_FILTER = _HideSetCookie()
+
+
+def hide_from_http_logs() -> None:
+    """Blank ``Set-Cookie`` values in httpcore's debug log (idempotent)."""
+    for name in _HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
