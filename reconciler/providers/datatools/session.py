@@ -69,7 +69,8 @@ async def log_in(api: ApiSession, cookies: SessionCookies, settings: DatatoolsSe
     token = cookies.get(CSRF_COOKIE)
     if token is None:
         raise _no_cookie(api, page, reply.response, CSRF_COOKIE, cookies)
-    response = await _post_login(api, cookies, settings, token)
+    post = Call("POST", LOGIN_PATH, f"log in as {settings.username!r}")
+    response = await _post_login(api, post, cookies, settings, token)
     cookies.take(response)
     if response.status_code == 200:
         raise AuthError(
@@ -83,13 +84,12 @@ async def log_in(api: ApiSession, cookies: SessionCookies, settings: DatatoolsSe
     if response.status_code == 403:
         raise AuthError(api.wording.auth_failure(403, api.endpoint), status_code=403)
     if response.status_code != 302 or cookies.get(SESSION_COOKIE) is None:
-        raise _no_cookie(api, page, response, SESSION_COOKIE, cookies)
+        raise _no_cookie(api, post, response, SESSION_COOKIE, cookies)
 
 
 async def _post_login(
-    api: ApiSession, cookies: SessionCookies, settings: DatatoolsSettings, token: str
+    api: ApiSession, call: Call, cookies: SessionCookies, settings: DatatoolsSettings, token: str
 ) -> httpx.Response:
-    call = Call("POST", LOGIN_PATH, f"log in as {settings.username!r}")
     form = {
         "username": settings.username,
         "password": settings.password,
@@ -124,4 +124,4 @@ def _no_cookie(
             f"The data-tools site at {api.endpoint} sends its {name} cookie for https only, "
             "so it cannot be used over http. Use an https:// address in DATATOOLS_BASE_URL."
         )
-    return api.unexpected(call, response, f"no {name} cookie was set; is this a Django site?")
+    return api.unexpected(call, response, f"no {name} cookie in the answer")

@@ -31,8 +31,8 @@ class Target:
 
 
 class DatatoolsWording(StandardWording):
-    service = "the data-tools API"
-    endpoint_setting = "DATATOOLS_BASE_URL (or --endpoint) with DATATOOLS_PREFIX"
+    service = "the data-tools site"
+    endpoint_setting = "DATATOOLS_BASE_URL (or --endpoint)"
     scope_noun = "data-tools templates and jobs"
     key_noun = "manifest key"
 

@@ -112,3 +112,33 @@ class Browser:
         """A POST, PUT or DELETE with the CSRF token, as the site's JavaScript sends it."""
         headers = {"X-CSRFToken": self.token, **kwargs.pop("headers", {})}
         return self.http.request(method, path, headers=headers, **kwargs)
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """A socket transport that notes every exchange, for tests that count or read them."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport(verify=SSL_CONTEXT)
+        self.exchanges: list[tuple[httpx.Request, httpx.Response]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        await response.aread()
+        self.exchanges.append((request, response))
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def seen(self) -> list[tuple[str, str, int]]:
+        """(method, path, status) of each exchange, in order."""
+        return [(q.method, q.url.path, a.status_code) for q, a in self.exchanges]
+
+    def cookie_values(self, name: str) -> list[str]:
+        """Every value the server set for cookie ``name``."""
+        values = []
+        for _, answer in self.exchanges:
+            for header in answer.headers.get_list("set-cookie"):
+                if header.startswith(name + "="):
+                    values.append(header.split(";")[0].split("=", 1)[1])
+        return values

@@ -9,9 +9,9 @@ GET and a debug-mode 500 otherwise), the CSRF check for writes (403 page),
 view. Every answer's ``Date`` is the sandbox clock's, so a client ageing jobs
 by the server's clock sees time move when a test moves the clock.
 
-The shared fault knobs (``reconciler.sandbox.config``) apply to the API
-prefix: latency, 503 and 429 (as pages from a proxy in front of the site),
-job delay and failure, commit then fail. Admin routes live under
+The shared fault knobs (``reconciler.sandbox.config``) apply to the whole
+site, login page included, as trouble in front of it would: latency, 503
+and 429 (as pages from a proxy), job delay and failure, commit then fail. Admin routes live under
 ``ADMIN_PREFIX`` and need the login user's credentials as HTTP Basic auth.
 """
 
@@ -21,6 +21,7 @@ import asyncio
 import base64
 import hmac
 import json
+import math
 import os
 import re
 import urllib.parse
@@ -265,7 +266,7 @@ async def login(request: Request) -> Response:
         return _login_page(request.cookies[auth.CSRF_COOKIE], _LOGIN_ERROR)
     target = form.get("next", "")
     answer = RedirectResponse(target if target.startswith("/") else "/projects/", 302)
-    ttl = int(service.knobs.session_ttl_s)
+    ttl = math.ceil(service.knobs.session_ttl_s)  # whole seconds, and never 0 (a deletion)
     auth.set_cookie(
         answer, auth.SESSION_COOKIE, session, max_age=ttl, secure=secure, http_only=True
     )
@@ -330,7 +331,7 @@ async def admin(request: Request) -> Response:
 
 
 class _Site:
-    """Faults for the API, Basic auth for admin, Django's slash rule, and the clock's ``Date``."""
+    """Faults for the site, Basic auth for admin, Django's slash rule, and the clock's ``Date``."""
 
     def __init__(
         self, app: ASGIApp, service: DatatoolsService, username: str, password: str
@@ -345,8 +346,9 @@ class _Site:
             return
         send = self._dated(send)
         path: str = scope["path"]
-        refusal = await self._fault() if path.startswith(API_PREFIX + "/") else None
-        if path.startswith(ADMIN_PREFIX + "/") and not self._admin_allowed(scope):
+        is_admin = path.startswith(ADMIN_PREFIX + "/")
+        refusal = None if is_admin else await self._fault()
+        if is_admin and not self._admin_allowed(scope):
             refusal = JSONResponse(
                 {"error": "admin routes need the sandbox login as HTTP Basic auth"},
                 401,
