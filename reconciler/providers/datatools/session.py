@@ -104,7 +104,7 @@ async def _post_login(
         lost = error
     if lost is not None:
         # A login that may have landed is harmless: say plainly that it failed.
-        said = f"answered {lost.status_code} ({lost.detail})" if lost.status_code else "went silent"
+        said = f"answered {lost.status_code}" if lost.status_code else "sent no answer"
         raise ApiError(
             f"Could not {call.action} at {api.endpoint}: the site {said}. Try again later.",
             status_code=lost.status_code,
