@@ -212,6 +212,7 @@ def failure_reason(job: ExportJob) -> str | None:
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_LONGEST = timedelta.max.days * 86400  # whole days: the float of the seconds rounds up
 
 
 def parse_max_age(text: str) -> timedelta:
@@ -225,6 +226,8 @@ def parse_max_age(text: str) -> timedelta:
     seconds = sum(int(number) * _UNITS[unit] for number, unit in parts)
     if seconds == 0:
         raise ValueError(f"max_age {text!r} must be longer than zero")
+    if seconds > _LONGEST:
+        raise ValueError(f"max_age {text!r} is longer than any clock can count")
     return timedelta(seconds=seconds)
 
 

@@ -86,6 +86,7 @@ def test_max_age_reads_a_number_and_a_unit(text: str, seconds: int) -> None:
         ("6", "is not a duration"),
         ("1.5h", "is not a duration"),
         ("0m", "must be longer than zero"),
+        ("1000000000d", "is longer than any clock can count"),
     ],
 )
 def test_a_bad_max_age_says_what_is_expected(text: str, message: str) -> None:
