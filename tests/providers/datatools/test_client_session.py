@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
+from pathlib import Path
 
+import httpx
 import pytest
+import trustme
 
 from reconciler.errors import AuthError, ConfigError, NotFoundError
 from reconciler.providers.datatools import templates
@@ -129,6 +133,31 @@ def test_https_only_cookies_over_http_ask_for_https(site_factory: SiteFactory) -
         f"The data-tools site at {site.root_url} sends its csrftoken cookie for https only, "
         "so it cannot be used over http. Use an https:// address in DATATOOLS_BASE_URL."
     )
+
+
+def test_over_https_the_secure_cookies_and_the_referer_check_work(
+    site_factory: SiteFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority = trustme.CA()
+    site = site_factory(knobs=DatatoolsKnobs(secure_cookies=True), tls=authority)
+    authority.cert_pem.write_to_path(tmp_path / "ca.pem")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def use() -> str:
+        async with site.client() as client:
+            return (await client.create_template(a_template())).name
+
+    assert site.root_url.startswith("https://")
+    assert run(use()) == "Weekly"
+    trusting = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    with httpx.Client(base_url=site.root_url, verify=trusting) as http:
+        http.get("/accounts/login/")
+        form = {"csrfmiddlewaretoken": http.cookies["csrftoken"]}
+        refused = http.post("/accounts/login/", data=form)  # a browser would send a Referer
+        assert refused.status_code == 403
+        assert "Referer checking failed - no Referer." in refused.text
 
 
 def test_a_wrong_prefix_is_a_404_that_names_the_settings(site: Site) -> None:
