@@ -220,11 +220,10 @@ class DatatoolsClient:
         if status < 400:
             return self._api.unexpected(call, response, f"status {status} was not expected")
         detail = self._api.wording.detail(response)
-        message = (
-            f"Could not {self._api.wording.subject(call)}: the API answered {status}: {detail}."
-        )
+        said = f"the API answered {status}: {detail.rstrip('.')}"
+        hint = hint or "Only its owner may change it"  # the API's own 403
         return ApiError(
-            message + (f" {hint}." if hint else " Only its owner may change it."),
+            f"Could not {self._api.wording.subject(call)}: {said}. {hint}.",
             status_code=status,
             detail=detail,
             method=call.method,
@@ -356,8 +355,10 @@ class DatatoolsClient:
             page = await self._job_page(call, page_number, datasource)
             fresh = [job for job in page.jobs if job.id not in jobs]
             jobs.update((job.id, job) for job in fresh)
-            # Limitation: jobs created while paging shift the pages; a job pushed
-            # onto a page already read is missed until the next listing.
+            # Limitation: offset paging over a live table. A job created meanwhile
+            # repeats one already read (dropped by id); one deleted meanwhile moves
+            # an older job onto a page already read, missed until the next listing.
+            # A page of nothing new ends it: a server ignoring ``page`` loops for ever.
             if not page.has_next or page.current_page < page_number or not fresh:
                 break
             page_number += 1
@@ -436,7 +437,8 @@ class DatatoolsClient:
         if response.status_code == 200:
             return
         if response.status_code == 409:
-            raise self._refuse(call, response, "Cancel it first: a running job cannot be deleted")
+            hint = "Wait until it ends, or cancel it (a processing job may still complete)"
+            raise self._refuse(call, response, hint)
         if response.status_code == 400:
             await self.get_job(job_id, key=key)  # NotFoundError when it is gone
         raise self._refuse(call, response)

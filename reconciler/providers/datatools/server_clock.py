@@ -11,7 +11,6 @@ in minutes and hours. With no ``Date`` yet, the local clock is all there is.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -35,19 +34,18 @@ def date_header_time(response: httpx.Response) -> datetime | None:
 class ServerClock:
     """The server's current time, estimated from the ``Date`` of the latest answer."""
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._monotonic = monotonic
+    def __init__(self) -> None:
         self._seen: tuple[datetime, float] | None = None
 
     def observe(self, response: httpx.Response) -> None:
         """Note the answer's ``Date``, if it has a readable one."""
         when = date_header_time(response)
         if when is not None:
-            self._seen = (when, self._monotonic())
+            self._seen = (when, time.monotonic())
 
     def now(self) -> datetime:
         """The server's time now; the local clock until an answer had a ``Date``."""
         if self._seen is None:
             return datetime.now(UTC)
         when, at = self._seen
-        return when + timedelta(seconds=self._monotonic() - at)
+        return when + timedelta(seconds=time.monotonic() - at)

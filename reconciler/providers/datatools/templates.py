@@ -42,9 +42,7 @@ from reconciler.providers.datatools.filters import (
 from reconciler.providers.datatools.wire import Template
 
 __all__ = [
-    "FORMATS",
     "MARKER_FIELD",
-    "TEMPLATE_TYPES",
     "TemplateSpec",
     "adoption_candidate",
     "comparable",
@@ -60,9 +58,6 @@ __all__ = [
     "template_spec",
     "update_body",
 ]
-
-FORMATS = ("csv", "json", "parquet", "excel")
-TEMPLATE_TYPES = ("user", "shared", "system")
 
 
 @dataclass(frozen=True)

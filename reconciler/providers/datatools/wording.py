@@ -46,10 +46,10 @@ class DatatoolsWording(StandardWording):
 
     def auth_failure(self, status: int, endpoint: str) -> str:
         return (
-            f"The data-tools site refused the request ({status}) at {endpoint} right after "
-            "a fresh login: its CSRF check failed. Check that DATATOOLS_BASE_URL is the "
-            "address the site serves itself under (Django compares Origin and Referer "
-            "with it; a proxy may need the site's CSRF_TRUSTED_ORIGINS)."
+            f"The data-tools site at {endpoint} refused the request ({status}): its CSRF "
+            "check failed, with a fresh token. Check that DATATOOLS_BASE_URL is the address "
+            "the site serves itself under (Django compares the Referer with it; behind a "
+            "proxy the site may need that address in CSRF_TRUSTED_ORIGINS)."
         )
 
     def not_found(self, call: Call, endpoint: str, response: httpx.Response) -> str:

@@ -123,8 +123,8 @@ def test_cancel_a_pending_job_and_delete_it(site_factory: SiteFactory) -> None:
             assert caught.value.status_code == 409
             assert caught.value.message == (
                 f"Could not delete export job {job.id} (manifest key 'sales'): the API answered "
-                "409: Cannot delete job that is currently processing. Cancel it first.. Cancel "
-                "it first: a running job cannot be deleted."
+                "409: Cannot delete job that is currently processing. Cancel it first. Wait until "
+                "it ends, or cancel it (a processing job may still complete)."
             )
             cancelled = await client.cancel_job(job.id)
             assert cancelled.status == "cancelled"

@@ -15,6 +15,7 @@ from reconciler.errors import AuthError, ConfigError, NotFoundError
 from reconciler.providers.datatools import templates
 from reconciler.providers.datatools.client import DatatoolsClient
 from reconciler.providers.datatools.sandbox.knobs import DatatoolsKnobs
+from reconciler.providers.datatools.session import session_ended
 from reconciler.providers.datatools.settings import DatatoolsSettings
 from tests.providers.datatools.conftest import SiteFactory
 from tests.providers.datatools.support import NO_WAIT, Recording, Site, leaked, run
@@ -199,3 +200,20 @@ def test_neither_password_nor_session_cookie_reaches_errors_reprs_or_logs(
     assert leaked(error, session, secret) == []
     assert session not in caplog.text
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "ended"),
+    [
+        (302, {"location": "/accounts/login/?next=/tools/api/v1/exports/"}, True),
+        (302, {"location": "https://hydroml.example.com/accounts/login/"}, True),
+        (302, {"location": "/projects/"}, False),
+        (403, {"content-type": "text/html; charset=utf-8"}, True),  # Django's CSRF page
+        (403, {"content-type": "application/json"}, False),  # the API's "not your template"
+        (200, {"content-type": "application/json"}, False),
+    ],
+)
+def test_which_answers_mean_the_session_has_ended(
+    status: int, headers: dict[str, str], ended: bool
+) -> None:
+    assert session_ended(httpx.Response(status, headers=headers)) is ended

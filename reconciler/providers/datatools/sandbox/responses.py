@@ -12,14 +12,12 @@ from __future__ import annotations
 import html
 import urllib.parse
 from collections.abc import Iterable
-from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 __all__ = [
     "LOGIN_URL",
     "csrf_failure",
-    "envelope",
     "login_redirect",
     "not_allowed",
     "page_not_found",
@@ -30,13 +28,6 @@ __all__ = [
 ]
 
 LOGIN_URL = "/accounts/login/"
-
-
-def envelope(message: str, data: Any = None, status: int = 200) -> JSONResponse:
-    body: dict[str, Any] = {"success": True, "message": message}
-    if data is not None:
-        body["data"] = data
-    return JSONResponse(body, status_code=status)
 
 
 def refusal(error: str, status: int = 400) -> JSONResponse:
