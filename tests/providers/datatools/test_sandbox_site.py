@@ -75,14 +75,14 @@ def test_without_a_session_reads_redirect_to_login_and_writes_fail_csrf_first(
     ],
 )
 def test_writes_need_the_token_and_the_sites_own_origin(
-    site: Site, headers: dict[str, str], reason: str
+    shared_site: Site, headers: dict[str, str], reason: str
 ) -> None:
-    with Browser(site) as browser:
+    with Browser(shared_site) as browser:
         browser.log_in()
         answer = browser.write("POST", TEMPLATES, json={}, headers=headers)
         assert answer.status_code == 403
         assert reason in answer.text
-        own = site.root_url
+        own = shared_site.root_url
         assert browser.write("POST", TEMPLATES, json={}, headers={"Origin": own}).status_code == 400
 
 
@@ -126,8 +126,10 @@ def test_urls_without_the_trailing_slash(site: Site) -> None:
         f"{API}/no-such-thing/",
     ],
 )
-def test_unknown_urls_and_unknown_jobs_of_actions_are_html_404s(site: Site, path: str) -> None:
-    with Browser(site) as browser:
+def test_unknown_urls_and_unknown_jobs_of_actions_are_html_404s(
+    shared_site: Site, path: str
+) -> None:
+    with Browser(shared_site) as browser:
         browser.log_in()
         answer = browser.write("POST", path)
         assert answer.status_code == 404
