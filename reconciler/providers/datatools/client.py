@@ -252,12 +252,7 @@ class DatatoolsClient:
         """One template by id; ``NotFoundError`` when it is gone or not visible to the user."""
         action = f"read export template {template_id}"
         call = _call("GET", self._templates_path(template_id), action, Target("template"), key)
-        response = await self._send(call)
-        if response.status_code == 400:
-            raise self._gone(call, response, "export template", template_id)
-        if response.status_code != 200:
-            raise self._refuse(call, response)
-        return self._parsed(call, response, parse_template)
+        return await self._get(call, "export template", template_id, parse_template)
 
     async def create_template(self, body: Mapping[str, Any], *, key: str | None = None) -> Template:
         """POST a new template (see ``templates.create_body``)."""
@@ -324,18 +319,28 @@ class DatatoolsClient:
             await self.get_template(template_id, key=key)  # NotFoundError when it is gone
         raise self._refuse(call, response)
 
-    def _gone(self, call: Call, response: httpx.Response, kind: str, item_id: str) -> NotFoundError:
-        detail = self._api.wording.detail(response)
-        return NotFoundError(
-            f"Could not {self._api.wording.subject(call)}: {kind} {item_id} does not exist or is "
-            f"not visible to user {self.username!r} (the API answered 400: {detail}).",
-            status_code=400,
-            detail=detail,
-            method=call.method,
-            path=call.path,
-            dataview=SCOPE,
-            key=call.key,
-        )
+    async def _get(self, call: Call, kind: str, item_id: str, parse: Callable[[Any], T]) -> T:
+        """Read one item by id: the API's 400 for an unknown one becomes ``NotFoundError``.
+
+        (A 404 here can only mean no such URL: a wrong prefix, which the
+        core's wording explains.)
+        """
+        response = await self._send(call)
+        if response.status_code == 400:
+            detail = self._api.wording.detail(response)
+            raise NotFoundError(
+                f"Could not {self._api.wording.subject(call)}: {kind} {item_id} does not exist "
+                f"or is not visible to user {self.username!r} (the API answered 400: {detail}).",
+                status_code=400,
+                detail=detail,
+                method=call.method,
+                path=call.path,
+                dataview=SCOPE,
+                key=call.key,
+            )
+        if response.status_code != 200:
+            raise self._refuse(call, response)
+        return self._parsed(call, response, parse)
 
     # -- export jobs ---------------------------------------------------------------------
 
@@ -379,12 +384,7 @@ class DatatoolsClient:
         call = _call(
             "GET", self._jobs_path(job_id), f"read export job {job_id}", Target("export job"), key
         )
-        response = await self._send(call)
-        if response.status_code == 400:
-            raise self._gone(call, response, "export job", job_id)
-        if response.status_code != 200:
-            raise self._refuse(call, response)
-        return self._parsed(call, response, parse_job)
+        return await self._get(call, "export job", job_id, parse_job)
 
     async def create_job(self, request: SnapshotRequest, *, key: str | None = None) -> ExportJob:
         """Start an export job. Its answer always says ``pending``: poll ``get_job``.
@@ -412,7 +412,9 @@ class DatatoolsClient:
                 dataview=SCOPE,
                 key=key,
             )
-        if response.status_code == 400 and detail == "Error creating export job":
+        if response.status_code != 400:
+            raise self._refuse(call, response)
+        if detail == "Error creating export job":
             raise self._refuse(call, response, _JOB_CREATE_400.format(user=self.username))
         raise self._refuse(call, response, "Check the datasource id and the format")
 

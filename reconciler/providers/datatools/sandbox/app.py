@@ -169,11 +169,9 @@ def _view(kind: str, handlers: Mapping[str, Handler]) -> Callable[[Request], Awa
     return endpoint
 
 
-def _call(method: Callable[..., Reply | File], *args: Any) -> Awaitable[Response]:
-    async def run() -> Response:
-        return _answer(await run_in_threadpool(method, *args))
-
-    return run()
+async def _call(method: Callable[..., Reply | File], *args: Any) -> Response:
+    """A service method, run in the threadpool (SQLite blocks), as an answer."""
+    return _answer(await run_in_threadpool(method, *args))
 
 
 async def _list_templates(request: Request, user: str) -> Response:
