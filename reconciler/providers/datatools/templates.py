@@ -1,0 +1,204 @@
+"""Export templates as a declarative kind: the facts a plan needs, no I/O.
+
+- **What the server stores.** It lower-cases ``configuration.format``,
+  rebuilds ``configuration.filters`` (``filters.FilterRule.TEMPLATE``), strips
+  ``name`` and ``description`` and keeps every other configuration key
+  verbatim. ``comparable`` applies the same rules to a manifest entry and to a
+  listed template, so the two are equal exactly when the server would store
+  them equal; an empty ``filters`` equals none (the server itself turns
+  filters of only dropped keys into ``{}``).
+- **Identity.** The marker ``{"key", "applied"}`` lives in
+  ``configuration.exportctl``: the server keeps unknown configuration keys
+  verbatim, and ``description`` is shown to people. The natural key, for
+  adopting an unmarked template, is its name, unique per owner.
+- **Ownership.** The listing also returns every other user's ``system`` and
+  ``shared`` templates; those are never changed, adopted or reported as
+  unmanaged (``is_foreign``).
+- **Replace.** An update (PUT) merges ``configuration`` one level deep and
+  ignores ``template_type``, so removing a top-level configuration key or
+  changing the type needs delete + create (``replace_reasons``). Filters are
+  the exception: an update sends ``filters: {}`` to clear them.
+
+Limitation: a template deactivated by hand (``is_active: false``) disappears
+from the listing, and exportctl keeps no state to find it by id; creating it
+again then fails as a duplicate name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.identity import MARKER_VERSION, secret_digest, spec_digest
+from reconciler.model import FrozenDict, freeze, thaw
+from reconciler.normalize import MARKER_FIELD, Normalized
+from reconciler.providers.datatools.filters import (
+    FilterNote,
+    FilterRule,
+    dropped_filters,
+    kept_filters,
+)
+from reconciler.providers.datatools.wire import Template
+
+__all__ = [
+    "MARKER_FIELD",
+    "TemplateSpec",
+    "adoption_candidate",
+    "comparable",
+    "create_body",
+    "dropped_keys",
+    "is_foreign",
+    "marker_of",
+    "natural_key",
+    "own_templates",
+    "replace_reasons",
+    "stored_configuration",
+    "template_marker",
+    "template_spec",
+    "update_body",
+]
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A template as the manifest wants it (``key`` is exportctl's identity for it)."""
+
+    key: str
+    name: str
+    configuration: FrozenDict
+    template_type: str
+    description: str = ""
+
+
+def template_spec(entry: Mapping[str, Any]) -> TemplateSpec:
+    """The spec of one schema-valid ``datatools.templates`` entry."""
+    return TemplateSpec(
+        key=entry["key"],
+        name=entry["name"],
+        configuration=freeze(entry["configuration"]),
+        template_type=entry["template_type"],
+        description=entry.get("description", ""),
+    )
+
+
+def stored_configuration(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    """``configuration`` as the server stores it on create (plain JSON)."""
+    stored: dict[str, Any] = thaw(configuration)
+    if isinstance(stored.get("format"), str):
+        stored["format"] = stored["format"].lower()
+    if isinstance(stored.get("filters"), Mapping):
+        stored["filters"] = kept_filters(stored["filters"], FilterRule.TEMPLATE)
+    return stored
+
+
+def comparable(template: TemplateSpec | Template) -> dict[str, Any]:
+    """The form a plan compares: equal for a spec and a live template the server stores alike.
+
+    The marker is left out: it records who wrote the template, not what it is.
+    """
+    configuration = stored_configuration(template.configuration)
+    configuration.pop(MARKER_FIELD, None)
+    if not configuration.get("filters"):
+        configuration.pop("filters", None)
+    return {
+        "name": template.name.strip(),
+        "description": template.description.strip(),
+        "template_type": template.template_type,
+        "configuration": configuration,
+    }
+
+
+def dropped_keys(spec: TemplateSpec) -> list[FilterNote]:
+    """The configuration keys the server would silently drop, for ``validate`` to warn about."""
+    filters = spec.configuration.get("filters")
+    if not isinstance(filters, Mapping):
+        return []
+    return [
+        FilterNote(f"configuration.filters.{d.key}", d.reason)
+        for d in dropped_filters(filters, FilterRule.TEMPLATE)
+    ]
+
+
+def natural_key(name: str) -> str:
+    """What identifies an unmarked template among one user's: its name, as stored."""
+    return name.strip()
+
+
+def is_foreign(template: Template, username: str) -> bool:
+    """Another user's template (a ``system`` or ``shared`` one): never touched, never listed."""
+    return template.user != username
+
+
+def own_templates(templates: Iterable[Template], username: str) -> list[Template]:
+    return [t for t in templates if not is_foreign(t, username)]
+
+
+def marker_of(template: Template) -> Mapping[str, Any] | None:
+    """The exportctl marker a live template carries, or ``None``."""
+    marker = template.configuration.get(MARKER_FIELD)
+    if not isinstance(marker, Mapping) or not isinstance(marker.get("key"), str):
+        return None
+    return marker
+
+
+def adoption_candidate(spec: TemplateSpec, own: Iterable[Template]) -> Template | None:
+    """The user's unmarked template with the spec's name, which apply may adopt."""
+    name = natural_key(spec.name)
+    for template in own:
+        if marker_of(template) is None and natural_key(template.name) == name:
+            return template
+    return None
+
+
+def template_marker(spec: TemplateSpec, salt: str) -> dict[str, str]:
+    """The marker to write, in the format of ``reconciler.identity`` (templates hold no secrets)."""
+    if not salt or ":" in salt:
+        raise ValueError("a marker salt must be non-empty and contain no ':'")
+    normalized = Normalized(comparable(spec), ())
+    digests = (spec_digest(normalized), secret_digest(normalized, salt))
+    return {"key": spec.key, "applied": ":".join((MARKER_VERSION, salt, *digests))}
+
+
+def replace_reasons(spec: TemplateSpec, live: Template) -> tuple[str, ...]:
+    """Why ``live`` cannot be updated in place to ``spec``; empty when an update will do."""
+    reasons = []
+    if spec.template_type != live.template_type:
+        reasons.append(
+            f"template_type cannot change from {live.template_type!r} to "
+            f"{spec.template_type!r}: the server ignores it on update"
+        )
+    wanted = set(spec.configuration) | {MARKER_FIELD, "filters"}
+    for key in sorted(set(live.configuration) - wanted):
+        reasons.append(
+            f"configuration.{key} is not in the manifest: an update merges configuration "
+            "one level deep and cannot remove a key"
+        )
+    return tuple(reasons)
+
+
+def create_body(spec: TemplateSpec, marker: Mapping[str, Any]) -> dict[str, Any]:
+    """The POST body: the spec as written (the server normalizes it) plus the marker."""
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "template_type": spec.template_type,
+        "is_active": True,
+        "configuration": {**thaw(spec.configuration), MARKER_FIELD: dict(marker)},
+    }
+
+
+def update_body(spec: TemplateSpec, marker: Mapping[str, Any]) -> dict[str, Any]:
+    """The PUT body that makes a template match ``spec`` (see ``replace_reasons`` first).
+
+    ``filters`` is always sent, ``{}`` when the spec has none: the merge keeps
+    any key that is not sent, so that is the only way to clear live filters.
+    ``template_type`` is not sent; the server would ignore it.
+    """
+    configuration = {"filters": {}, **thaw(spec.configuration), MARKER_FIELD: dict(marker)}
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "is_active": True,
+        "configuration": configuration,
+    }
