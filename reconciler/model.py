@@ -230,6 +230,9 @@ class LiveRun:
     ``age_s`` is measured by the server's clock (seconds since the run was
     requested, or finished when the API says), so a sandbox clock moved
     forward, or a skewed local clock, ages runs as the server does.
+    ``exclusive`` marks a run that holds its whole scope while it runs (Domo
+    runs one export per DataSet at a time): every entry of the scope waits
+    for it, whatever its request.
     """
 
     run_id: str
@@ -238,6 +241,7 @@ class LiveRun:
     age_s: float
     status: str = ""  # the provider's own word for the state, shown as is
     failure: str | None = None
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)

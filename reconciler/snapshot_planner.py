@@ -5,15 +5,16 @@ A snapshot entry asks for "a successful run of this request, no older than
 adopt: a listed run belongs to an entry when its normalized request equals
 the entry's (the provider normalizes both sides). Per entry, in manifest order:
 
-- ``… wait`` when a run of it is in progress: apply waits for that run
-  instead of starting a second one (most APIs refuse a second one anyway);
+- ``… wait`` when a run of it is in progress, or a run that holds the whole
+  scope (``LiveRun.exclusive``): apply waits for that run instead of
+  starting a second one (most APIs refuse a second one anyway);
 - ``= fresh`` when the newest successful run is younger than ``max_age`` (or
   any successful run exists and no ``max_age`` is set);
 - ``+ run`` otherwise: none yet, the newest is too old or expired, or the
   latest run failed (its reason is shown; a failed run is never retried on
   the server, apply starts a new one);
 - ``- delete`` for successful runs beyond ``keep``, oldest first, counting
-  the run a ``+ run`` will add.
+  the run a ``+ run`` (or a waited-for run of it) will add.
 
 Drift for a snapshot is *stale* (no fresh run) or *failed*, never "changed
 by hand".
@@ -34,11 +35,14 @@ def plan_snapshots(spec: ScopeSpec, live: LiveScope | None) -> ScopePlan:
     """The plan of one scope of snapshots against the runs listed there."""
     runs = live.runs if live is not None else ()
     changes: list[Change] = []
+    holding = sorted(
+        (r for r in runs if r.exclusive and r.state is RunState.RUNNING), key=lambda r: r.age_s
+    )
     for snapshot in spec.snapshots:
         mine = sorted((r for r in runs if r.request == snapshot.request), key=lambda r: r.age_s)
-        decision = _decide(snapshot, mine)
+        decision = _decide(snapshot, holding + mine)
         changes.append(decision)
-        changes += _pruned(snapshot, mine, starts_run=decision.action is Action.RUN)
+        changes += _pruned(snapshot, mine, adds_one=_adds_a_success(decision, snapshot))
     return ScopePlan(spec.scope, tuple(changes), runs_fingerprint(runs))
 
 
@@ -88,12 +92,25 @@ def _stale_reason(snapshot: SnapshotSpec, newest: LiveRun | None, runs: list[Liv
     return "no run of this request exists yet"
 
 
-def _pruned(snapshot: SnapshotSpec, runs: list[LiveRun], *, starts_run: bool) -> list[Change]:
-    """Successful runs beyond ``keep``, counting the one a ``run`` is about to add."""
+def _adds_a_success(decision: Change, snapshot: SnapshotSpec) -> bool:
+    """Whether apply will leave one more successful run of this request: a run, or a
+    wait for a run of it (not for another request's run that holds the scope)."""
+    if decision.action is Action.RUN:
+        return True
+    live = decision.live
+    return (
+        decision.action is Action.WAIT
+        and isinstance(live, LiveRun)
+        and (live.request == snapshot.request)
+    )
+
+
+def _pruned(snapshot: SnapshotSpec, runs: list[LiveRun], *, adds_one: bool) -> list[Change]:
+    """Successful runs beyond ``keep``, counting the one apply is about to add."""
     if snapshot.keep is None:
         return []
     succeeded = [r for r in runs if r.state is RunState.SUCCEEDED]
-    room = snapshot.keep - 1 if starts_run else snapshot.keep
+    room = snapshot.keep - 1 if adds_one else snapshot.keep
     return [
         _change(
             Action.DELETE,

@@ -30,9 +30,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.identity import MARKER_VERSION, secret_digest, spec_digest
+from reconciler.identity import MARKER_FIELD, marker_for
 from reconciler.model import FrozenDict, freeze, thaw
-from reconciler.normalize import MARKER_FIELD, Normalized
+from reconciler.normalize import Normalized
 from reconciler.providers.datatools.filters import (
     FilterNote,
     FilterRule,
@@ -151,13 +151,9 @@ def adoption_candidate(spec: TemplateSpec, own: Iterable[Template]) -> Template 
     return None
 
 
-def template_marker(spec: TemplateSpec, salt: str) -> dict[str, str]:
-    """The marker to write, in the format of ``reconciler.identity`` (templates hold no secrets)."""
-    if not salt or ":" in salt:
-        raise ValueError("a marker salt must be non-empty and contain no ':'")
-    normalized = Normalized(comparable(spec), ())
-    digests = (spec_digest(normalized), secret_digest(normalized, salt))
-    return {"key": spec.key, "applied": ":".join((MARKER_VERSION, salt, *digests))}
+def template_marker(spec: TemplateSpec, salt: str) -> dict[str, Any]:
+    """The marker to write, in ``reconciler.identity``'s format (templates hold no secrets)."""
+    return marker_for(spec.key, False, Normalized(comparable(spec), ()), salt)
 
 
 def replace_reasons(spec: TemplateSpec, live: Template) -> tuple[str, ...]:
