@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reconciler.providers import section_owners
 
-__all__ = ["SQLITE_HEADER", "NotADatabase", "not_a_sandbox_db"]
+__all__ = ["SQLITE_HEADER", "NotADatabase", "not_a_sandbox_db", "provider_file"]
 
 # Every SQLite database file starts with these 16 bytes (the file format's header).
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -55,6 +55,15 @@ def not_a_sandbox_db(db: str) -> NotADatabase | None:
     if _manifest_key().search(head):
         return NotADatabase.MANIFEST
     return NotADatabase.OTHER
+
+
+def provider_file(db_path: Path, provider: str) -> Path:
+    """Where a provider keeps its own sandbox data beside ``--sandbox``/``--db``'s file.
+
+    Each provider's store owns its tables; one SQLite file each keeps them from
+    ever colliding: ``.exportctl/sandbox.db`` gives ``.exportctl/sandbox-mailgun.db``.
+    """
+    return db_path.with_name(f"{db_path.stem}-{provider}{db_path.suffix or '.db'}")
 
 
 @cache

@@ -32,3 +32,12 @@ def test_what_a_sandbox_db_path_holds(
 def test_a_missing_sandbox_db_or_a_directory() -> None:
     assert not_a_sandbox_db("/nonexistent/dir/sandbox.db") is None
     assert not_a_sandbox_db("/") is NotADatabase.DIRECTORY
+
+
+def test_each_provider_keeps_its_own_file_beside_the_given_one() -> None:
+    from reconciler.sandbox.files import provider_file
+
+    assert provider_file(Path(".exportctl/sandbox.db"), "mailgun") == Path(
+        ".exportctl/sandbox-mailgun.db"
+    )
+    assert provider_file(Path("data"), "domo") == Path("data-domo.db")
