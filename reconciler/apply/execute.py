@@ -311,7 +311,9 @@ class _ScopeRun:
             run_id = found
             if sent.found_id is not None:  # a lost answer: the listed run may still be going
                 await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
-            text = f"ran as run {run_id}{sent.note}"
+            # A run is its own job: "via job N" would only repeat the run's id.
+            note = sent.note if sent.job_id not in (None, run_id) or sent.found_id else ""
+            text = f"ran as run {run_id}{note}"
         if snapshot.download:
             destination = Path(snapshot.download)
             size = await provider.download(self.scope, snapshot, run_id, destination)
