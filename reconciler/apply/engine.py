@@ -1,12 +1,14 @@
 """``apply_plan``: the whole apply of one plan, safety checks to results.
 
 Order matters and is the point of this module: safety rules first (nothing
-sent), then preflight (dry runs only), then execution. Whatever happens during
+sent; the one place they are checked), then the caller's approval, then
+preflight (dry runs only), then execution. Whatever happens during
 execution, what succeeded comes back as data (``ApplyResult``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.apply.execute import ExecuteOptions, Salts, execute
@@ -32,14 +34,23 @@ class ApplyOptions:
 
 
 async def apply_plan(
-    providers: Providers, plan: Plan, *, options: ApplyOptions, progress: Progress
+    providers: Providers,
+    plan: Plan,
+    *,
+    options: ApplyOptions,
+    progress: Progress,
+    approve: Callable[[Plan], None] | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``ApplyRefusedError`` if a safety rule forbids it.
 
-    Preflight failures come back in the result (every change skipped), so the
-    caller renders them like any other outcome.
+    ``approve`` is asked once the safety rules passed and before anything is
+    sent (the CLI's "Do you want to apply?"); it raises to stop. Preflight
+    failures come back in the result (every change skipped), so the caller
+    renders them like any other outcome.
     """
     check_safety(plan, max_deletes=options.max_deletes)
+    if approve is not None:
+        approve(plan)
     salts: Salts = {(s, c.key): new_salt() for s, c in plan.changes() if c.action in WRITES}
     failures = await preflight(providers, plan, salts)
     if failures:

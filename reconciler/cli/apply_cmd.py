@@ -26,7 +26,6 @@ from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.result_json import result_to_json
-from reconciler.apply.safety import check_safety
 from reconciler.apply.saved import (
     check_manifest_version,
     check_secrets,
@@ -222,12 +221,13 @@ class _Session:
                 noun = common_noun(spec.scope for spec in self.inputs.desired.scopes)
                 self._say(f"No changes. The live {noun}s already match the manifest.")
                 return None
-            check_safety(plan, max_deletes=self.options.max_deletes)
-            if self.inputs.saved is None:
-                self._approve(plan)
+            # A saved plan was reviewed when it was made: it needs no second approval.
+            approve = self._approve if self.inputs.saved is None else None
             progress = make_progress(self._progress_stream())
             try:
-                return await apply_plan(providers, plan, options=self.options, progress=progress)
+                return await apply_plan(
+                    providers, plan, options=self.options, progress=progress, approve=approve
+                )
             except asyncio.CancelledError:
                 # asyncio.run cancels the task on Ctrl-C; a bare "Aborted." would
                 # leave the user guessing what was changed.

@@ -39,7 +39,7 @@ from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
 from reconciler.model import FrozenDict, loads_frozen, thaw
 from reconciler.providers.base import IdsFrom
-from reconciler.providers.mammoth.jobs import int_or_none
+from reconciler.providers.mammoth.jobs import int_or_none, trigger_id_of
 from reconciler.providers.mammoth.model import DataviewRef
 
 __all__ = [
@@ -93,11 +93,9 @@ class MutationResult:
             return cls(status_code, None, None, None, body)
         job = body.get("job")
         if isinstance(job, Mapping):
-            response = job.get("response")
-            trigger = response.get("trigger_id") if isinstance(response, Mapping) else None
             return cls(
                 status_code,
-                int_or_none(trigger),
+                trigger_id_of(job),
                 int_or_none(job.get("id")),
                 _str_or_none(job.get("status")),
                 body,

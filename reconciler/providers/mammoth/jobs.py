@@ -14,12 +14,18 @@ from typing import Any
 
 from reconciler.providers.base import JobState
 
-__all__ = ["FINAL_JOB_STATUSES", "int_or_none", "job_state", "text_id"]
+__all__ = ["FINAL_JOB_STATUSES", "int_or_none", "job_state", "text_id", "trigger_id_of"]
 
 _SUCCEEDED = frozenset({"success"})
 _FAILED = frozenset({"failure", "error"})
 FINAL_JOB_STATUSES = _SUCCEEDED | _FAILED
 _REASON_FIELDS = ("failure_reason", "detail", "error", "message")
+
+
+def trigger_id_of(job: Mapping[str, Any]) -> int | None:
+    """The export a job made or changed, as its ``response.trigger_id`` names it."""
+    response = job.get("response")
+    return int_or_none(response.get("trigger_id")) if isinstance(response, Mapping) else None
 
 
 def job_state(record: Mapping[str, Any]) -> JobState:
@@ -38,7 +44,7 @@ def job_state(record: Mapping[str, Any]) -> JobState:
         status=status,
         finished=status in FINAL_JOB_STATUSES,
         failure=failure,
-        resource_id=text_id(int_or_none(response.get("trigger_id"))),
+        resource_id=text_id(trigger_id_of(record)),
     )
 
 
