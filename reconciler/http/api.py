@@ -39,7 +39,7 @@ from reconciler.errors import (
 from reconciler.http.retry import RetryPolicy, Verdict, classify, parse_retry_after
 from reconciler.http.transport import endpoint_label, network_transport
 
-__all__ = ["DETAIL_LIMIT", "ApiSession", "ApiWording", "Call", "Reply"]
+__all__ = ["DETAIL_LIMIT", "ApiClient", "ApiSession", "ApiWording", "Call", "Reply"]
 
 DETAIL_LIMIT = 500  # characters of a non-JSON error body worth showing
 
@@ -408,3 +408,40 @@ class ApiSession:
             "dataview": call.scope,
             "key": call.key,
         }
+
+
+class ApiClient:
+    """The base of a provider's client: one ``ApiSession``, opened and closed with it.
+
+    A client adds its API's calls; ``endpoint`` and ``parallelism`` are what
+    its ``repr`` and messages show (never a credential).
+    """
+
+    def __init__(self, api: ApiSession) -> None:
+        self._api = api
+
+    @property
+    def endpoint(self) -> str:
+        return self._api.endpoint
+
+    @property
+    def parallelism(self) -> int:
+        return self._api.parallelism
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint!r}, parallelism={self.parallelism})"
+
+    async def __aenter__(self) -> Self:
+        await self._api.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._api.__aexit__(exc_type, exc, tb)
+
+    async def aclose(self) -> None:
+        await self._api.aclose()

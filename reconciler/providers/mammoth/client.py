@@ -26,15 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
 from reconciler.errors import (
     ApiError,
 )
-from reconciler.http.api import ApiSession, Call, StandardWording, body_detail
+from reconciler.http.api import ApiClient, ApiSession, Call, StandardWording, body_detail
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
 from reconciler.model import FrozenDict, loads_frozen, thaw
@@ -135,7 +134,7 @@ def _call(
     return Call(method, path, action, scope, key, _About(dataview, export_id, ids_from))
 
 
-class MammothClient:
+class MammothClient(ApiClient):
     """Async access to one Mammoth API endpoint; use it with ``async with``."""
 
     def __init__(
@@ -149,35 +148,17 @@ class MammothClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self._api = ApiSession(
-            base_url,
-            {"X-API-KEY": api_key, "X-API-SECRET": api_secret, "Accept": "application/json"},
-            _MammothWording(),
-            transport=transport,
-            parallelism=parallelism,
-            timeout=timeout,
-            retry=retry,
+        super().__init__(
+            ApiSession(
+                base_url,
+                {"X-API-KEY": api_key, "X-API-SECRET": api_secret, "Accept": "application/json"},
+                _MammothWording(),
+                transport=transport,
+                parallelism=parallelism,
+                timeout=timeout,
+                retry=retry,
+            )
         )
-        self.endpoint = self._api.endpoint
-        self.parallelism = parallelism
-
-    def __repr__(self) -> str:
-        return f"MammothClient({self.endpoint!r}, parallelism={self.parallelism})"
-
-    async def __aenter__(self) -> Self:
-        await self._api.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._api.__aexit__(exc_type, exc, tb)
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
 
     # -- exports -------------------------------------------------------------
 

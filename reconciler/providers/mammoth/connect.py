@@ -14,7 +14,6 @@ Two ways to reach an API:
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ import httpx
 
 from reconciler.errors import ConfigError
 from reconciler.http.retry import RetryPolicy
+from reconciler.http.urls import base_url_problem, shown_url
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.model import DataviewRef
 
@@ -97,35 +97,13 @@ def _credentials(env: Mapping[str, str]) -> tuple[str, str]:
 def base_url_from(endpoint: str | None, env: Mapping[str, str]) -> str:
     """The API base URL from ``--endpoint``, else ``MAMMOTH_BASE_URL``, else the default."""
     url = (endpoint or env.get("MAMMOTH_BASE_URL") or DEFAULT_BASE_URL).strip()
-    problem = _url_problem(url)
+    problem = base_url_problem(url, credentials="set MAMMOTH_API_KEY and MAMMOTH_API_SECRET")
     if problem:
         raise ConfigError(
-            f"The endpoint {_shown(url)!r} (from --endpoint or MAMMOTH_BASE_URL) {problem}. "
+            f"The endpoint {shown_url(url)!r} (from --endpoint or MAMMOTH_BASE_URL) {problem}. "
             f"Expected a URL like {DEFAULT_BASE_URL}."
         )
     return url.rstrip("/")
-
-
-def _url_problem(url: str) -> str | None:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "is not a valid URL"
-    if parsed.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not parsed.host:
-        return "has no host"
-    if parsed.userinfo:
-        return "must not carry credentials: set MAMMOTH_API_KEY and MAMMOTH_API_SECRET instead"
-    if parsed.query or parsed.fragment:
-        return "must not have a query string or fragment"
-    return None
-
-
-def _shown(url: str) -> str:
-    """The URL as it may be echoed: user info masked, query and fragment cut off."""
-    without_query = re.split(r"[?#]", url, maxsplit=1)[0]
-    return re.sub(r"//[^/@]*@", "//***@", without_query)
 
 
 def _sandbox_client(
