@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from reconciler.model import FrozenDict, freeze, thaw
-from reconciler.providers.mammoth.model import DataviewRef, LiveExport
+from reconciler.model import FrozenDict, Scope, common_noun, freeze, thaw
 
 
 def test_freeze_makes_nested_json_immutable_and_thaw_restores_it() -> None:
@@ -21,26 +20,19 @@ def test_frozen_dicts_with_equal_content_hash_equal() -> None:
     assert hash(FrozenDict({"a": 1, "b": 2})) == hash(FrozenDict({"b": 2, "a": 1}))
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("1/2/3/4", DataviewRef(1, 2, 3, 4)), (" 10/20/30/40 ", DataviewRef(10, 20, 30, 40))],
-)
-def test_dataview_ref_parses_its_own_string_form(text: str, expected: DataviewRef) -> None:
-    assert DataviewRef.parse(text) == expected
-    assert DataviewRef.parse(str(expected)) == expected
+def test_scopes_are_the_same_by_provider_kind_and_address_alone() -> None:
+    first = Scope("acme", "widgets", "a/1", freeze({"id": 1}), noun="account")
+    again = Scope("acme", "widgets", "a/1", freeze({"id": 2}), noun="other words")
+    assert first == again and hash(first) == hash(again)
+    assert first != Scope("acme", "reports", "a/1")
+    assert (str(first), first.title) == ("a/1", "account a/1")
 
 
-@pytest.mark.parametrize("text", ["1/2/3", "a/b/c/d", "1/2/3/4/5", ""])
-def test_dataview_ref_rejects_malformed_text(text: str) -> None:
-    with pytest.raises(ValueError, match="WORKSPACE/PROJECT/DATASET/DATAVIEW"):
-        DataviewRef.parse(text)
-
-
-def test_live_export_treats_null_objects_as_empty_and_reads_suspension() -> None:
-    live = LiveExport.from_api(
-        {"id": 7, "handler_type": "s3", "status": "suspended", "target_properties": None}
-    )
-    assert live.target_properties == {}
-    assert live.condition == {}
-    assert live.suspended
-    assert not live.deleted
+def test_messages_use_the_scopes_one_noun_or_a_general_word() -> None:
+    exports = Scope("m", "exports", "1", noun="dataview", resource_noun="export")
+    runs = Scope("g", "snapshots", "x", noun="account", resource_noun="export")
+    widgets = Scope("a", "widgets", "y", noun="account", resource_noun="widget")
+    assert common_noun([exports, runs]) == "export"
+    assert common_noun([exports, widgets]) == "resource"
+    assert common_noun([runs, widgets], of_resources=False) == "account"
+    assert common_noun([exports, runs], of_resources=False) == "scope"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from reconciler.http.api import _Unsent
-from tests.providers.mammoth.client.support import run
 
 SENT = "http11.send_request_body.complete"
 
@@ -28,7 +27,7 @@ def test_waits_until_every_request_holding_a_slot_is_sent() -> None:
         seen.append(await _finished(waiter))
         return seen
 
-    assert run(scenario()) == [False, False, True]
+    assert asyncio.run(scenario()) == [False, False, True]
 
 
 def test_a_failed_request_counts_as_sent() -> None:
@@ -39,7 +38,7 @@ def test_a_failed_request_counts_as_sent() -> None:
         outgoing.done()  # a transport error before or after sending
         return await _finished(waiter)
 
-    assert run(scenario())
+    assert asyncio.run(scenario())
 
 
 def test_a_transport_without_trace_events_turns_the_wait_off() -> None:
@@ -51,7 +50,7 @@ def test_a_transport_without_trace_events_turns_the_wait_off() -> None:
         unsent.add()  # would block every later wait if it were counted
         return [await _finished(asyncio.create_task(unsent.all_sent())) for _ in range(2)]
 
-    assert run(scenario()) == [True, True]
+    assert asyncio.run(scenario()) == [True, True]
 
 
 def test_a_traced_answer_keeps_the_wait_on() -> None:
@@ -63,4 +62,4 @@ def test_a_traced_answer_keeps_the_wait_on() -> None:
         unsent.add()  # taken by the next request, not sent yet
         return await _finished(asyncio.create_task(unsent.all_sent()))
 
-    assert not run(scenario())
+    assert not asyncio.run(scenario())

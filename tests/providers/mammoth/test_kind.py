@@ -4,7 +4,7 @@ import pytest
 
 from reconciler.identity import marker_for
 from reconciler.providers.mammoth.kind import EXPORTS
-from tests.planner.builders import SALT, live, spec
+from tests.providers.mammoth.planner.builders import SALT, live, spec
 
 
 def test_the_marker_is_read_from_additional_properties() -> None:

@@ -2,7 +2,7 @@
 
 from reconciler.model import freeze
 from reconciler.providers.mammoth.wire import add_body, edit_body
-from tests.planner.builders import SALT, live, marker, spec
+from tests.providers.mammoth.planner.builders import SALT, live, marker, spec
 
 
 def test_an_add_body_is_the_complete_add_export_spec() -> None:

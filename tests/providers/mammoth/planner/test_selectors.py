@@ -8,7 +8,7 @@ from reconciler.planner import make_plan
 from reconciler.providers.mammoth.kind import dataview_spec
 from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.selectors import parse_selector, select_plan, select_scopes
-from tests.planner.builders import REF, live, spec
+from tests.providers.mammoth.planner.builders import REF, live, spec
 
 OTHER = DataviewRef(1, 1, 123, 789)
 DESIRED = DesiredState(

@@ -10,7 +10,7 @@ from reconciler.plan import Change, Plan
 from reconciler.planner import make_plan
 from reconciler.providers.mammoth.kind import dataview_spec, export_marker
 from reconciler.providers.mammoth.model import DataviewRef, ExportSpec, LiveExport
-from tests.planner.server import stored_record
+from tests.providers.mammoth.planner.server import stored_record
 
 REF = DataviewRef(1, 1, 123, 456)
 SALT = "00ff00ff00ff00ff"

@@ -7,7 +7,7 @@ from reconciler.normalize import CompareOptions
 from reconciler.plan import SENSITIVE, Action, FieldChange
 from reconciler.providers.mammoth.handlers import MASK
 from reconciler.providers.mammoth.kind import EXPORTS
-from tests.planner.builders import live, only, plan, spec, state
+from tests.providers.mammoth.planner.builders import live, only, plan, spec, state
 
 S3_DEFAULTS = {
     "file_type": "csv",

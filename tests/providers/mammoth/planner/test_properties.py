@@ -13,7 +13,7 @@ from reconciler.plan import Action, Plan
 from reconciler.planner import make_plan
 from reconciler.providers.mammoth.kind import dataview_spec
 from reconciler.providers.mammoth.model import DataviewRef, ExportSpec, live_dataview
-from tests.planner.server import apply_plan, stored_record
+from tests.providers.mammoth.planner.server import apply_plan, stored_record
 
 REFS = (DataviewRef(1, 1, 1, 1), DataviewRef(1, 1, 1, 2))
 SECRET = "s3cr3t-"  # every generated secret value starts with it

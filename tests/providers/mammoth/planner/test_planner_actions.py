@@ -2,7 +2,7 @@
 
 from reconciler.model import Prune
 from reconciler.plan import SENSITIVE, Action, DriftKind, FieldChange
-from tests.planner.builders import live, marker, only, plan, spec, state
+from tests.providers.mammoth.planner.builders import live, marker, only, plan, spec, state
 
 
 def test_a_desired_export_absent_live_is_added_as_missing() -> None:

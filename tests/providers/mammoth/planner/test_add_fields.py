@@ -1,7 +1,7 @@
 """An add lists what it will write, as Terraform lists a resource to be created."""
 
 from reconciler.plan import SENSITIVE, Action, FieldChange
-from tests.planner.builders import live, only, plan, spec, state
+from tests.providers.mammoth.planner.builders import live, only, plan, spec, state
 
 S3_DEFAULTS = (
     FieldChange("target_properties.file_type", None, "csv"),
