@@ -11,13 +11,13 @@ case apart; otherwise the message alone carries the detail::
     ├── ManifestError        the manifest cannot be loaded: every problem at once, in file order
     ├── ConfigError          missing credentials; bad endpoint, proxy, flags, selectors, sandbox
     ├── ApiError             the API answered one request with an error status
-    │   ├── AuthError        401/403: the key or secret is wrong; said once, not per dataview
-    │   ├── NotFoundError    404: unknown dataview or export (a delete that meets it is done)
+    │   ├── AuthError        401/403: a credential is wrong; said once, not per scope
+    │   ├── NotFoundError    404: unknown scope or resource (a delete that meets it is done)
     │   ├── MaybeLandedError a write got no usable answer and may have taken effect
     │   └── JobFailedError   the server ran a write's job and it failed: resending won't help
     ├── ApiUnreachableError  no answer at all (DNS, refused, timeout); said once, like AuthError
     ├── PlanFileError        a saved plan cannot be read or written, or no longer fits
-    │   └── StalePlanError   live exports changed since the plan was made: plan again
+    │   └── StalePlanError   live resources changed since the plan was made: plan again
     └── ApplyRefusedError    a safety rule refused, or approval was not given; nothing changed
 
 ``ApiUnreachableError`` is a sibling of ``ApiError``, not a child: ``except
@@ -81,8 +81,8 @@ class ApiError(ExportctlError):
     """The API answered with an error status.
 
     Carries the HTTP method, the request path (never the query or headers), the
-    status, the server's ``detail`` and, where known, the dataview and export key
-    the request was about.
+    status, the server's ``detail`` and, where known, the scope (its address)
+    and manifest key the request was about.
     """
 
     def __init__(
@@ -93,7 +93,7 @@ class ApiError(ExportctlError):
         detail: str | None = None,
         method: str | None = None,
         path: str | None = None,
-        dataview: str | None = None,
+        scope: str | None = None,
         key: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -101,7 +101,7 @@ class ApiError(ExportctlError):
         self.detail = detail
         self.method = method
         self.path = path
-        self.dataview = dataview
+        self.scope = scope
         self.key = key
 
 
@@ -110,7 +110,7 @@ class AuthError(ApiError):
 
 
 class NotFoundError(ApiError):
-    """The API does not know the dataview or export (404)."""
+    """The API does not know the scope or the resource (404)."""
 
 
 class MaybeLandedError(ApiError):
@@ -118,7 +118,7 @@ class MaybeLandedError(ApiError):
 
     It may have taken effect anyway, so it is never resent blindly: apply looks
     at the live state first (``apply.landed``), or a retried add would become a
-    second export.
+    second resource.
     """
 
 
@@ -138,7 +138,7 @@ class PlanFileError(ExportctlError):
 
 
 class StalePlanError(PlanFileError):
-    """The live exports changed since the saved plan was made."""
+    """The live resources changed since the saved plan was made."""
 
 
 class ApplyRefusedError(ExportctlError):

@@ -405,7 +405,7 @@ class ApiSession:
             "detail": detail,
             "method": call.method,
             "path": call.path,
-            "dataview": call.scope,
+            "scope": call.scope,
             "key": call.key,
         }
 

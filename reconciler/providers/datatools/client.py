@@ -228,7 +228,7 @@ class DatatoolsClient:
             detail=detail,
             method=call.method,
             path=call.path,
-            dataview=SCOPE,
+            scope=SCOPE,
             key=call.key,
         )
 
@@ -335,7 +335,7 @@ class DatatoolsClient:
                 detail=detail,
                 method=call.method,
                 path=call.path,
-                dataview=SCOPE,
+                scope=SCOPE,
                 key=call.key,
             )
         if response.status_code != 200:
@@ -409,7 +409,7 @@ class DatatoolsClient:
                 detail=detail,
                 method=call.method,
                 path=call.path,
-                dataview=SCOPE,
+                scope=SCOPE,
                 key=key,
             )
         if response.status_code != 400:

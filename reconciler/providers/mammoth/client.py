@@ -187,7 +187,7 @@ class MammothClient(ApiClient):
                     f"offset {len(records)}, so paging stopped. Check --endpoint.",
                     method=call.method,
                     path=call.path,
-                    dataview=str(ref),
+                    scope=str(ref),
                 )
             records.extend(fresh)
             seen.update(r.get("id") for r in fresh)

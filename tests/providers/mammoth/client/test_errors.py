@@ -43,7 +43,7 @@ def test_wrong_credentials(sandbox_factory: SandboxFactory) -> None:
         "MAMMOTH_API_KEY and MAMMOTH_API_SECRET, and that --endpoint / MAMMOTH_BASE_URL "
         "is the server they belong to."
     )
-    assert (caught.value.status_code, caught.value.dataview) == (401, "1/1/1/1")
+    assert (caught.value.status_code, caught.value.scope) == (401, "1/1/1/1")
     assert_leaks_nothing(caught.value, WRONG_SECRET, RIGHT_SECRET)
 
 

@@ -119,7 +119,7 @@ def test_an_add_that_may_have_landed_is_not_repeated(
     with pytest.raises(MaybeLandedError) as caught:
         run(add())
     assert caught.value.message == message
-    assert (caught.value.method, caught.value.dataview, caught.value.key) == (
+    assert (caught.value.method, caught.value.scope, caught.value.key) == (
         "POST",
         "1/1/1/1",
         "monthly",
