@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.sandbox.config import SandboxConfig
 from tests.sandboxes import RunningSandbox, serve_in_thread
 
@@ -36,13 +37,16 @@ def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
             config: SandboxConfig | None = None,
             seed_file: str | Path | None = None,
             db_path: str | Path | None = None,
+            credentials: SandboxCredentials | None = None,
             **knobs: Any,
         ) -> RunningSandbox:
             nonlocal count
             count += 1
             chosen = config if config is not None else SandboxConfig(**knobs)
             db = db_path if db_path is not None else tmp_path / f"sandbox-{count}.db"
-            return stack.enter_context(serve_in_thread(db, chosen, seed_file))
+            return stack.enter_context(
+                serve_in_thread(db, chosen, seed_file, credentials=credentials)
+            )
 
         yield start
 

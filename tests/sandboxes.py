@@ -15,6 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from reconciler.providers.mammoth.sandbox.app import API_PREFIX, create_app, sandbox_service
+from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.providers.mammoth.sandbox.store import Store
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.server import serve_app_in_thread
@@ -53,10 +54,12 @@ def serve_in_thread(
     seed_file: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    credentials: SandboxCredentials | None = None,
     **server_options: Any,
 ) -> Iterator[RunningSandbox]:
-    """Run Mammoth's sandbox on ``host:port`` until the block ends."""
-    app = create_app(db_path, config, seed_file)
+    """Run Mammoth's sandbox on ``host:port`` until the block ends (sandbox/sandbox)."""
+    accepted = credentials if credentials is not None else SandboxCredentials()
+    app = create_app(db_path, config, seed_file, accepted)
     try:
         with serve_app_in_thread(app, host, port, **server_options) as root_url:
             yield RunningSandbox(app, root_url)

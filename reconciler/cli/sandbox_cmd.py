@@ -135,7 +135,7 @@ def serve(host: str, port: int, db_path: str, seed_file: Path | None, **knobs: A
     from reconciler.sandbox.config import SandboxConfig
     from reconciler.sandbox.server import bind_socket, run_forever
 
-    config, clock = SandboxConfig.from_env(**knobs), SandboxClock()
+    config, clock = SandboxConfig(**knobs), SandboxClock()
     parts = []
     for name in provider_names():
         try:

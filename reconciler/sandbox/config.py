@@ -1,4 +1,4 @@
-"""The sandbox's settings: accepted credentials and the fault knobs.
+"""The fault knobs every provider's sandbox shares (each reads its own credentials).
 
 A frozen dataclass so a running server can swap its whole configuration
 atomically (``PUT /_sandbox/faults``) and tests can compare configurations.
@@ -7,8 +7,6 @@ atomically (``PUT /_sandbox/faults``) and tests can compare configurations.
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,8 +26,6 @@ class SandboxConfig:
     test that sends the same requests in the same order sees the same faults.
     """
 
-    api_key: str = dataclasses.field(default="sandbox", repr=False)
-    api_secret: str = dataclasses.field(default="sandbox", repr=False)
     latency_ms: float = 0
     error_rate: float = 0
     throttle_rate: float = 0
@@ -55,28 +51,16 @@ class SandboxConfig:
                 f"commit_then_fail_mode must be '503' or 'drop', got {self.commit_then_fail_mode!r}"
             )
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **knobs: Any) -> SandboxConfig:
-        """Credentials from MAMMOTH_API_KEY / MAMMOTH_API_SECRET, as the SDK reads them."""
-        env = os.environ if environ is None else environ
-        return cls(
-            api_key=env.get("MAMMOTH_API_KEY") or "sandbox",
-            api_secret=env.get("MAMMOTH_API_SECRET") or "sandbox",
-            **knobs,
-        )
-
     def with_faults(self, **knobs: Any) -> SandboxConfig:
-        """A copy with some fault knobs changed; credentials cannot be changed this way."""
+        """A copy with some fault knobs changed."""
         unknown = sorted(set(knobs) - set(FAULT_KNOBS))
         if unknown:
             raise ValueError(f"unknown fault knob(s): {', '.join(unknown)}")
         return dataclasses.replace(self, **knobs)
 
     def faults(self) -> dict[str, Any]:
-        """The fault knobs as plain data (never the credentials)."""
+        """The fault knobs as plain data."""
         return {name: getattr(self, name) for name in FAULT_KNOBS}
 
 
-FAULT_KNOBS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(SandboxConfig) if f.name not in ("api_key", "api_secret")
-)
+FAULT_KNOBS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(SandboxConfig))

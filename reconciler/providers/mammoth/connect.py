@@ -118,13 +118,13 @@ def _sandbox_client(
 ) -> MammothClient:
     # Imported here: the sandbox (starlette, sqlite) is not needed against the real API.
     from reconciler.providers.mammoth.sandbox.app import create_app, sandbox_service
-    from reconciler.sandbox.config import SandboxConfig
+    from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 
-    config = SandboxConfig.from_env(env)
+    credentials = SandboxCredentials.from_env(env)
     problem = None
     try:
         Path(db).parent.mkdir(parents=True, exist_ok=True)
-        app = create_app(db, config)
+        app = create_app(db, credentials=credentials)
         store = sandbox_service(app).store
         store.ensure_dataviews(dataviews)
         store.add_connections(connections)
@@ -137,8 +137,8 @@ def _sandbox_client(
         )
     return MammothClient(
         SANDBOX_BASE_URL,
-        config.api_key,
-        config.api_secret,
+        credentials.key,
+        credentials.secret,
         transport=_ClosingTransport(app, store.close),
         parallelism=parallelism,
         timeout=timeout,

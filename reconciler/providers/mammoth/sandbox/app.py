@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.providers.mammoth.model import DataviewRef
+from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.providers.mammoth.sandbox.seed import load_seed
 from reconciler.providers.mammoth.sandbox.service import Outcome, SandboxService
 from reconciler.providers.mammoth.sandbox.store import Store
@@ -193,9 +194,10 @@ async def admin_faults(request: Request) -> Response:
 class _Guard:
     """Latency and request faults (API only), then authentication (API and admin)."""
 
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+    def __init__(self, app: ASGIApp, faults: Faults, credentials: SandboxCredentials) -> None:
         self.app = app
         self.faults = faults
+        self.credentials = credentials
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -228,9 +230,8 @@ class _Guard:
         key, secret = headers.get("x-api-key"), headers.get("x-api-secret")
         if key is None or secret is None:
             return problem_response(401, "missing X-API-KEY or X-API-SECRET header")
-        config = self.faults.config
-        good_key = hmac.compare_digest(key.encode(), config.api_key.encode())
-        good_secret = hmac.compare_digest(secret.encode(), config.api_secret.encode())
+        good_key = hmac.compare_digest(key.encode(), self.credentials.key.encode())
+        good_secret = hmac.compare_digest(secret.encode(), self.credentials.secret.encode())
         if not (good_key and good_secret):
             return problem_response(401, "invalid API key or secret")
         return None
@@ -267,15 +268,20 @@ def create_app(
     db_path: str | Path,
     config: SandboxConfig | None = None,
     seed_file: str | Path | None = None,
+    credentials: SandboxCredentials | None = None,
 ) -> Starlette:
-    """The sandbox app over the SQLite file ``db_path`` (created if missing)."""
+    """The sandbox app over the SQLite file ``db_path`` (created if missing).
+
+    ``credentials`` default to what the environment names (``from_env``).
+    """
     store = Store(db_path)
     if seed_file is not None:
         load_seed(store, seed_file)
-    faults = Faults(config if config is not None else SandboxConfig.from_env())
+    faults = Faults(config if config is not None else SandboxConfig())
+    accepted = credentials if credentials is not None else SandboxCredentials.from_env()
     app = Starlette(
         routes=_routes(),
-        middleware=[Middleware(_Guard, faults=faults)],
+        middleware=[Middleware(_Guard, faults=faults, credentials=accepted)],
         exception_handlers={
             HttpProblem: _problem_handler,
             HTTPException: _http_exception_handler,

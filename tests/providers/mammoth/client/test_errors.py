@@ -13,6 +13,7 @@ import pytest
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, NotFoundError
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.model import DataviewRef
+from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.client.support import (
@@ -30,7 +31,7 @@ RIGHT_SECRET = "r1ght-s3cret-77aa"
 
 
 def test_wrong_credentials(sandbox_factory: SandboxFactory) -> None:
-    sandbox = sandbox_factory(api_key="key-1", api_secret=RIGHT_SECRET)
+    sandbox = sandbox_factory(credentials=SandboxCredentials("key-1", RIGHT_SECRET))
 
     async def listing() -> None:
         async with MammothClient(sandbox.base_url, "key-1", WRONG_SECRET) as client:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.sandbox.config import SandboxConfig
+from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from tests.conftest import SandboxFactory
 from tests.providers.mammoth.sandbox.api import EXPORTS, admin, client, make_dataview, raw_client
 from tests.sandboxes import RunningSandbox
@@ -37,21 +37,18 @@ def test_admin_routes_need_credentials_too(sandbox: RunningSandbox) -> None:
 
 
 def test_credentials_come_from_the_config(sandbox_factory: SandboxFactory) -> None:
-    server = sandbox_factory(SandboxConfig(api_key="k1", api_secret="s1"))
+    server = sandbox_factory(credentials=SandboxCredentials("k1", "s1"))
     with client(server, {"X-API-KEY": "k1", "X-API-SECRET": "s1"}) as api:
         assert api.get("/jobs").status_code == 200
     with client(server) as api:
         assert api.get("/jobs").status_code == 401
 
 
-def test_config_from_env_reads_the_sdk_variables() -> None:
-    config = SandboxConfig.from_env({"MAMMOTH_API_KEY": "k", "MAMMOTH_API_SECRET": "s"})
-    assert (config.api_key, config.api_secret) == ("k", "s")
-    assert (SandboxConfig.from_env({}).api_key, SandboxConfig.from_env({}).api_secret) == (
-        "sandbox",
-        "sandbox",
-    )
-    assert "api_secret" not in repr(config)
+def test_credentials_from_env_read_the_sdk_variables() -> None:
+    accepted = SandboxCredentials.from_env({"MAMMOTH_API_KEY": "k", "MAMMOTH_API_SECRET": "s"})
+    assert (accepted.key, accepted.secret) == ("k", "s")
+    assert SandboxCredentials.from_env({}) == SandboxCredentials("sandbox", "sandbox")
+    assert "'s'" not in repr(accepted)
 
 
 def test_unknown_dataview_is_404(sandbox: RunningSandbox) -> None:
