@@ -95,17 +95,18 @@ def _report_internal_error(error: Exception) -> None:
 )
 @click.version_option(package_name="exportctl", prog_name="exportctl")
 def cli() -> None:
-    """Manage Mammoth Analytics dataview exports as code.
+    """Manage data exports as code, on every platform a provider speaks to.
 
     Keep the exports you want in YAML, review `exportctl plan` in a pull
-    request, let CI run `exportctl apply`, and catch hand-made changes with
-    `exportctl drift`.
+    request, let CI run `exportctl apply`, and catch hand-made changes or
+    stale snapshots with `exportctl drift`. Each platform is a section of
+    the manifest (Mammoth: dataviews).
 
     \b
     Try it with no account, against the embedded sandbox:
       exportctl plan --sandbox -f examples/exports.yaml
 
     \b
-    Against Mammoth, set MAMMOTH_API_KEY and MAMMOTH_API_SECRET
-    (and MAMMOTH_BASE_URL or --endpoint for another server).
+    Against the real APIs, each provider reads its own variables, e.g.
+    MAMMOTH_API_KEY and MAMMOTH_API_SECRET (see docs/providers/).
     """
