@@ -15,8 +15,11 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from email.utils import formatdate
 
-__all__ = ["SandboxClock"]
+from starlette.types import Message, Send
+
+__all__ = ["SandboxClock", "dated"]
 
 
 class SandboxClock:
@@ -46,3 +49,16 @@ class SandboxClock:
         with self._lock:
             self._offset_s += seconds
             return self._offset_s
+
+
+def dated(send: Send, clock: SandboxClock) -> Send:
+    """``send`` with each answer's ``Date`` header set from ``clock`` (one, replacing any)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            date = formatdate(clock.now(), usegmt=True).encode()
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+            message = {**message, "headers": [*headers, (b"date", date)]}
+        await send(message)
+
+    return sending

@@ -7,15 +7,34 @@ meet the same faults whatever the thread timing inside the server.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from typing import Any, Literal
 
 from reconciler.sandbox.config import SandboxConfig
 
-__all__ = ["Faults", "RequestFault"]
+__all__ = ["Faults", "RequestFault", "RequestRefusal"]
 
 RequestFault = Literal["error", "throttle"]
+
+
+class RequestRefusal:
+    """What a request fault answers, in words every provider's error body can carry.
+
+    ``status`` is 503 or 429; ``message`` says it is a sandbox fault (so no
+    one mistakes it for the platform's); ``retry_after`` is the header value
+    for a 429.
+    """
+
+    def __init__(self, status: int, message: str, retry_after: str | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": self.retry_after} if self.retry_after is not None else {}
 
 
 class Faults:
@@ -48,6 +67,21 @@ class Faults:
             if throttle < self._config.throttle_rate:
                 return "throttle"
             return None
+
+    async def before_request(self) -> RequestRefusal | None:
+        """The latency knob, then one draw: how this API request is refused, if it is."""
+        config = self._config
+        if config.latency_ms:
+            await asyncio.sleep(config.latency_ms / 1000)
+        fault = self.request_fault()
+        if fault == "error":
+            return RequestRefusal(503, "sandbox fault: service unavailable (error_rate)")
+        if fault == "throttle":
+            after = f"{config.retry_after_s:g}"
+            return RequestRefusal(
+                429, f"sandbox fault: too many requests, retry after {after} s", after
+            )
+        return None
 
     def job_plan(self) -> tuple[bool, bool]:
         """For a mutation: (answer 202 with a job?, will that job fail?)."""

@@ -22,3 +22,22 @@ def test_the_clock_never_runs_backwards() -> None:
     with pytest.raises(ValueError):
         SandboxClock(-5)
     assert clock.now() >= time.time() + 10 - 1
+
+
+def test_dated_answers_carry_one_date_from_the_clock() -> None:
+    import asyncio
+    from email.utils import parsedate_to_datetime
+
+    from reconciler.sandbox.clock import dated
+
+    clock = SandboxClock(48 * 3600)
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"date", b"old")]}
+    asyncio.run(dated(send, clock)(start))
+    dates = [v for k, v in sent[0]["headers"] if k == b"date"]  # type: ignore[attr-defined]
+    assert len(dates) == 1
+    assert parsedate_to_datetime(dates[0].decode()).timestamp() == pytest.approx(clock.now(), abs=2)

@@ -10,7 +10,6 @@ faults apply to ``/api/v2`` only.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 from pathlib import Path
@@ -213,17 +212,10 @@ class _Guard:
         await self.app(scope, receive, send)
 
     async def _api_fault(self) -> Response | None:
-        config = self.faults.config
-        if config.latency_ms:
-            await asyncio.sleep(config.latency_ms / 1000)
-        fault = self.faults.request_fault()
-        if fault == "error":
-            return problem_response(503, "sandbox fault: service unavailable (error_rate)")
-        if fault == "throttle":
-            retry_after = f"{config.retry_after_s:g}"
-            detail = f"sandbox fault: too many requests, retry after {retry_after} s"
-            return problem_response(429, detail, headers={"Retry-After": retry_after})
-        return None
+        refusal = await self.faults.before_request()
+        if refusal is None:
+            return None
+        return problem_response(refusal.status, refusal.message, headers=refusal.headers)
 
     def _auth_refusal(self, scope: Scope) -> Response | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
