@@ -7,6 +7,8 @@ commit-then-fail "drop" fault look exactly as it does over a socket, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 from starlette.types import ASGIApp
 
@@ -16,8 +18,9 @@ __all__ = ["in_process_transport"]
 
 
 class _InProcessTransport(httpx.AsyncBaseTransport):
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, on_close: Callable[[], None] | None) -> None:
         self._inner = httpx.ASGITransport(app=app)
+        self._on_close = on_close
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -29,8 +32,16 @@ class _InProcessTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+        if self._on_close is not None:
+            self._on_close()
 
 
-def in_process_transport(app: ASGIApp) -> httpx.AsyncBaseTransport:
-    """An httpx transport that serves requests from ``app`` in this process."""
-    return _InProcessTransport(app)
+def in_process_transport(
+    app: ASGIApp, on_close: Callable[[], None] | None = None
+) -> httpx.AsyncBaseTransport:
+    """An httpx transport that serves requests from ``app`` in this process.
+
+    ``on_close`` runs when the transport closes (with its client): the place
+    to close the sandbox's database.
+    """
+    return _InProcessTransport(app, on_close)

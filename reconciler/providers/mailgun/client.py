@@ -40,13 +40,8 @@ from reconciler.http.api import ApiSession, Call, StandardWording, body_detail
 from reconciler.http.download import download
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
-from reconciler.providers.mailgun.kinds import (
-    ListedExport,
-    listed,
-    normalize_url,
-    request_url,
-    url_identity,
-)
+from reconciler.model import LiveRun, RunState
+from reconciler.providers.mailgun.kinds import live_runs, normalize_url, request_url, url_identity
 from reconciler.providers.mailgun.wire import Export, parse_created, parse_export, parse_items
 
 __all__ = [
@@ -78,9 +73,9 @@ class Listing:
     server_time: datetime
     server_clock: bool
 
-    def aged(self) -> tuple[ListedExport, ...]:
-        """The exports with their ages at ``server_time``, for ``kinds.decide``."""
-        return listed(self.exports, self.server_time)
+    def runs(self) -> tuple[LiveRun, ...]:
+        """The exports as the core's runs, aged at ``server_time``, the newest first."""
+        return live_runs(self.exports, self.server_time)
 
 
 @dataclass(frozen=True)
@@ -178,10 +173,8 @@ class MailgunClient:
 
     async def _running(self, identity: str, key: str | None) -> Export | None:
         listing = await self.list_exports(identity, key=key)
-        for item in reversed(listing.aged()):  # the newest is listed last
-            if item.phase == "running":
-                return item.export
-        return None
+        running = {run.run_id for run in listing.runs() if run.state is RunState.RUNNING}
+        return next((e for e in reversed(listing.exports) if e.id in running), None)
 
     async def list_exports(self, url: str | None = None, *, key: str | None = None) -> Listing:
         """The exports of the last 24 hours; with ``url``, only those of that URL.

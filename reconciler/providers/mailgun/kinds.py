@@ -1,42 +1,36 @@
-"""What a Mailgun snapshot is, without any I/O: identity, phases, freshness.
+"""What a Mailgun snapshot is, without any I/O: URL identity, max_age, run states.
 
-A manifest entry (``Snapshot``) asks for "a complete export of this API URL,
-no older than ``max_age``". Mailgun keeps an export 24 hours and runs at most
-one per URL at a time, so for each entry the plan says one of:
-
-- ``fresh``: a complete export of the URL is young enough; nothing to do;
-- ``wait``: an export of the URL is in progress; a new one would be refused;
-- ``run``: neither; apply must request a new export.
-
-``decide`` gives that verdict and the sentence a user reads in the plan.
+A manifest entry asks for "a complete export of this API URL, no older than
+``max_age``". The core's snapshot planner (``reconciler.snapshot_planner``)
+decides run, fresh or wait from the entry's ``SnapshotSpec`` and the listed
+exports as ``LiveRun`` values; this module supplies the Mailgun facts both
+need: one identity for every spelling of a URL (``normalize_url``), the
+24-hour bound on ``max_age``, and how a listed export reads as a run (its
+state from its status, its age from its id, on the server's clock).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
 
+from reconciler.model import FrozenDict, LiveRun, RunState, freeze
 from reconciler.providers.mailgun.wire import COMPLETE, PROCESSING, REQUESTED, Export, created_at
 
 __all__ = [
     "API_VERSION",
     "EXPORT_LIFETIME_S",
-    "Decision",
-    "ListedExport",
+    "SNAPSHOT_TYPE",
     "MaxAgeError",
-    "Phase",
-    "Snapshot",
-    "Verdict",
-    "decide",
     "format_duration",
-    "listed",
+    "live_run",
+    "live_runs",
     "normalize_url",
     "parse_max_age",
-    "phase",
+    "request_of",
     "request_url",
+    "run_state",
     "url_identity",
 ]
 
@@ -44,8 +38,8 @@ API_VERSION = "v3"
 # "Exports are available for 24 hours after creation" (the last published docs).
 EXPORT_LIFETIME_S = 24 * 3600
 
-Phase = Literal["running", "succeeded", "failed", "expired"]
-Verdict = Literal["run", "fresh", "wait"]
+# What a plan calls what a Mailgun export makes ("+ domains (csv)").
+SNAPSHOT_TYPE = "csv"
 
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -155,163 +149,66 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """One entry of the manifest's ``mailgun: {snapshots: [...]}``.
+def request_of(url: str) -> FrozenDict:
+    """A snapshot's identity as the core compares it: ``{"url": <normalized>}``.
 
-    ``url`` is kept as written (for messages); ``identity`` is what matches
-    it to listed exports. ``download`` is a local path for the CSV.
+    Both sides are built here, the manifest entry's and each listed export's,
+    so ``/v3/domains`` in the manifest matches ``domains`` on the server.
     """
-
-    key: str
-    url: str
-    max_age_s: int
-    download: str | None = None
-
-    def __post_init__(self) -> None:
-        normalize_url(self.url)  # raises early for a URL that names nothing
-        if not 0 < self.max_age_s <= EXPORT_LIFETIME_S:
-            raise MaxAgeError(f"max_age must be 1 s to 24h, got {self.max_age_s} s")
-
-    @property
-    def identity(self) -> str:
-        return normalize_url(self.url)
-
-    @classmethod
-    def from_entry(cls, entry: Mapping[str, Any]) -> Snapshot:
-        """A snapshot from a manifest entry that passed the section's schema."""
-        download = entry.get("download")
-        return cls(
-            key=str(entry["key"]),
-            url=str(entry["url"]),
-            max_age_s=parse_max_age(entry["max_age"]),
-            download=None if download is None else str(download),
-        )
+    frozen: FrozenDict = freeze({"url": normalize_url(url)})
+    return frozen
 
 
-def phase(status: str, age_s: float | None) -> Phase:
+def run_state(status: str, age_s: float | None) -> RunState:
     """Where an export stands, whatever Mailgun's word for it.
 
     ``requested`` and ``processing`` run; ``complete`` succeeded; past 24
-    hours any export is ``expired`` (gone from the API). Mailgun documents no
+    hours any export has expired (gone from the API). Mailgun documents no
     failure status, so any other word is taken as a failure: it is not a
     usable export, and a new one is the way out.
     """
     if age_s is not None and age_s >= EXPORT_LIFETIME_S:
-        return "expired"
+        return RunState.EXPIRED
     if status in (REQUESTED, PROCESSING):
-        return "running"
+        return RunState.RUNNING
     if status == COMPLETE:
-        return "succeeded"
-    return "failed"
+        return RunState.SUCCEEDED
+    return RunState.FAILED
 
 
-@dataclass(frozen=True)
-class ListedExport:
-    """A listed export and its age in seconds (``None`` when its id tells no time)."""
+def live_run(export: Export, now: datetime) -> LiveRun | None:
+    """A listed export as the core's run, aged at ``now`` (the server's time).
 
-    export: Export
-    age_s: float | None
+    The age counts from the id's creation second; a little clock skew never
+    makes it negative. ``None`` for a record whose url names nothing: a
+    server's odd record must not stop a plan.
 
-    @property
-    def phase(self) -> Phase:
-        return phase(self.export.status, self.age_s)
-
-
-def listed(exports: Iterable[Export], now: datetime) -> tuple[ListedExport, ...]:
-    """The exports with their ages at ``now``, which should be the server's time.
-
-    Ages count from the id's creation second to ``now``; a little clock skew
-    never makes one negative.
+    Limitation: an id that tells no time (the Go mock numbers them) is aged
+    24 hours, the most the API allows for a listed export: such an export is
+    fresh only for ``max_age: 24h``, and never shown younger than it may be.
     """
-    reference = now.timestamp()
-    aged = []
-    for export in exports:
-        created = created_at(export.id)
-        age = None if created is None else max(reference - created, 0.0)
-        aged.append(ListedExport(export, age))
-    return tuple(aged)
+    identity = url_identity(export.url)
+    if identity is None:
+        return None
+    created = created_at(export.id)
+    age = None if created is None else max(now.timestamp() - created, 0.0)
+    state = run_state(export.status, age)
+    failure = f"Mailgun reports status {export.status!r}" if state is RunState.FAILED else None
+    return LiveRun(
+        run_id=export.id,
+        request=request_of(identity),
+        state=state,
+        age_s=float(EXPORT_LIFETIME_S) if age is None else age,
+        status=export.status,
+        failure=failure,
+    )
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The verdict for one snapshot, why, and the export it rests on.
+def live_runs(exports: Iterable[Export], now: datetime) -> tuple[LiveRun, ...]:
+    """Every usable listed export as a run, the newest listed first.
 
-    ``export_id`` names the fresh export (``fresh``: the one to download) or
-    the one in progress (``wait``); ``run`` has none.
+    Mailgun lists oldest first; listing the newest first breaks ties between
+    equal ages (ids that tell no time) in favour of the last listed.
     """
-
-    verdict: Verdict
-    reason: str
-    export_id: str | None = None
-
-
-def decide(snapshot: Snapshot, exports: Iterable[ListedExport]) -> Decision:
-    """Run, fresh or wait for ``snapshot``, given every export listed with its age.
-
-    Exports of other URLs are ignored. A fresh complete export wins over one
-    in progress (nothing to do either way); an export in progress means wait,
-    since Mailgun refuses a second one for the URL until it completes. An age
-    that cannot be read counts as fresh only for ``max_age`` 24h: the API
-    lists only exports created within the last 24 hours.
-    """
-    limit = format_duration(snapshot.max_age_s)
-    mine = _newest_first(e for e in exports if url_identity(e.export.url) == snapshot.identity)
-    usable = [e for e in mine if e.phase == "succeeded"]
-    for candidate in usable:
-        if candidate.age_s is None and snapshot.max_age_s >= EXPORT_LIFETIME_S:
-            reason = (
-                f"export {candidate.export.id} is complete; its id tells no age, but Mailgun "
-                f"lists only exports of the last 24 hours, within max_age {limit}"
-            )
-            return Decision("fresh", reason, candidate.export.id)
-        if candidate.age_s is not None and candidate.age_s <= snapshot.max_age_s:
-            age = format_duration(candidate.age_s)
-            reason = f"export {candidate.export.id} completed, {age} old, within max_age {limit}"
-            return Decision("fresh", reason, candidate.export.id)
-    for candidate in mine:
-        if candidate.phase == "running":
-            since = "" if candidate.age_s is None else f", requested {_ago(candidate.age_s)}"
-            reason = (
-                f"export {candidate.export.id} is {candidate.export.status}{since}; Mailgun "
-                "runs one export per URL at a time"
-            )
-            return Decision("wait", reason, candidate.export.id)
-    return Decision("run", _why_run(snapshot, mine, usable, limit))
-
-
-def _why_run(
-    snapshot: Snapshot, mine: list[ListedExport], usable: list[ListedExport], limit: str
-) -> str:
-    if usable:
-        newest = usable[0]
-        if newest.age_s is None:
-            return (
-                f"the newest complete export ({newest.export.id}) tells no age (its id holds "
-                f"no time), so it cannot be shown to be within max_age {limit}"
-            )
-        age = format_duration(newest.age_s)
-        return f"the newest complete export ({newest.export.id}) is {age} old, over max_age {limit}"
-    if mine:
-        newest = mine[0]
-        if newest.phase == "expired":
-            return (
-                f"the newest export ({newest.export.id}) has expired: Mailgun keeps exports "
-                "for 24 hours"
-            )
-        return f"the newest export ({newest.export.id}) ended as {newest.export.status!r}"
-    return f"no export of {snapshot.identity!r} in the last 24 hours"
-
-
-def _newest_first(exports: Iterable[ListedExport]) -> list[ListedExport]:
-    """Youngest first; exports of unknown age after them, the last listed first.
-
-    Mailgun lists oldest first, so among ids that tell no time the list's
-    order is the best guess.
-    """
-    ordered = list(exports)[::-1]
-    return sorted(ordered, key=lambda e: (e.age_s is None, e.age_s or 0.0))
-
-
-def _ago(seconds: float) -> str:
-    return "just now" if seconds < 1 else f"{format_duration(seconds)} ago"
+    runs = (live_run(export, now) for export in reversed(list(exports)))
+    return tuple(run for run in runs if run is not None)

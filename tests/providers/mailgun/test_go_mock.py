@@ -27,7 +27,6 @@ from starlette.routing import Route
 
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.providers.mailgun.client import Created, Listing, MailgunClient
-from reconciler.providers.mailgun.kinds import Snapshot, decide
 from reconciler.providers.mailgun.wire import Export
 from reconciler.sandbox.server import serve_app_in_thread
 
@@ -117,7 +116,7 @@ def test_the_url_filter_is_applied_even_when_the_server_ignores_it(root: str, mo
     assert [e.id for e in run(listing()).exports] == ["1"]
 
 
-def test_without_a_date_header_ages_are_unknown_and_only_24h_is_fresh(
+def test_without_a_date_header_and_a_time_in_the_id_an_export_is_aged_24h(
     root: str, mock: GoMock
 ) -> None:
     mock.exports = [{"id": "0", "url": "/domains", "status": "complete"}]
@@ -128,9 +127,7 @@ def test_without_a_date_header_ages_are_unknown_and_only_24h_is_fresh(
 
     found = run(listing())
     assert not found.server_clock
-    assert [e.age_s for e in found.aged()] == [None]
-    assert decide(Snapshot("d", "domains", 24 * HOUR), found.aged()).verdict == "fresh"
-    assert decide(Snapshot("d", "domains", 6 * HOUR), found.aged()).verdict == "run"
+    assert [r.age_s for r in found.runs()] == [24 * HOUR]
 
 
 def test_a_relative_download_redirect_is_resolved_against_the_api(root: str) -> None:

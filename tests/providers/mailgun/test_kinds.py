@@ -1,4 +1,4 @@
-"""Mailgun's snapshot facts: URL identity, max_age, phases and the run/fresh/wait verdict."""
+"""Mailgun's snapshot facts: URL identity, max_age, run states, and the core's verdict on them."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.model import LiveRun, LiveScope, RunState, ScopeSpec, SnapshotSpec
+from reconciler.plan import Action
 from reconciler.providers.mailgun.kinds import (
-    Decision,
-    ListedExport,
     MaxAgeError,
-    Snapshot,
-    decide,
     format_duration,
-    listed,
+    live_run,
+    live_runs,
     normalize_url,
     parse_max_age,
-    phase,
+    request_of,
     request_url,
+    run_state,
 )
+from reconciler.providers.mailgun.section import account_scope
 from reconciler.providers.mailgun.wire import Export
+from reconciler.snapshot_planner import plan_snapshots
 
 HOUR = 3600
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -132,17 +134,17 @@ def test_durations_read_as_a_plan_shows_them(seconds: float, shown: str) -> None
 @pytest.mark.parametrize(
     ("status", "age", "expected"),
     [
-        ("requested", 10, "running"),
-        ("processing", None, "running"),
-        ("complete", 23 * HOUR, "succeeded"),
-        ("complete", 24 * HOUR, "expired"),
-        ("processing", 25 * HOUR, "expired"),
-        ("failed", 60, "failed"),
-        ("", 60, "failed"),
+        ("requested", 10, RunState.RUNNING),
+        ("processing", None, RunState.RUNNING),
+        ("complete", 23 * HOUR, RunState.SUCCEEDED),
+        ("complete", 24 * HOUR, RunState.EXPIRED),
+        ("processing", 25 * HOUR, RunState.EXPIRED),
+        ("failed", 60, RunState.FAILED),
+        ("", 60, RunState.FAILED),
     ],
 )
-def test_statuses_map_to_phases(status: str, age: float | None, expected: str) -> None:
-    assert phase(status, age) == expected
+def test_statuses_map_to_run_states(status: str, age: float | None, expected: RunState) -> None:
+    assert run_state(status, age) == expected
 
 
 def _id(seconds_ago: float) -> str:
@@ -150,95 +152,67 @@ def _id(seconds_ago: float) -> str:
     return f"{int(NOW.timestamp() - seconds_ago):08x}" + "0" * 16
 
 
-def test_ages_come_from_the_object_id_and_the_given_clock() -> None:
-    exports = [Export(_id(2 * HOUR), "complete", "domains"), Export("7", "complete", "domains")]
-    aged = listed(exports, NOW)
-    assert aged[0].age_s == 2 * HOUR
-    assert aged[1].age_s is None
-    future = listed([Export(_id(-5), "complete", "domains")], NOW)
-    assert future[0].age_s == 0  # skew between clocks never makes an age negative
+def test_a_listed_export_is_a_run_aged_by_its_object_id() -> None:
+    run = live_run(Export(_id(2 * HOUR), "complete", "/v3/domains/"), NOW)
+    assert run == LiveRun(
+        _id(2 * HOUR), request_of("domains"), RunState.SUCCEEDED, 2 * HOUR, "complete"
+    )
+    future = live_run(Export(_id(-5), "complete", "domains"), NOW)
+    assert future is not None and future.age_s == 0  # clock skew never makes it negative
 
 
-SNAP = Snapshot(key="domains", url="/v3/domains", max_age_s=6 * HOUR)
+def test_an_unknown_status_is_a_failed_run_that_says_so() -> None:
+    run = live_run(Export(_id(60), "error", "domains"), NOW)
+    assert run is not None and run.failure == "Mailgun reports status 'error'"
 
 
-def aged(id_: str, status: str, age: float | None, url: str = "domains") -> ListedExport:
-    return ListedExport(Export(id_, status, url), age)
+def test_an_id_without_a_time_is_aged_24_hours_and_a_url_naming_nothing_is_left_out() -> None:
+    runs = live_runs([Export("0", "complete", "domains"), Export("1", "complete", "/v3/")], NOW)
+    assert [(r.run_id, r.age_s, r.state) for r in runs] == [("0", 24 * HOUR, RunState.SUCCEEDED)]
 
 
-def test_no_export_means_run() -> None:
-    assert decide(SNAP, []) == Decision("run", "no export of 'domains' in the last 24 hours")
+def test_runs_come_newest_listed_first() -> None:
+    runs = live_runs([Export("0", "complete", "domains"), Export("1", "complete", "domains")], NOW)
+    assert [r.run_id for r in runs] == ["1", "0"]
 
 
-def test_a_young_complete_export_is_fresh_whatever_its_url_spelling() -> None:
-    decision = decide(SNAP, [aged("a", "complete", 2 * HOUR + 300, url="/v3/domains/")])
-    assert decision == Decision(
-        "fresh", "export a completed, 2h 5m old, within max_age 6h", export_id="a"
+def _snapshot(url: str = "/v3/domains", max_age_s: int = 6 * HOUR) -> SnapshotSpec:
+    return SnapshotSpec("domains", "csv", request_of(url), max_age_s=max_age_s)
+
+
+def _plan(snapshot: SnapshotSpec, *exports: Export) -> tuple[Action, str]:
+    scope = account_scope({})
+    live = LiveScope(scope, runs=live_runs(exports, NOW))
+    change = plan_snapshots(ScopeSpec(scope, snapshots=(snapshot,)), live).changes[0]
+    return change.action, change.reason
+
+
+def test_the_core_planner_reads_mailgun_exports_as_run_fresh_or_wait() -> None:
+    assert _plan(_snapshot())[0] is Action.RUN
+    young = Export(_id(2 * HOUR), "complete", "domains")
+    assert _plan(_snapshot("domains/"), young)[0] is Action.FRESH
+    stale = Export(_id(7 * HOUR), "complete", "/v3/domains")
+    assert _plan(_snapshot(), stale) == (
+        Action.RUN,
+        f"the newest successful run ({stale.id}) is 7h old, older than max_age 6h",
+    )
+    running = Export(_id(180), "processing", "domains")
+    action, reason = _plan(_snapshot(), stale, running)
+    assert (action, reason) == (
+        Action.WAIT,
+        f"run {running.id} is processing (requested 3m ago); apply waits for it",
     )
 
 
-def test_the_newest_complete_export_is_the_one_chosen() -> None:
-    exports = [aged("old", "complete", 5 * HOUR), aged("new", "complete", HOUR)]
-    assert decide(SNAP, exports).export_id == "new"
-
-
-def test_a_stale_export_means_run_and_says_by_how_much() -> None:
-    decision = decide(SNAP, [aged("a", "complete", 7 * HOUR + 120)])
-    assert decision.verdict == "run"
-    assert decision.reason == "the newest complete export (a) is 7h 2m old, over max_age 6h"
-
-
-def test_an_export_in_progress_means_wait() -> None:
-    decision = decide(SNAP, [aged("s", "complete", 8 * HOUR), aged("p", "processing", 180)])
-    assert decision.verdict == "wait"
-    assert decision.export_id == "p"
-    assert decision.reason == (
-        "export p is processing, requested 3m ago; Mailgun runs one export per URL at a time"
-    )
-
-
-def test_fresh_wins_over_an_export_in_progress() -> None:
-    decision = decide(SNAP, [aged("f", "complete", HOUR), aged("p", "requested", 0)])
-    assert (decision.verdict, decision.export_id) == ("fresh", "f")
-
-
-def test_exports_of_other_urls_are_ignored() -> None:
+def test_exports_of_other_urls_never_count() -> None:
     others = [
-        aged("b", "complete", 60, "example.com/bounces"),
-        aged("v", "complete", 60, "v4/domains"),
+        Export(_id(60), "complete", "example.com/bounces"),
+        Export(_id(61), "complete", "v4/domains"),
     ]
-    assert decide(SNAP, others).verdict == "run"
-
-
-def test_an_unknown_status_is_a_failure_and_means_run() -> None:
-    decision = decide(SNAP, [aged("x", "error", HOUR)])
-    assert decision == Decision("run", "the newest export (x) ended as 'error'")
-
-
-def test_an_expired_export_means_run_and_says_why() -> None:
-    decision = decide(SNAP, [aged("x", "complete", 25 * HOUR)])
-    assert decision.verdict == "run"
-    assert "has expired: Mailgun keeps exports for 24 hours" in decision.reason
+    assert _plan(_snapshot(), *others)[0] is Action.RUN
 
 
 def test_an_age_that_cannot_be_read_is_fresh_only_for_24h() -> None:
-    exports = [aged("0", "complete", None), aged("1", "complete", None)]
-    loose = Snapshot(key="d", url="domains", max_age_s=24 * HOUR)
-    assert decide(loose, exports).verdict == "fresh"
-    assert decide(loose, exports).export_id == "1"  # the last listed is the newest
-    strict = decide(SNAP, exports)
-    assert strict.verdict == "run"
-    assert "tells no age" in strict.reason and "max_age 6h" in strict.reason
-
-
-def test_a_snapshot_from_a_manifest_entry() -> None:
-    entry = {"key": "bounces", "url": "/v3/example.com/bounces", "max_age": "30m"}
-    snapshot = Snapshot.from_entry({**entry, "download": "out/bounces.csv"})
-    assert snapshot.identity == "example.com/bounces"
-    assert snapshot.max_age_s == 1800
-    assert snapshot.download == "out/bounces.csv"
-    assert Snapshot.from_entry(entry).download is None
-    with pytest.raises(MaxAgeError, match="Mailgun deletes"):
-        Snapshot.from_entry({**entry, "max_age": "2d"})
-    with pytest.raises(ValueError, match="names no API list"):
-        Snapshot.from_entry({**entry, "url": "/v3/"})
+    exports = [Export("0", "complete", "domains"), Export("1", "complete", "domains")]
+    assert _plan(_snapshot(max_age_s=24 * HOUR), *exports)[0] is Action.FRESH
+    assert _plan(_snapshot(), *exports)[0] is Action.RUN

@@ -1,4 +1,4 @@
-"""The ``mailgun:`` manifest section: its JSON Schema and its parsing into snapshots."""
+"""The ``mailgun:`` manifest section's JSON Schema (its loading: ``test_manifest``)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reconciler._resources import load_schema
-from reconciler.providers.mailgun.kinds import MaxAgeError, Snapshot, parse_max_age
-from reconciler.providers.mailgun.section import SECTION, parse_section, section_schema
+from reconciler.providers.mailgun.kinds import MaxAgeError, parse_max_age
+from reconciler.providers.mailgun.section import section_schema
 
 SCHEMA = section_schema()
 VALIDATOR = Draft202012Validator(SCHEMA)
-SNAPSHOT = SCHEMA["$defs"]["snapshot"]
+SNAPSHOT = SCHEMA["$defs"]["mailgun_snapshot"]
 STRING_MAX_AGE = SNAPSHOT["properties"]["max_age"]["oneOf"][0]["pattern"]
 
 
@@ -72,34 +72,3 @@ def test_every_max_age_the_schema_allows_parses_or_says_why_not(text: str) -> No
         assert re.search("longer than 24h|longer than 0", str(error))
     else:
         assert 0 < seconds <= 24 * 3600
-
-
-def test_the_example_section_parses_into_snapshots() -> None:
-    snapshots = parse_section(SCHEMA["examples"][0])
-    assert snapshots == (
-        Snapshot("domains", "/v3/domains", 24 * 3600),
-        Snapshot("bounces", "/v3/mg.example.com/bounces", 6 * 3600, "exports/bounces.csv"),
-    )
-    assert SECTION == "mailgun"
-
-
-def test_every_problem_of_a_section_is_reported_with_its_entry() -> None:
-    section = {
-        "snapshots": [
-            {"key": "domains", "url": "/v3/domains", "max_age": "6h"},
-            {"key": "domains", "url": "/v3/other/bounces", "max_age": "6h"},
-            {"key": "also-domains", "url": "domains/", "max_age": "1h"},
-            {"key": "too-old", "url": "/v3/x/bounces", "max_age": "2d"},
-        ]
-    }
-    with pytest.raises(ValueError) as caught:
-        parse_section(section)
-    lines = str(caught.value).splitlines()
-    assert lines == [
-        "mailgun.snapshots[1] (key 'domains'): key 'domains' is already used by snapshots[0]",
-        "mailgun.snapshots[2] (key 'also-domains'): 'domains/' is the same URL as snapshot "
-        "'domains' ('domains'); Mailgun runs one export per URL, so keep one of them",
-        "mailgun.snapshots[3] (key 'too-old'): max_age 2d (48h) is longer than 24h: Mailgun "
-        "deletes an export 24 hours after creating it, so an older one can never count as "
-        "fresh. Use 24h or less.",
-    ]
