@@ -6,9 +6,11 @@ The modules, in the order data flows through them:
 
 - ``wire``: the API's records (``{id, status, url}``) and what an id tells;
 - ``client``: the HTTP calls, auth and error wording, on ``reconciler.http``;
-- ``kinds``: pure facts: URL identity, statuses, ``max_age``, run/fresh/wait;
-- ``section``: the manifest's ``mailgun:`` section, its schema and snapshots;
+- ``kinds``: pure facts: URL identity, ``max_age``, an export as a core run;
+- ``section``: the manifest's ``mailgun:`` section (one scope: the account);
+- ``provider``: the ``SnapshotProvider`` and ``FACTORY`` the registry names;
+- ``import_cmd``: ``exportctl import mailgun``;
 - ``sandbox``: a local stand-in for the API, for tests and ``--sandbox``.
 
-The provider seam (``reconciler.providers.base``) does not wrap these yet.
+Run, fresh and wait are decided by the core's snapshot planner, not here.
 """

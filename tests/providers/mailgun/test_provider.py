@@ -219,3 +219,16 @@ def _one_processing_per_url(exports: list[tuple[str, str, float]]) -> list[tuple
             seen.add(url)
         kept.append((url, status, hours))
     return kept
+
+
+def test_the_example_manifest_plans_in_the_embedded_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = Path(__file__).parents[3] / "examples" / "mailgun.yaml"
+    monkeypatch.delenv("MAILGUN_BASE_URL", raising=False)
+    monkeypatch.setenv("MAILGUN_REGION", "eu")
+    db = str(tmp_path / "sandbox.db")
+    result = CliRunner().invoke(cli, ["plan", "-f", str(example), "--sandbox", db])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Mailgun account api.eu.mailgun.net"
+    assert result.stdout.splitlines()[-1].endswith(", 2 to run.")
