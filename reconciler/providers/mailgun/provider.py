@@ -100,9 +100,10 @@ class MailgunProvider:
 
     async def delete(self, scope: Scope, live: ListedResource | LiveRun, *, key: str) -> Written:
         """Never planned (the section has no ``keep``): Mailgun cannot delete an export."""
+        export_id = live.run_id if isinstance(live, LiveRun) else live.resource_id
         raise ApiError(
-            f"Mailgun cannot delete export {getattr(live, 'run_id', '?')} (snapshot key "
-            f"{key!r}): its API has no delete call; exports expire 24 hours after creation."
+            f"Mailgun cannot delete export {export_id} (snapshot key {key!r}): its API has no "
+            "delete call; exports expire 24 hours after creation."
         )
 
     async def poll_jobs(self, job_ids: Sequence[str]) -> Sequence[JobState]:

@@ -7,7 +7,9 @@ hours pass. The API key is a realistic secret, looked for in every output.
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import re
 import threading
 from collections import Counter
@@ -275,3 +277,16 @@ def test_faults_never_make_two_exports_of_one_url(
     server.set_faults(error_rate=0, throttle_rate=0, commit_then_fail_rate=0)
     again = exportctl(server, "plan", "-f", "mailgun.yaml", "--detailed-exitcode")
     assert again.exit_code == 0, again.stdout
+
+
+def test_the_key_is_in_no_plan_file_and_no_debug_log(
+    server: RunningMailgun, workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = base64.b64encode(f"api:{API_KEY}".encode()).decode()
+    assert exportctl(server, "plan", "-f", "mailgun.yaml", "--out", "plan.json").exit_code == 0
+    assert exportctl(server, "apply", "plan.json").exit_code == 0
+    assert "httpcore" in caplog.text  # the requests were logged, headers and all
+    for secret in (API_KEY, token):
+        assert secret not in (workdir / "plan.json").read_text(encoding="utf-8")
+        assert secret not in caplog.text

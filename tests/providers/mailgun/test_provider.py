@@ -18,8 +18,9 @@ from reconciler.apply.execute import ExecuteOptions
 from reconciler.apply.result import Outcome
 from reconciler.cli.main import cli
 from reconciler.cli.session import plan_live
+from reconciler.errors import ApiError
 from reconciler.manifest import load_manifest
-from reconciler.model import DesiredState
+from reconciler.model import DesiredState, LiveRun, RunState, freeze
 from reconciler.plan import Action, Plan
 from reconciler.progress import LineProgress
 from reconciler.providers.base import Connection, Providers
@@ -232,3 +233,23 @@ def test_the_example_manifest_plans_in_the_embedded_sandbox(
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0] == "Mailgun account api.eu.mailgun.net"
     assert result.stdout.splitlines()[-1].endswith(", 2 to run.")
+
+
+def test_deleting_an_export_is_refused_with_the_reason(
+    mailgun: RunningMailgun, manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILGUN_API_KEY", "sandbox")
+    desired = _desired(mailgun, manifest)
+    scope = desired.scopes[0].scope
+    run = LiveRun("6b0ea3500000000000000001", freeze({"url": "domains"}), RunState.SUCCEEDED, 60)
+
+    async def delete() -> None:
+        async with FACTORY.open(Connection(endpoint=mailgun.root_url), desired) as provider:
+            await provider.delete(scope, run, key="domains")
+
+    with pytest.raises(ApiError) as caught:
+        asyncio.run(delete())
+    assert caught.value.message == (
+        "Mailgun cannot delete export 6b0ea3500000000000000001 (snapshot key 'domains'): its "
+        "API has no delete call; exports expire 24 hours after creation."
+    )
