@@ -30,16 +30,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import httpx
 
 from reconciler.errors import ApiError, ConfigError
-from reconciler.http.api import ApiSession, Call, StandardWording, body_detail
+from reconciler.http.api import ApiClient, ApiSession, Call, StandardWording, body_detail
 from reconciler.http.download import download
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
+from reconciler.http.urls import base_url_problem
 from reconciler.model import LiveRun, RunState
 from reconciler.providers.mailgun.kinds import live_runs, normalize_url, request_url, url_identity
 from reconciler.providers.mailgun.wire import Export, parse_created, parse_export, parse_items
@@ -99,7 +98,7 @@ def _call(
     return Call(method, path, action, None, key, export_id)
 
 
-class MailgunClient:
+class MailgunClient(ApiClient):
     """Async access to one Mailgun API host; use it with ``async with``.
 
     ``transport`` replaces the network (the in-process sandbox); downloads
@@ -117,39 +116,21 @@ class MailgunClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         token = base64.b64encode(f"api:{api_key}".encode()).decode("ascii")
-        self._api = ApiSession(
-            base_url,
-            {"Authorization": f"Basic {token}", "Accept": "application/json"},
-            _MailgunWording(),
-            transport=transport,
-            parallelism=parallelism,
-            timeout=timeout,
-            retry=retry,
+        super().__init__(
+            ApiSession(
+                base_url,
+                {"Authorization": f"Basic {token}", "Accept": "application/json"},
+                _MailgunWording(),
+                transport=transport,
+                parallelism=parallelism,
+                timeout=timeout,
+                retry=retry,
+            )
         )
         self._base_url = base_url.rstrip("/")
         self._download_transport = transport
         self._retry = retry
         self._timeout = timeout
-        self.endpoint = self._api.endpoint
-        self.parallelism = parallelism
-
-    def __repr__(self) -> str:
-        return f"MailgunClient({self.endpoint!r}, parallelism={self.parallelism})"
-
-    async def __aenter__(self) -> Self:
-        await self._api.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._api.__aexit__(exc_type, exc, tb)
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
 
     async def create_export(self, url: str, *, key: str | None = None) -> Created:
         """Ask Mailgun to export the API list at ``url`` (any spelling of it).
@@ -408,19 +389,11 @@ def base_url_from(env: Mapping[str, str], override: str | None = None) -> str:
 
 
 def _base_url_problem(url: str) -> str | None:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "is not a valid URL"
-    if parsed.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not parsed.host:
-        return "has no host"
-    if parsed.userinfo:
-        return "must not carry credentials: set MAILGUN_API_KEY instead"
-    if parsed.query or parsed.fragment:
-        return "must not have a query string or fragment"
-    versions = [s for s in parsed.path.split("/") if _VERSION_SEGMENT.fullmatch(s)]
+    """The shared checks, then Mailgun's own: no API version in the base."""
+    problem = base_url_problem(url, credentials="set MAILGUN_API_KEY")
+    if problem is not None:
+        return problem
+    versions = [s for s in httpx.URL(url).path.split("/") if _VERSION_SEGMENT.fullmatch(s)]
     if versions:
         return (
             f"({endpoint_label(url)}) must not include the API version /{versions[0]}: "

@@ -53,7 +53,7 @@ def normalize_url(url: str) -> str:
     (the docs' samples), while its Go mock echoes the input unchanged. So
     both sides are reduced to one form before they are compared:
 
-    - surrounding whitespace, leading, trailing and doubled slashes go (a
+    - whitespace around the URL and its segments, leading, trailing and doubled slashes go (a
       path's empty segments name nothing);
     - a leading ``v3`` segment goes: the exports API lives under ``/v3`` and
       every URL it exports is relative to that version. Repeated, it goes
@@ -67,7 +67,7 @@ def normalize_url(url: str) -> str:
     """
     text = url.strip()
     path, mark, query = text.partition("?")
-    segments = [segment for segment in path.split("/") if segment]
+    segments = [segment.strip() for segment in path.split("/") if segment.strip()]
     while segments and segments[0] == API_VERSION:
         segments.pop(0)
     if not segments:

@@ -168,7 +168,7 @@ def _sandbox_client(connection: Connection) -> MailgunClient:
     from reconciler.providers.mailgun.sandbox.part import DEFAULT_API_KEY, open_in_process
 
     assert connection.sandbox_db is not None
-    transport = open_in_process(Path(connection.sandbox_db), SandboxConfig.from_env())
+    transport = open_in_process(Path(connection.sandbox_db), SandboxConfig())
     api_key = os.environ.get("MAILGUN_API_KEY") or DEFAULT_API_KEY
     return MailgunClient(
         SANDBOX_BASE_URL, api_key, transport=transport, parallelism=connection.parallelism

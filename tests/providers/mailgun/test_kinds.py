@@ -216,3 +216,7 @@ def test_an_age_that_cannot_be_read_is_fresh_only_for_24h() -> None:
     exports = [Export("0", "complete", "domains"), Export("1", "complete", "domains")]
     assert _plan(_snapshot(max_age_s=24 * HOUR), *exports)[0] is Action.FRESH
     assert _plan(_snapshot(), *exports)[0] is Action.RUN
+
+
+def test_whitespace_around_a_segment_is_no_part_of_it() -> None:
+    assert normalize_url("/ 0") == normalize_url("0") == "0"  # found by hypothesis
