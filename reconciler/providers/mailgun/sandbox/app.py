@@ -21,7 +21,6 @@ routes under ``/_sandbox/mailgun``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
@@ -29,7 +28,6 @@ import json
 import os
 import urllib.parse
 from collections.abc import Mapping
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +37,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.providers.mailgun.sandbox.service import FILES_PREFIX, MailgunSandbox
 from reconciler.providers.mailgun.sandbox.signing import LinkProblem
 from reconciler.providers.mailgun.sandbox.store import Store
-from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.clock import SandboxClock, dated
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import DropConnectionResponse
 from reconciler.sandbox.faults import Faults
@@ -205,37 +203,27 @@ class _Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        dated = self._dated(send)
+        sending = dated(send, self.clock)
         path: str = scope.get("path", "")
         is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
         is_admin = path.startswith(ADMIN_PREFIX + "/")
         refusal = await self._api_fault() if is_api else None
         if refusal is None and (is_api or is_admin):
             refusal = self._auth_refusal(scope)
-        await (refusal or self.app)(scope, receive, dated)
-
-    def _dated(self, send: Send) -> Send:
-        async def dated(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
-                stamp = formatdate(self.clock.now(), usegmt=True).encode("latin-1")
-                message = {**message, "headers": [*headers, (b"date", stamp)]}
-            await send(message)
-
-        return dated
+        await (refusal or self.app)(scope, receive, sending)
 
     async def _api_fault(self) -> Response | None:
-        config = self.faults.config
-        if config.latency_ms:
-            await asyncio.sleep(config.latency_ms / 1000)
-        fault = self.faults.request_fault()
-        if fault == "error":
-            return _message(503, "sandbox fault: service unavailable (error_rate)")
-        if fault == "throttle":
-            reset = self.clock.now() + config.retry_after_s
-            detail = f"sandbox fault: too many requests, limit resets in {config.retry_after_s:g} s"
-            return _message(429, detail, headers={"X-RateLimit-Reset": f"{reset:.3f}"})
-        return None
+        """The shared fault draw, with Mailgun's 429: ``X-RateLimit-Reset`` in Unix
+        seconds on the sandbox clock, instead of ``Retry-After``."""
+        refusal = await self.faults.before_request()
+        if refusal is None:
+            return None
+        if refusal.status != 429:
+            return _message(refusal.status, refusal.message)
+        wait = self.faults.config.retry_after_s
+        detail = f"sandbox fault: too many requests, limit resets in {wait:g} s"
+        reset = f"{self.clock.now() + wait:.3f}"
+        return _message(429, detail, headers={"X-RateLimit-Reset": reset})
 
     def _auth_refusal(self, scope: Scope) -> Response | None:
         for name, value in scope["headers"]:
