@@ -52,7 +52,8 @@ def runs_fingerprint(runs: Sequence[LiveRun]) -> str:
     A run finishing between plan and apply is what a ``wait`` expects, so
     states and ages are left out; a run that appeared or vanished is not.
     """
-    return digest(canonical_json(sorted((r.run_id, r.request) for r in runs)))
+    ordered = sorted(runs, key=lambda r: (r.run_id, canonical_json(r.request)))
+    return digest(canonical_json([(r.run_id, r.request) for r in ordered]))
 
 
 def _decide(snapshot: SnapshotSpec, runs: list[LiveRun]) -> Change:

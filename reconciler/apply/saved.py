@@ -118,7 +118,7 @@ def _replay(saved: ScopePlan, fresh: ScopePlan, path: str) -> ScopePlan:
     kept: list[Change] = []
     for change in saved.changes:
         wanted = _as_json(saved, change)
-        match = next((c for c, form in fresh_changes if form == wanted), None)
+        match = next((c for c, form in fresh_changes if _same(form, wanted)), None)
         if match is None:
             raise PlanFileError(
                 f"Saved plan {path} no longer matches what apply would do in "
@@ -127,6 +127,18 @@ def _replay(saved: ScopePlan, fresh: ScopePlan, path: str) -> ScopePlan:
             )
         kept.append(match)
     return replace(fresh, changes=tuple(kept))
+
+
+def _same(fresh: dict[str, Any], saved: dict[str, Any]) -> bool:
+    """Whether a fresh change is the saved one; a wait whose run finished since counts.
+
+    A saved ``wait`` on run R that is now ``fresh`` on R is the plan coming
+    true, not a different plan: applying it has nothing left to do.
+    """
+    if fresh == saved:
+        return True
+    finished = saved["action"] == "wait" and fresh["action"] == "fresh"
+    return finished and (fresh["key"], fresh["id"]) == (saved["key"], saved["id"])
 
 
 def _as_json(scope_plan: ScopePlan, change: Change) -> dict[str, Any]:

@@ -138,3 +138,8 @@ def test_ages_read_as_people_say_them() -> None:
         "2d 2h",
         "unknown",
     ]
+
+
+def test_runs_sharing_an_id_still_fingerprint() -> None:
+    twins = [run("r1", RunState.SUCCEEDED, 1), run("r1", RunState.SUCCEEDED, 1, request=OTHER)]
+    assert runs_fingerprint(twins) == runs_fingerprint(list(reversed(twins)))

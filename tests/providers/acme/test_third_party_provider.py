@@ -160,3 +160,17 @@ def test_a_broken_section_is_reported_where_it_is_written(acme: Path) -> None:
     assert result.stderr.splitlines()[0] == (
         f'{acme}:5:38: acme.widgets[1].shape: expected one of round, square; got "oval"'
     )
+
+
+def test_a_saved_wait_still_applies_once_its_run_has_finished(acme: Path) -> None:
+    acme.write_text(MANIFEST.replace("    - {key: knob, name: knob, shape: round}\n", ""))
+    assert run("apply", "-f", str(acme), "--auto-approve").exit_code == 0
+    plugin.API.advance(7200)
+    plugin.API.runs["99"] = {"query": "select 1", "state": RunState.RUNNING, "at": plugin.API.now}
+    saved = acme.parent / "plan.json"
+    planned = run("plan", "-f", str(acme), "--out", str(saved))
+    assert "… weekly (report, report 99): run 99 is in progress" in planned.stdout, planned.output
+    plugin.API.runs["99"]["state"] = RunState.SUCCEEDED  # it finished before the merge
+    applied = run("apply", str(saved))
+    assert applied.exit_code == 0, applied.output
+    assert len(plugin.API.runs) == 1  # the old run is pruned (keep: 1); nothing ran twice
