@@ -294,8 +294,8 @@ class _ScopeRun:
         provider = self.run.providers.snapshots(self.scope)
         if change.action is Action.WAIT and change.resource_id is not None:
             run_id = change.resource_id
-            await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
-            text = f"waited for run {run_id}"
+            waited = await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
+            text = f"waited for run {run_id}{waited.note}"
         else:
             sent = await self._send(
                 f"run {snapshot.key}",
@@ -309,9 +309,10 @@ class _ScopeRun:
                     "Run 'exportctl plan' to see whether it appeared."
                 )
             run_id = found
+            job = sent.job
             if sent.found_id is not None:  # a lost answer: the listed run may still be going
-                await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
-            text = f"ran as run {run_id}{sent.note}"
+                job = await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
+            text = f"ran as run {run_id}{sent.note}{job.note if job is not None else ''}"
         if snapshot.download:
             destination = Path(snapshot.download)
             size = await provider.download(self.scope, snapshot, run_id, destination)
