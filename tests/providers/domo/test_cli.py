@@ -11,18 +11,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from reconciler.providers.domo.entries import S3ExportEntry
 from reconciler.providers.domo.provider import FACTORY
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.config import FAULT_KNOBS, SandboxConfig
 from reconciler.sandbox.server import serve_app_in_thread
 from tests.cli.support import all_output, invoke
-from tests.providers.domo.support import ACCESS_KEY, SECRET_KEY, DomoSandbox
+from tests.providers.domo.support import ACCESS_KEY, SECRET_KEY, DomoSandbox, entry, run
 
 TOKEN = "domo-Token-7c1e9a55b2"
 DEFAULTS = SandboxConfig(job_delay_ms=50)
@@ -250,6 +254,15 @@ def test_an_unknown_dataset_is_a_404_naming_the_manifest(tmp_path: Path, domo: D
     assert f"DataSet {unknown} not found (404)" in result.stderr
 
 
+def test_a_dataset_not_shared_with_the_token_is_a_403(tmp_path: Path, domo: DomoSandbox) -> None:
+    hidden = str(uuid.uuid4())
+    domo.dataset(hidden, readable=False)
+    result = cli(domo, "plan", "-f", manifest(tmp_path, hidden))
+    assert result.exit_code == 1
+    assert "refused access (403)" in result.stderr
+    assert "needs READ access to the DataSet" in result.stderr
+
+
 def test_the_embedded_sandbox_runs_then_plans_no_changes(tmp_path: Path) -> None:
     path = manifest(tmp_path, str(uuid.uuid4()))
     db = tmp_path / "state" / "sandbox.db"
@@ -271,3 +284,59 @@ def test_selectors_speak_of_datasets(tmp_path: Path, dataset: str) -> None:
     bad = cli(None, "plan", "-f", path, "--sandbox", db, "--target", "dataset=")
     assert bad.exit_code == 1
     assert "dataset=ID, dataset=ID/KEY, type=s3_export" in bad.stderr
+
+
+# One step of a DataSet's history before apply: an export to the entry's path, one
+# elsewhere, one that fails, new data, or time passing (hours).
+STEPS = st.lists(
+    st.one_of(
+        st.sampled_from(["ours", "elsewhere", "failed", "bump"]),
+        st.integers(min_value=1, max_value=12),
+    ),
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(history=STEPS)
+def test_apply_then_plan_has_no_changes_unless_domo_kept_its_previous_export(
+    tmp_path: Path, domo: DomoSandbox, history: list[str | int]
+) -> None:
+    """Whatever the DataSet's exports, after apply the plan is clean, except when Domo
+    answered with its previous export (the data did not change), which apply says."""
+    dataset_id = str(uuid.uuid4())
+    domo.dataset(dataset_id)
+    wanted = entry(dataset_id=dataset_id, query={"columns": ["Region", "Sales"]})
+    for step in history:
+        if isinstance(step, int):
+            domo.advance(step * 3600)
+        elif step == "bump":
+            domo.bump(dataset_id)
+        else:
+            _export(domo, wanted, step)
+    path = manifest(tmp_path, dataset_id)
+    applied = cli(domo, "apply", "-f", path, "--auto-approve")
+    assert applied.exit_code == 0, all_output(applied)
+    planned = cli(domo, "plan", "-f", path)
+    kept_previous = "Domo answered with its previous export" in applied.stdout
+    assert ("No changes." in planned.stdout) != kept_previous, planned.stdout
+    assert len([e for e in exports(domo, dataset_id) if e["exportStatus"] != "success"]) <= 1
+
+
+def _export(domo: DomoSandbox, wanted: S3ExportEntry, step: str) -> None:
+    """One export of the DataSet, finished: to the entry's path, elsewhere, or failed."""
+    request = wanted.request
+    if step == "elsewhere":
+        request = replace(request, path="domo/elsewhere")
+    if step == "failed":
+        domo.admin("PUT", "/faults", {"job_failure_rate": 1})
+
+    async def start() -> None:
+        async with domo.client() as client:
+            await client.start_export(request)
+
+    run(start())
+    domo.advance(1)  # sandbox time: the export ends
+    domo.admin("PUT", "/faults", {"job_failure_rate": 0})
