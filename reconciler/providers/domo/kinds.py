@@ -167,11 +167,14 @@ def live_run(record: ExportRecord, now: datetime, wanted: Sequence[FrozenDict]) 
     )
 
 
-def outcome_note(record: ExportRecord) -> str:
-    """Where a finished export's files are and how many rows they hold, for apply's line."""
+def outcome_note(record: ExportRecord, *, verb: str = "wrote") -> str:
+    """Where a finished export's files are and how many rows they hold, for apply's line.
+
+    ``verb`` says whose files they are: this run's (``wrote``) or an earlier export's.
+    """
     if not record.files:
         return ""
     rows = record.rows
     counted = f" ({rows:,} rows)" if rows is not None else ""
     places = ", ".join(f.url for f in record.files)
-    return f", wrote {places}{counted}"
+    return f", {verb} {places}{counted}"

@@ -193,7 +193,7 @@ def _previous_note(started: StartedExport, request: ExportRequest) -> str:
             f" (that export went to {where}, not to {request.destination}, which gets a "
             "file once the data changes)"
         )
-    return said + outcome_note(record)
+    return said + outcome_note(record, verb="its files are")
 
 
 def _wanted(desired: DesiredState) -> dict[str, list[FrozenDict]]:

@@ -171,7 +171,7 @@ def test_run_then_fresh_then_stale_then_previous_export(
     previous = cli(domo, "apply", "-f", path, "--auto-approve")
     assert previous.exit_code == 0, all_output(previous)
     assert f"Domo answered with its previous export {export['exportId']}" in previous.stdout
-    assert "no new file was written" in previous.stdout
+    assert f"no new file was written, its files are {location} (1,000 rows)" in previous.stdout
     assert len(exports(domo, dataset)) == 1
 
     domo.bump(dataset, rows=1234)
@@ -273,6 +273,40 @@ def test_the_embedded_sandbox_runs_then_plans_no_changes(tmp_path: Path) -> None
     again = cli(None, "plan", "-f", path, "--sandbox", db, "--detailed-exitcode")
     assert again.exit_code == 0, all_output(again)
     assert cli(None, "drift", "-f", path, "--sandbox", db).exit_code == 0
+
+
+def test_a_saved_plan_holds_no_credential_and_a_rotated_one_plans_nothing(
+    tmp_path: Path,
+) -> None:
+    path = manifest(tmp_path, str(uuid.uuid4()))
+    db, saved = tmp_path / "sandbox.db", tmp_path / "domo.plan"
+    assert cli(None, "plan", "-f", path, "--sandbox", db, "--out", saved).exit_code == 0
+    text = saved.read_text()
+    assert ACCESS_KEY not in text and SECRET_KEY not in text and "daily-sales" in text
+    applied = cli(None, "apply", saved, "--sandbox", db, "--auto-approve")
+    assert applied.exit_code == 0, all_output(applied)
+    rotated = invoke(
+        "plan",
+        "-f",
+        path,
+        "--sandbox",
+        db,
+        "--detailed-exitcode",
+        env={"TEST_DOMO_AWS_KEY": "AKIAROTATED0002", "TEST_DOMO_AWS_SECRET": "rotated/secret"},
+    )
+    assert rotated.exit_code == 0, all_output(rotated)
+    assert "No changes." in rotated.stdout
+
+
+def test_the_example_applies_in_the_embedded_sandbox(tmp_path: Path) -> None:
+    example = Path(__file__).parents[3] / "examples" / "domo.yaml"
+    env = {"DOMO_EXPORT_AWS_ACCESS_KEY_ID": ACCESS_KEY, "DOMO_EXPORT_AWS_SECRET_ACCESS_KEY": "x"}
+    db = tmp_path / "sandbox.db"
+    applied = invoke("apply", "--sandbox", db, "-f", example, "--auto-approve", env=env)
+    assert applied.exit_code == 0, all_output(applied)
+    assert "Apply complete: 2 applied, 0 failed, 0 skipped." in applied.stdout
+    assert ACCESS_KEY not in all_output(applied)
+    assert "No changes." in invoke("plan", "--sandbox", db, "-f", example, env=env).stdout
 
 
 def test_selectors_speak_of_datasets(tmp_path: Path, dataset: str) -> None:
