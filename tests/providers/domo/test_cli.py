@@ -238,6 +238,19 @@ def test_a_lost_answer_never_starts_a_second_export(
     assert "No changes." in cli(domo, "plan", "-f", path).stdout
 
 
+def test_503s_and_429s_are_retried_and_still_start_one_export(
+    tmp_path: Path, domo: DomoSandbox, dataset: str
+) -> None:
+    knobs = {"error_rate": 0.15, "throttle_rate": 0.15, "retry_after_s": 0, "seed": 7}
+    domo.admin("PUT", "/faults", knobs)
+    path = manifest(tmp_path, dataset)
+    applied = cli(domo, "apply", "-f", path, "--auto-approve")
+    assert applied.exit_code == 0, all_output(applied)
+    domo.admin("PUT", "/faults", {"error_rate": 0, "throttle_rate": 0})
+    assert len(exports(domo, dataset)) == 1
+    assert "No changes." in cli(domo, "plan", "-f", path).stdout
+
+
 def test_a_wrong_token_is_a_401_that_never_shows_the_token(
     tmp_path: Path, domo: DomoSandbox, dataset: str
 ) -> None:
