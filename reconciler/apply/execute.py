@@ -96,7 +96,9 @@ class _Sent:
     def note(self) -> str:
         if self.found_id is not None:
             return " (the answer was lost; the listing shows it landed)"
-        return f" via job {self.job_id}" if self.job_id is not None else ""
+        # A run followed under its own id (Domo's exports) needs no "via job" of the same id.
+        job_id = self.job_id
+        return f" via job {job_id}" if job_id is not None and job_id != self.resource_id else ""
 
 
 class _Run:

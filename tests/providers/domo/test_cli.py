@@ -155,7 +155,7 @@ def test_run_then_fresh_then_stale_then_previous_export(
     assert applied.exit_code == 0, all_output(applied)
     (export,) = exports(domo, dataset)
     location = f"s3://acme-exports/domo/sales/{export['exportId']}/export/data.csv.gz"
-    assert f"ran as run {export['exportId']}" in applied.stdout
+    assert f"ran as run {export['exportId']}, wrote" in applied.stdout
     assert f"wrote {location} (1,000 rows)" in applied.stdout
 
     again = cli(domo, "plan", "-f", path, "--detailed-exitcode")
@@ -249,6 +249,15 @@ def test_503s_and_429s_are_retried_and_still_start_one_export(
     domo.admin("PUT", "/faults", {"error_rate": 0, "throttle_rate": 0})
     assert len(exports(domo, dataset)) == 1
     assert "No changes." in cli(domo, "plan", "-f", path).stdout
+
+
+def test_endpoint_overrides_the_base_url(tmp_path: Path, domo: DomoSandbox, dataset: str) -> None:
+    env = {"DOMO_BASE_URL": "https://nowhere.invalid", "DOMO_DEVELOPER_TOKEN": TOKEN}
+    path = manifest(tmp_path, dataset)
+    env |= {"TEST_DOMO_AWS_KEY": ACCESS_KEY, "TEST_DOMO_AWS_SECRET": SECRET_KEY}
+    result = invoke("plan", "-f", path, "--endpoint", domo.root_url, env=env)
+    assert result.exit_code == 0, all_output(result)
+    assert "+ daily-sales (s3_export)" in result.stdout
 
 
 def test_a_wrong_token_is_a_401_that_never_shows_the_token(
