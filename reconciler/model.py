@@ -200,7 +200,9 @@ class SnapshotSpec:
     ``download`` where to write the artifact after a run. ``type`` is a short
     label of what runs ("csv", "s3 export"). ``write_only`` holds what a run
     is sent but never compared, stored or shown (Domo's AWS credentials), so a
-    rotated credential alone plans nothing.
+    rotated credential alone plans nothing. ``run_note`` is what a user should
+    know before a run starts (Domo may answer with its previous export), added
+    to every ``+ run`` reason.
     """
 
     key: str
@@ -212,6 +214,7 @@ class SnapshotSpec:
     write_only: FrozenDict = field(default_factory=FrozenDict, compare=False, repr=False)
     env_refs: FrozenDict = field(default_factory=FrozenDict)
     location: SourceLocation | None = field(default=None, compare=False)
+    run_note: str = field(default="", compare=False)
 
 
 class RunState(Enum):

@@ -132,6 +132,8 @@ def _change(
     drift: DriftKind | None,
 ) -> Change:
     fields = tuple(_request_fields(snapshot)) if action is Action.RUN else ()
+    if action is Action.RUN and snapshot.run_note:
+        reason = f"{reason}. {snapshot.run_note}"
     return Change(
         action=action,
         key=snapshot.key,

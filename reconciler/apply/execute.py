@@ -96,7 +96,9 @@ class _Sent:
     def note(self) -> str:
         if self.found_id is not None:
             return " (the answer was lost; the listing shows it landed)"
-        return f" via job {self.job_id}" if self.job_id is not None else ""
+        # A run followed under its own id (Domo's exports) needs no "via job" of the same id.
+        job_id = self.job_id
+        return f" via job {job_id}" if job_id is not None and job_id != self.resource_id else ""
 
 
 class _Run:
@@ -294,8 +296,8 @@ class _ScopeRun:
         provider = self.run.providers.snapshots(self.scope)
         if change.action is Action.WAIT and change.resource_id is not None:
             run_id = change.resource_id
-            await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
-            text = f"waited for run {run_id}"
+            waited = await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
+            text = f"waited for run {run_id}{waited.note}"
         else:
             sent = await self._send(
                 f"run {snapshot.key}",
@@ -309,11 +311,10 @@ class _ScopeRun:
                     "Run 'exportctl plan' to see whether it appeared."
                 )
             run_id = found
+            job = sent.job
             if sent.found_id is not None:  # a lost answer: the listed run may still be going
-                await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
-            # A run is its own job: "via job N" would only repeat the run's id.
-            note = sent.note if sent.job_id not in (None, run_id) or sent.found_id else ""
-            text = f"ran as run {run_id}{note}"
+                job = await self.waiter.wait(run_id, f"run {run_id} of {snapshot.key}")
+            text = f"ran as run {run_id}{sent.note}{job.note if job is not None else ''}"
         if snapshot.download:
             destination = Path(snapshot.download)
             size = await provider.download(self.scope, snapshot, run_id, destination)

@@ -138,28 +138,26 @@ class _Run:
             return
         if not isinstance(root, dict):
             got = "a list" if isinstance(root, list) else "a single value"
-            wanted = f"'version' and {_main_sections(self.owners, 'a section such as')}"
+            wanted = f"'version' and {_main_sections(self.owners)}"
             context.report(doc, (), f"expected a mapping with {wanted} at the top, got {got}")
             return
         for problem in check(_top_level_checker(tuple(self.owners)), root):
             context.report(doc, problem.path, problem.message, key=problem.at_key)
         used = [self.owners[name] for name in root if name in self.owners]
         if not used and VERSION_FIELD in root:
-            sections = _main_sections(self.owners, "one of")
-            context.report(doc, (), f"missing required field {sections}")
+            context.report(doc, (), f"missing {_main_sections(self.owners)}; add one")
         for provider in dict.fromkeys(used):
             if provider not in self.loaders:
                 self.loaders[provider] = factory(provider).section_loader()
             self.loaders[provider].load(doc, root, context)
 
 
-def _main_sections(owners: Mapping[str, str], many: str) -> str:
-    """Each provider's first section, quoted: ``'dataviews'`` or ``one of 'dataviews', ...``."""
+def _main_sections(owners: Mapping[str, str]) -> str:
+    """``a provider section ('dataviews', 'mailgun', ...)``: each provider's first one."""
     first: dict[str, str] = {}
     for section, provider in owners.items():
         first.setdefault(provider, f"'{section}'")
-    names = list(first.values())
-    return names[0] if len(names) == 1 else f"{many} {', '.join(names)}"
+    return f"a provider section ({', '.join(first.values())})"
 
 
 @cache

@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP = "exportctl.providers"
 _BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
     "mammoth": ("reconciler.providers.mammoth.provider:FACTORY", ("dataviews", "defaults")),
     "mailgun": ("reconciler.providers.mailgun.provider:FACTORY", ("mailgun",)),
+    "domo": ("reconciler.providers.domo.provider:FACTORY", ("domo",)),
 }
 
 

@@ -68,7 +68,9 @@ class JobState:
 
     ``failure`` is the server's reason when the job failed (``None`` while it
     runs or after it succeeded); ``resource_id`` is the resource it made or
-    changed, when the job says so.
+    changed, when the job says so. ``note`` is what a finished run produced,
+    in words (Domo: where the files went, how many rows), added to the line
+    that reports the step.
     """
 
     job_id: str
@@ -76,6 +78,7 @@ class JobState:
     finished: bool
     failure: str | None = None
     resource_id: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)

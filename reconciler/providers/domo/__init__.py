@@ -6,10 +6,10 @@ export when the data has not changed. Modules, from the manifest to the wire:
 
 - ``entries``: a ``domo.s3_exports`` manifest entry as typed values;
 - ``regions``: the AWS region codes, and the nearest one to a typo;
-- ``kinds``: identity, status phases and the plan's wait / fresh / run;
+- ``kinds``: identity, status phases, a listed export as the core planner reads it;
+- ``section``: the ``domo:`` manifest section, checked and turned into scopes;
 - ``wire``: the POST body and the status objects Domo answers with;
 - ``client`` and ``connect``: the HTTP client, built from the environment;
+- ``provider``: the ``SnapshotProvider`` and the registry's ``FACTORY``;
 - ``sandbox``: a local server that behaves like Domo's API.
-
-The seam adapter (``Provider``) is not here yet: the seam is being redesigned.
 """

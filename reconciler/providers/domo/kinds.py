@@ -1,192 +1,180 @@
-"""What a Domo S3 export is to exportctl: a snapshot, judged by its latest run.
+"""What a Domo S3 export is to exportctl: a snapshot, its run an export of a DataSet.
 
-Pure facts, no I/O, for the seam adapter and the planner:
+Pure facts, no I/O, for the provider and the manifest section. The core's
+snapshot planner decides ``wait`` / ``fresh`` / ``run``; what it needs from
+Domo is said here:
 
-- ``identity``: what makes two requests the same export. Credentials are
-  write-only (Domo uses them once and never shows them), so they are not part
-  of it: a rotated key alone plans nothing.
-- ``phase_of``: Domo's ``exportStatus`` as ``running`` / ``succeeded`` /
-  ``failed``. ``none`` (queued) and ``exporting`` run; a status Domo does not
-  document also counts as running, so a poll keeps going until its deadline
-  instead of calling an unknown state a success or a failure.
-- ``decide``: ``wait``, ``fresh`` or ``run`` for one entry given its
-  DataSet's exports, with the sentence a plan shows.
+- ``request_of``: a request's identity, the ``SnapshotSpec.request``. The
+  credentials are not in it (Domo uses them once and never shows them): a
+  rotated key alone plans nothing.
+- ``phase_of`` / ``run_state``: Domo's ``exportStatus`` in the core's words.
+  ``none`` (queued) and ``exporting`` run; a status Domo does not document
+  also counts as running, so a poll keeps going until its deadline instead
+  of calling an unknown state a success or a failure.
+- ``live_run``: one status object as a ``LiveRun``, aged by Domo's clock and
+  ``exclusive``, since Domo runs one export per DataSet at a time: any
+  running export makes every entry of its DataSet wait.
 
-Limitation: Domo's status objects name the bucket and the files but not the
-query, so a fresh export to the same bucket and path counts even when the
-manifest's query changed since; the docs say to change the path with it.
+Domo's status objects name the bucket and the written files, not the query,
+region or BOM, so a listed export is matched to the manifest entry that
+exports to its bucket and path (the manifest allows one per DataSet) and
+carries that entry's request. Limitation: an export stays fresh when only
+the manifest's query changed since; the docs say to change the path with it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
 
-from reconciler.model import thaw
-from reconciler.providers.domo.entries import ExportRequest, S3ExportEntry
-from reconciler.providers.domo.wire import DatasetExports, ExportRecord
+from reconciler.model import FrozenDict, LiveRun, RunState, freeze, thaw
+from reconciler.providers.domo.entries import AwsCredentials, ExportRequest
+from reconciler.providers.domo.wire import ExportRecord
 
 __all__ = [
     "DOCUMENTED_STATUSES",
-    "Decision",
-    "ExportIdentity",
+    "KIND",
+    "PROVIDER",
+    "RESOURCE_NOUN",
+    "SCOPE_NOUN",
+    "SNAPSHOT_TYPE",
+    "UNCHANGED_NOTE",
     "Phase",
-    "decide",
-    "format_age",
-    "identity",
+    "export_request",
+    "failure_of",
+    "listed_request",
+    "live_run",
+    "outcome_note",
     "phase_of",
+    "request_of",
+    "run_state",
 ]
 
-Phase = Literal["running", "succeeded", "failed"]
-DOCUMENTED_STATUSES = frozenset({"none", "exporting", "success", "error"})
-_PHASES: dict[str, Phase] = {"success": "succeeded", "error": "failed"}
-_UNCHANGED_NOTE = (
+PROVIDER = "domo"
+KIND = "s3_export"
+SCOPE_NOUN = "Domo DataSet"
+RESOURCE_NOUN = "export"
+SNAPSHOT_TYPE = "s3_export"
+UNCHANGED_NOTE = (
     "If the DataSet's data has not changed since its last export, Domo answers "
     "with that previous export and writes no new file."
 )
 
-
-@dataclass(frozen=True)
-class ExportIdentity:
-    """The normalized request without credentials; equal identities are one export."""
-
-    dataset_id: str
-    bucket: str
-    path: str
-    region: str
-    query: str | None  # canonical JSON of the wire query, or None for the whole DataSet
-    include_bom: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "dataset_id": self.dataset_id,
-            "bucket": self.bucket,
-            "path": self.path,
-            "region": self.region,
-            "query": None if self.query is None else json.loads(self.query),
-            "include_bom": self.include_bom,
-        }
-
-    @property
-    def digest(self) -> str:
-        """A stable hex digest of the identity, for plan files and messages."""
-        text = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-def identity(request: ExportRequest) -> ExportIdentity:
-    query = None
-    if request.query is not None:
-        query = json.dumps(thaw(request.query), sort_keys=True, separators=(",", ":"))
-    return ExportIdentity(
-        dataset_id=request.dataset_id,
-        bucket=request.bucket,
-        path=request.path,
-        region=request.region,
-        query=query,
-        include_bom=request.include_bom,
-    )
+Phase = Literal["running", "succeeded", "failed"]
+DOCUMENTED_STATUSES = frozenset({"none", "exporting", "success", "error"})
+_PHASES: dict[str, Phase] = {"success": "succeeded", "error": "failed"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STATES: dict[Phase, RunState] = {
+    "running": RunState.RUNNING,
+    "succeeded": RunState.SUCCEEDED,
+    "failed": RunState.FAILED,
+}
 
 
 def phase_of(status: str) -> Phase:
     return _PHASES.get(status.strip().lower(), "running")
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What a plan should do for one entry, why, and which export that rests on."""
-
-    action: Literal["wait", "fresh", "run"]
-    reason: str
-    export_id: str | None = None
+def run_state(status: str) -> RunState:
+    return _STATES[phase_of(status)]
 
 
-def decide(entry: S3ExportEntry, exports: DatasetExports) -> Decision:
-    """``wait`` while the DataSet exports, ``fresh`` when an export is young enough, else ``run``.
+def request_of(request: ExportRequest) -> FrozenDict:
+    """The identity of a request, as plans show it and listed exports are matched.
 
-    Domo runs one export per DataSet at a time, so any running export makes
-    this entry wait, whatever its destination. Ages are measured by the
-    server's clock (``exports.server_time``).
+    Only what Domo is sent as the export's shape: never the credentials. The
+    query is in Domo's wire shape (``entries.normalize_query``), so two
+    spellings of one column are one request.
     """
-    request = entry.request
-    if exports.dataset_id != request.dataset_id:
-        raise ValueError(
-            f"exports of DataSet {exports.dataset_id} cannot decide entry {entry.key!r} "
-            f"of DataSet {request.dataset_id}"
-        )
-    now = exports.server_time
-    running = [r for r in exports.records if phase_of(r.status) == "running"]
-    if running:
-        return _wait(request, running[-1], now)
-    done = exports.to_destination(request.bucket, request.path)
-    good = [r for r in done if phase_of(r.status) == "succeeded" and r.when is not None]
-    latest = good[-1] if good else None
-    if latest is not None and latest.when is not None:
-        age = _age(now, latest.when)
-        if age <= entry.max_age:
-            rows = f", {latest.rows:,} rows" if latest.rows is not None else ""
-            return Decision(
-                "fresh",
-                f"export {latest.export_id} to {request.destination} finished "
-                f"{format_age(age)} ago, within max_age {format_age(entry.max_age)}{rows}.",
-                latest.export_id,
-            )
-        why = (
-            f"the latest export to {request.destination} finished {format_age(age)} ago, "
-            f"older than max_age {format_age(entry.max_age)}"
-        )
-    else:
-        why = f"no successful export to {request.destination} yet"
-    failure = _last_failure(exports, request)
-    return Decision("run", f"{why}{failure}. {_UNCHANGED_NOTE}")
+    identity: dict[str, object] = {
+        "bucket": request.bucket,
+        "path": request.path,
+        "region": request.region,
+        "include_bom": request.include_bom,
+    }
+    if request.query is not None:
+        identity["query"] = thaw(request.query)
+    frozen: FrozenDict = freeze(identity)
+    return frozen
 
 
-def _wait(request: ExportRequest, record: ExportRecord, now: datetime) -> Decision:
-    started = f", started {format_age(_age(now, record.started))} ago" if record.started else ""
-    status = record.status or "no status"
-    if record.status.strip().lower() not in DOCUMENTED_STATUSES:
-        status = f"{status!r}, a status Domo does not document, taken as still running"
-    ours = record.destination == (request.bucket, request.path)
-    where = f" to {request.destination}" if ours else ""
-    return Decision(
-        "wait",
-        f"export {record.export_id}{where} of DataSet {request.dataset_id} is running "
-        f"({status}{started}). Domo runs one export per DataSet at a time: this one "
-        "waits for it to finish.",
-        record.export_id,
+def export_request(dataset_id: str, request: FrozenDict, write_only: FrozenDict) -> ExportRequest:
+    """The request to send again, from a snapshot's identity and its write-only credentials."""
+    query = request.get("query")
+    return ExportRequest(
+        dataset_id=dataset_id,
+        bucket=request["bucket"],
+        path=request["path"],
+        region=request["region"],
+        query=query if isinstance(query, FrozenDict) else None,
+        include_bom=bool(request["include_bom"]),
+        credentials=AwsCredentials(**write_only),
     )
 
 
-def _last_failure(exports: DatasetExports, request: ExportRequest) -> str:
-    """A note when the DataSet's latest export failed and may have been this entry's."""
-    latest = exports.latest()
-    if latest is None or phase_of(latest.status) != "failed":
+def listed_request(record: ExportRecord, wanted: Sequence[FrozenDict]) -> FrozenDict:
+    """The request a listed export answers, among the manifest's ``wanted`` ones.
+
+    A finished export's files tell its bucket and path; a running or failed
+    one has no files, only its bucket, and is this DataSet's entry to that
+    bucket when there is exactly one. Anything else keeps what Domo said, so
+    it matches no entry (it still holds the DataSet while it runs).
+    """
+    bucket, path = record.destination
+    if path is not None:
+        matches = [w for w in wanted if (w["bucket"], w["path"]) == (bucket, path)]
+    else:
+        matches = [w for w in wanted if w["bucket"] == bucket]
+    if len(matches) == 1:
+        return matches[0]
+    said = {"bucket": bucket, "path": path}
+    frozen: FrozenDict = freeze({k: v for k, v in said.items() if v is not None})
+    return frozen
+
+
+def failure_of(record: ExportRecord) -> str | None:
+    """Domo's reason of a failed export: ``errorCode: message``; ``None`` otherwise."""
+    if phase_of(record.status) != "failed":
+        return None
+    code = f"{record.error_code}: " if record.error_code else ""
+    return f"{code}{record.message or 'Domo gave no message'}"
+
+
+def live_run(record: ExportRecord, now: datetime, wanted: Sequence[FrozenDict]) -> LiveRun:
+    """One export as the planner reads it; ``now`` is Domo's clock (its ``Date``).
+
+    A finished export is aged from its finish, a running one from its start;
+    a success without any time is as old as the epoch (never fresh), and a
+    server clock behind an export is no negative age.
+    """
+    state = run_state(record.status)
+    when = record.started if state is RunState.RUNNING else record.when
+    if when is None:  # Domo's "not yet" (0): a running one just began, a done one is ancient
+        when = now if state is RunState.RUNNING else _EPOCH
+    age = max((now - when).total_seconds(), 0.0)
+    status = record.status or "no status"
+    if record.status.strip().lower() not in DOCUMENTED_STATUSES:
+        status = f"{status!r} (a status Domo does not document, taken as still running)"
+    return LiveRun(
+        run_id=record.export_id,
+        request=listed_request(record, wanted),
+        state=state,
+        age_s=age,
+        status=status,
+        failure=failure_of(record),
+        exclusive=True,
+    )
+
+
+def outcome_note(record: ExportRecord, *, verb: str = "wrote") -> str:
+    """Where a finished export's files are and how many rows they hold, for apply's line.
+
+    ``verb`` says whose files they are: this run's (``wrote``) or an earlier export's.
+    """
+    if not record.files:
         return ""
-    bucket, _ = latest.destination
-    if bucket not in (None, request.bucket):
-        return ""
-    code = f"{latest.error_code}: " if latest.error_code else ""
-    detail = f"{code}{latest.message or 'no message given'}"
-    return f"; the DataSet's last export ({latest.export_id}) failed ({detail})"
-
-
-def _age(now: datetime, then: datetime) -> timedelta:
-    """How long ago ``then`` was; never negative (a clock skew is not a future export)."""
-    return max(now - then, timedelta(0))
-
-
-def format_age(age: timedelta) -> str:
-    """A duration as a plan shows it, in its two largest units: ``2h 5m``, ``3d``, ``45s``."""
-    seconds = int(age.total_seconds())
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-    first = next((i for i, (_, size) in enumerate(units) if seconds >= size), len(units) - 1)
-    name, size = units[first]
-    text = f"{seconds // size}{name}"
-    if first + 1 < len(units):
-        next_name, next_size = units[first + 1]
-        rest = seconds % size // next_size
-        text += f" {rest}{next_name}" if rest else ""
-    return text
+    rows = record.rows
+    counted = f" ({rows:,} rows)" if rows is not None else ""
+    places = ", ".join(f.url for f in record.files)
+    return f", {verb} {places}{counted}"

@@ -12,7 +12,7 @@ from reconciler._resources import load_schema
 from reconciler.fastcheck import compile_schema
 from reconciler.manifest import envsubst
 from reconciler.providers.domo.entries import entry_from_manifest
-from reconciler.providers.domo.kinds import identity
+from reconciler.providers.domo.kinds import request_of
 
 SCHEMA = load_schema("domo/s3_exports.schema.json")
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -53,10 +53,10 @@ def test_the_example_reads_as_an_entry_once_its_references_are_resolved() -> Non
     resolved_credentials = {k: envsubst.resolve(v, environ) for k, v in raw["credentials"].items()}
     entry = entry_from_manifest({**raw, "credentials": resolved_credentials})
     assert entry.request.credentials.secret_key == "secret"
-    assert identity(entry.request).as_dict()["query"]["columns"] == [
+    assert request_of(entry.request)["query"]["columns"] == (
         {"column": "Region", "exprType": "COLUMN"},
         {"column": "Sales", "exprType": "COLUMN"},
-    ]
+    )
 
 
 @pytest.mark.parametrize(
