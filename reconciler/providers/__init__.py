@@ -31,6 +31,7 @@ ENTRY_POINT_GROUP = "exportctl.providers"
 # providers its files use).
 _BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
     "mammoth": ("reconciler.providers.mammoth.provider:FACTORY", ("dataviews", "defaults")),
+    "datatools": ("reconciler.providers.datatools.provider:FACTORY", ("datatools",)),
 }
 
 

@@ -70,7 +70,7 @@ def test_an_entry_point_adds_a_provider() -> None:
     plugin = providers.factory("acme")
     assert (plugin.name, plugin.sections) == ("acme", ("acme_exports",))
     assert providers.section_owners()["acme_exports"] == "acme"
-    assert providers.provider_names() == ["mammoth", "acme"]
+    assert providers.provider_names() == ["mammoth", "datatools", "acme"]
 
 
 @pytest.mark.usefixtures("installed_plugin")
@@ -81,4 +81,4 @@ def test_an_entry_point_cannot_take_over_a_builtin_name() -> None:
 def test_an_unknown_provider_is_a_config_error_naming_the_known_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         providers.factory("nope")
-    assert caught.value.message == "unknown provider 'nope'; this exportctl knows: mammoth"
+    assert caught.value.message == "unknown provider 'nope'; this exportctl knows: mammoth, datatools"
