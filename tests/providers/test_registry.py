@@ -81,4 +81,6 @@ def test_an_entry_point_cannot_take_over_a_builtin_name() -> None:
 def test_an_unknown_provider_is_a_config_error_naming_the_known_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         providers.factory("nope")
-    assert caught.value.message == "unknown provider 'nope'; this exportctl knows: mammoth, datatools"
+    assert (
+        caught.value.message == "unknown provider 'nope'; this exportctl knows: mammoth, datatools"
+    )

@@ -175,7 +175,7 @@ class DatatoolsClient:
         """Log in, unless another request did since the session ``seen`` was used."""
         async with self._login_lock:
             if self._logins == seen:
-                await log_in(self._api, self._cookies, self._settings)
+                await log_in(self._api, self._cookies, self._settings, self._retry)
                 self._logins += 1
 
     async def _send(

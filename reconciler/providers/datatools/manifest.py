@@ -4,8 +4,9 @@ Per document: the section is checked against its JSON Schema
 (``section.section_schema``), every problem reported where it was written;
 then per entry: ``key`` unique per list across all files, a template name
 used once (the server refuses a second one per user), one snapshot entry per
-request (two would share their runs), the reserved marker key left alone,
-``max_age`` readable, ``${env:...}`` resolved. Templates become one
+request (two would share their runs), ``max_age`` readable, ``${env:...}``
+resolved. (The schema already refuses the marker's key, ``exportctl``, in a
+template's configuration.) Templates become one
 ``ScopeSpec`` planned with ``kind.TEMPLATES``; snapshots one of
 ``SnapshotSpec``.
 
@@ -28,7 +29,6 @@ from functools import cache
 from typing import Any
 
 from reconciler.diagnostics import SourceLocation
-from reconciler.identity import MARKER_FIELD
 from reconciler.manifest.paths import Path
 from reconciler.manifest.schema_check import SchemaChecker, check
 from reconciler.manifest.sections import Entry, LoadContext
@@ -59,14 +59,13 @@ _DEF_PREFIX = "datatools_"  # the bundled schema's definitions are shared by eve
 
 def scope_for(kind: str, username: str) -> Scope:
     """The scope of one kind of one user's resources."""
-    templates = kind == TEMPLATES_KIND
     return Scope(
         NAME,
         kind,
         username,
         freeze({"username": username}),
-        noun="data-tools user" if templates else "data-tools export jobs of user",
-        resource_noun="template" if templates else "export job",
+        noun="data-tools user",
+        resource_noun="template" if kind == TEMPLATES_KIND else "export job",
     )
 
 
@@ -174,10 +173,6 @@ class DatatoolsLoader:
         name = entry.value.get("name")
         if isinstance(name, str):
             self._unique(TEMPLATES_KIND, "name", natural_key(name), entry, context)
-        configuration = entry.value.get("configuration")
-        if isinstance(configuration, dict) and MARKER_FIELD in configuration:
-            message = f"'{MARKER_FIELD}' is reserved for exportctl's ownership marker"
-            context.report_at(entry, ("configuration", MARKER_FIELD), message, key=True)
 
     def _check_snapshot(self, entry: Entry, context: LoadContext) -> None:
         value = entry.value

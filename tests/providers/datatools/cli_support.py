@@ -73,6 +73,14 @@ class Cli:
             argv += ["--sandbox", str(self.sandbox_db)]
         return CliRunner().invoke(cli, argv, env=self.env)
 
+    def validate(self, *args: str) -> Result:
+        """``validate`` reads the manifest only: it takes no ``--sandbox``."""
+        return self.raw("validate", "-f", str(self.manifest), *args)
+
+    def raw(self, *argv: str) -> Result:
+        """``exportctl ARGV`` in this environment, nothing added (e.g. ``apply PLANFILE``)."""
+        return CliRunner().invoke(cli, list(argv), env=self.env)
+
     def apply(self, *args: str) -> Result:
         return self("apply", "--auto-approve", *args)
 
