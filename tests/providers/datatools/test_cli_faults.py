@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.providers.datatools.sandbox.app import create_app, sandbox_service
 from reconciler.providers.datatools.sandbox.knobs import DatatoolsKnobs
+from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.server import serve_app_in_thread
 from tests.providers.datatools.cli_support import (
     jobs,
     output,
@@ -23,7 +26,7 @@ from tests.providers.datatools.cli_support import (
     template,
 )
 from tests.providers.datatools.conftest import SiteFactory
-from tests.providers.datatools.support import USER
+from tests.providers.datatools.support import USER, Site
 
 PASSWORD = "dt-Pass-7c1e9b0a"  # distinctive, so any leak of it is found
 ENTRIES = [template("a", "Alpha"), template("b", "Beta", configuration={"format": "json"})]
@@ -98,3 +101,28 @@ def test_the_password_is_in_no_output_plan_file_or_log(
     assert [r.exit_code for r in shown] == [0, 0, 0, 0], output(shown[2])
     texts = [output(r) for r in shown] + [plan_file.read_text(), caplog.text]
     assert [PASSWORD in text for text in texts] == [False] * len(texts)
+
+
+def test_a_csrf_refusal_behind_a_proxy_is_explained(tmp_path: Path) -> None:
+    """A TLS-terminating proxy that rewrites the host: Django's Referer check refuses."""
+    app = create_app(tmp_path / "site.db", environ={})
+
+    async def proxied(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            scope = {**scope, "scheme": "https", "headers": [*headers, (b"host", b"internal")]}
+        await app(scope, receive, send)
+
+    try:
+        with serve_app_in_thread(proxied, date_header=False) as root:
+            cli = socket_cli(Site(app, root, SandboxClock()), tmp_path)
+            cli.write(ENTRIES)
+            result = cli.apply()
+        listed = sandbox_service(app).list_templates(USER, {}).body["data"]["templates"]
+        assert [t for t in listed if t["user"] == USER] == []  # nothing half-done
+    finally:
+        sandbox_service(app).store.close()
+    assert result.exit_code == 1
+    shown = output(result)
+    assert "its CSRF check failed" in shown and "CSRF_TRUSTED_ORIGINS" in shown, shown
+    assert "Traceback" not in shown

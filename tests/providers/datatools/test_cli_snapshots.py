@@ -113,3 +113,16 @@ def test_the_embedded_sandbox_needs_no_credentials(tmp_path: Path) -> None:
     assert markdown.exit_code == 0
     assert "No changes." in markdown.stdout and "| fresh | 1 |" in markdown.stdout
     assert (tmp_path / "sandbox-datatools.db").exists()
+
+
+def test_a_job_whose_file_expired_is_run_again(site: Site, tmp_path: Path) -> None:
+    cli = socket_cli(site, tmp_path)
+    cli.write(snapshots=[snapshot("sales", max_age="30d")])
+    assert cli.apply().exit_code == 0
+    site.advance(8 * 86400)  # files last 7 days: within max_age, but gone
+    plan = cli("plan")
+    assert "+ sales (csv): every earlier run has expired on the server" in plan.stdout, plan.stdout
+    assert cli("drift").exit_code == 2
+    assert cli.apply().exit_code == 0
+    assert len(jobs(site)) == 2
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
