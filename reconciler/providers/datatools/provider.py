@@ -224,7 +224,7 @@ class _Factory:
     type_selector = "type"  # a template's template_type, a snapshot's format
     types = ("user", "shared", "system", "csv", "json", "parquet", "excel")
     selector_forms = ("provider=datatools", "key=KEY", "type=TEMPLATE_TYPE|FORMAT")
-    import_command = None
+    import_command = "reconciler.providers.datatools.import_cmd:import_"
 
     def match_scope(self, value: str) -> ScopeMatch:
         raise ValueError("data-tools scopes have no selector; use provider=datatools or key=KEY")
