@@ -189,13 +189,19 @@ class _ScopePlanner:
     def _action_and_reason(
         self, pair: _Pair, visible: int, secrets_rotated: bool
     ) -> tuple[Action, str]:
-        if pair.renamed_from is not None:
-            return Action.ADOPT, f"key renamed from {pair.renamed_from!r}"
-        if pair.marker is None:
-            return Action.ADOPT, (
-                f"unmanaged {self.noun} writing to the same destination; apply marks it"
-            )
+        # A change the API cannot make in place is a replace even for a resource
+        # being adopted: writing the marker alone would leave it unlike the manifest.
         replace_reason = self.kind.replace_reason(pair.desired, pair.live)
+        if pair.renamed_from is not None:
+            why = f"key renamed from {pair.renamed_from!r}"
+            if replace_reason is None:
+                return Action.ADOPT, why
+            return Action.REPLACE, f"{why}, but {replace_reason}"
+        if pair.marker is None:
+            why = f"unmanaged {self.noun} writing to the same destination"
+            if replace_reason is None:
+                return Action.ADOPT, f"{why}; apply marks it"
+            return Action.REPLACE, f"{why}, but {replace_reason}"
         if replace_reason is not None:
             return Action.REPLACE, replace_reason
         if not pair.marker.readable:

@@ -33,6 +33,7 @@ _BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
     "mammoth": ("reconciler.providers.mammoth.provider:FACTORY", ("dataviews", "defaults")),
     "mailgun": ("reconciler.providers.mailgun.provider:FACTORY", ("mailgun",)),
     "domo": ("reconciler.providers.domo.provider:FACTORY", ("domo",)),
+    "datatools": ("reconciler.providers.datatools.provider:FACTORY", ("datatools",)),
 }
 
 

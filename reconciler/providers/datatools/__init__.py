@@ -11,11 +11,10 @@ modules, from the wire inwards:
 - ``server_clock``: the server's time, read from each answer's ``Date``;
 - ``client``: ``DatatoolsClient``, the operations, and ``connect``;
 - ``filters``, ``templates``, ``snapshots``: the kind facts, pure (no I/O):
-  what the server keeps of a request, identity, markers, freshness;
-- ``section``: the manifest section's JSON Schema;
+  what the server keeps of a request, identity, markers, a job's state;
+- ``kind``: templates as the core's ``ResourceKind``;
+- ``section`` and ``manifest``: the ``datatools:`` section's JSON Schema and
+  its ``SectionLoader``;
+- ``provider``: the provider the registry opens (``FACTORY``);
 - ``sandbox``: a local server that behaves like the real one.
-
-Nothing here is wired into the core yet: the provider seam
-(``reconciler/providers/base.py``) is being redesigned, and its adapter will
-call these functions.
 """

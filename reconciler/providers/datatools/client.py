@@ -21,8 +21,10 @@ and never runs it; a fresh job is what a snapshot needs.
 Secrets: the password is in the login form only, the session cookie in
 per-request headers only; neither appears in a message or ``repr``.
 
-Limitation: job files are not downloaded yet. ``GET .../exports/<id>/download/``
-will go through ``_send`` (for the session) into the shared streaming helper.
+Downloads go through the shared streaming helper (``reconciler.http.download``:
+atomic, redirect-safe) with the session's cookies, after a read of the job
+that logs in again if the session ended (a download following the site's
+302 would otherwise save its login page).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -39,6 +42,7 @@ import httpx
 
 from reconciler.errors import ApiError, AuthError, MaybeLandedError, NotFoundError
 from reconciler.http.api import ApiSession, Call
+from reconciler.http.download import download
 from reconciler.http.retry import RetryPolicy
 from reconciler.model import loads_frozen
 from reconciler.providers.datatools.cookies import SessionCookies, hide_from_http_logs
@@ -119,6 +123,8 @@ class DatatoolsClient:
         retry: RetryPolicy | None = None,
     ) -> None:
         self._settings = settings
+        self._transport = transport
+        self._retry = retry
         self._api = ApiSession(
             settings.base_url,
             {},
@@ -169,7 +175,7 @@ class DatatoolsClient:
         """Log in, unless another request did since the session ``seen`` was used."""
         async with self._login_lock:
             if self._logins == seen:
-                await log_in(self._api, self._cookies, self._settings)
+                await log_in(self._api, self._cookies, self._settings, self._retry)
                 self._logins += 1
 
     async def _send(
@@ -444,3 +450,22 @@ class DatatoolsClient:
         if response.status_code == 400:
             await self.get_job(job_id, key=key)  # NotFoundError when it is gone
         raise self._refuse(call, response)
+
+    async def download_job(self, job_id: str, destination: Path, *, key: str | None = None) -> int:
+        """Write a completed job's file to ``destination`` atomically; its size in bytes."""
+        job = await self.get_job(job_id, key=key)  # logs in again if the session ended
+        if job.status != "completed":
+            raise ApiError(
+                f"Could not download export job {job_id}: it is {job.status}, not completed.",
+                scope=SCOPE,
+                key=key,
+            )
+        url = f"{self._settings.base_url}/{self._jobs_path(job_id, 'download')}"
+        return await download(
+            url,
+            destination,
+            what=f"download export job {job_id} to {destination}",
+            headers=request_headers(self._cookies, "GET", self._settings.base_url),
+            transport=self._transport,
+            retry=self._retry,
+        )

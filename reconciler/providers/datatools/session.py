@@ -26,6 +26,7 @@ import httpx
 
 from reconciler.errors import ApiError, AuthError, ConfigError, MaybeLandedError
 from reconciler.http.api import ApiSession, Call
+from reconciler.http.retry import RetryPolicy
 from reconciler.providers.datatools.cookies import CSRF_COOKIE, SESSION_COOKIE, SessionCookies
 from reconciler.providers.datatools.settings import DatatoolsSettings
 
@@ -59,8 +60,17 @@ def _is_json(response: httpx.Response) -> bool:
     return "json" in response.headers.get("content-type", "")
 
 
-async def log_in(api: ApiSession, cookies: SessionCookies, settings: DatatoolsSettings) -> None:
-    """Log in as ``settings.username``; afterwards ``cookies`` hold the new session."""
+async def log_in(
+    api: ApiSession,
+    cookies: SessionCookies,
+    settings: DatatoolsSettings,
+    retry: RetryPolicy | None = None,
+) -> None:
+    """Log in as ``settings.username``; afterwards ``cookies`` hold the new session.
+
+    A login whose answer is lost is sent again, as ``retry`` (default: the
+    core's policy) says.
+    """
     cookies.forget(SESSION_COOKIE)
     page = Call("GET", LOGIN_PATH, "open the site's login page")
     reply = await api.send(page, headers=request_headers(cookies, "GET", settings.base_url))
@@ -70,7 +80,7 @@ async def log_in(api: ApiSession, cookies: SessionCookies, settings: DatatoolsSe
     if token is None:
         raise _no_cookie(api, page, reply.response, CSRF_COOKIE, cookies)
     post = Call("POST", LOGIN_PATH, f"log in as {settings.username!r}")
-    response = await _post_login(api, post, cookies, settings, token)
+    response = await _post_login(api, post, cookies, settings, token, retry or RetryPolicy())
     cookies.take(response)
     if response.status_code == 200:
         raise AuthError(
@@ -88,7 +98,12 @@ async def log_in(api: ApiSession, cookies: SessionCookies, settings: DatatoolsSe
 
 
 async def _post_login(
-    api: ApiSession, call: Call, cookies: SessionCookies, settings: DatatoolsSettings, token: str
+    api: ApiSession,
+    call: Call,
+    cookies: SessionCookies,
+    settings: DatatoolsSettings,
+    token: str,
+    retry: RetryPolicy,
 ) -> httpx.Response:
     form = {
         "username": settings.username,
@@ -98,12 +113,19 @@ async def _post_login(
     headers = request_headers(cookies, "POST", settings.base_url)
     headers["Referer"] = f"{settings.base_url}/{LOGIN_PATH}"
     lost: MaybeLandedError | None = None
-    try:
-        reply = await api.send(call, form=form, headers=headers)
-    except MaybeLandedError as error:
-        lost = error
-    if lost is not None:
-        # A login that may have landed is harmless: say plainly that it failed.
+    for attempt in range(1, retry.max_attempts + 1):
+        try:
+            reply = await api.send(call, form=form, headers=headers)
+        except MaybeLandedError as error:
+            lost = error
+        else:
+            break
+        # A login that may have landed is harmless (one more session), so it is
+        # sent again, unlike every other write.
+        if attempt < retry.max_attempts:
+            await retry.sleep(retry.delay(attempt))
+    else:
+        assert lost is not None
         said = f"answered {lost.status_code}" if lost.status_code else "sent no answer"
         raise ApiError(
             f"Could not {call.action} at {api.endpoint}: the site {said}. Try again later.",

@@ -1,11 +1,13 @@
-"""Export jobs as snapshots: identity, status, freshness and pruning, no I/O.
+"""Export jobs as snapshots: identity and status in the core's words, no I/O.
 
 A manifest's snapshot entry asks for "a successful export of this request,
 no older than ``max_age``". Jobs are immutable runs without a marker field,
 so a job *is* an entry's when its normalized request (datasource, format,
-filters) equals the entry's (``SnapshotRequest``). From the listed jobs and
-the server's time, ``decide`` says ``run``, ``fresh`` or ``wait`` and why,
-and ``prune`` which older runs ``keep`` lets go.
+filters) equals the entry's (``SnapshotRequest.identity``). Whether to run,
+wait or call a job fresh, and which runs ``keep`` lets go, is the core
+snapshot planner's decision (``reconciler.snapshot_planner``); this module
+only says what a job is: its request, its ``RunState``, its age and why it
+failed.
 
 Facts of the server this encodes:
 
@@ -16,8 +18,8 @@ Facts of the server this encodes:
   plus 7 days by default), so a job past it is never fresh;
 - a job's age counts from ``created_at``, on the server's clock: the data is
   read after that, so the age is never understated;
-- the server-side retry resets a job to ``pending`` and never runs it, so a
-  job still running after ``max_age`` is treated as stuck, not waited for;
+- the server-side retry resets a job to ``pending`` and never runs it, so it
+  is never used: a failed job is replaced by a new one;
 - a job cancelled while ``processing`` may still end ``completed`` (the
   worker does not look), so a cancelled job is history, not a guarantee.
 """
@@ -26,13 +28,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any
 
-from reconciler.model import FrozenDict, freeze, thaw
+from reconciler.model import FrozenDict, LiveRun, RunState, freeze, thaw
 from reconciler.providers.datatools.filters import (
     FilterNote,
     FilterRule,
@@ -42,48 +43,26 @@ from reconciler.providers.datatools.filters import (
 from reconciler.providers.datatools.wire import ExportJob
 
 __all__ = [
-    "JobPhase",
-    "PrunePlan",
-    "Pruned",
-    "SnapshotAction",
-    "SnapshotDecision",
     "SnapshotRequest",
-    "SnapshotSpec",
-    "decide",
     "dropped_keys",
     "failure_reason",
-    "format_age",
     "is_available",
+    "live_run",
     "parse_max_age",
-    "phase",
-    "prune",
     "request_of",
+    "run_state",
     "snapshot_request",
-    "snapshot_spec",
     "worker_caveats",
 ]
 
-
-class JobPhase(Enum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-_PHASES = {
-    "pending": JobPhase.RUNNING,
-    "processing": JobPhase.RUNNING,
-    "completed": JobPhase.SUCCEEDED,
-    "expired": JobPhase.SUCCEEDED,
-    "failed": JobPhase.FAILED,
-    "cancelled": JobPhase.FAILED,
+_STATES = {
+    "pending": RunState.RUNNING,
+    "processing": RunState.RUNNING,
+    "completed": RunState.SUCCEEDED,
+    "expired": RunState.EXPIRED,
+    "failed": RunState.FAILED,
+    "cancelled": RunState.FAILED,
 }
-
-
-class SnapshotAction(Enum):
-    RUN = "run"  # no fresh snapshot and none coming: start a job
-    FRESH = "fresh"  # a successful job within max_age exists: nothing to do
-    WAIT = "wait"  # a job of this request is still running: let it finish
 
 
 @dataclass(frozen=True)
@@ -98,41 +77,14 @@ class SnapshotRequest:
         """The job-create body for this request."""
         return {"datasource": self.datasource, "format": self.format, "filters": thaw(self.filters)}
 
+    def identity(self) -> FrozenDict:
+        """The request as the core compares it (``SnapshotSpec.request``, ``LiveRun.request``)."""
+        return FrozenDict(datasource=self.datasource, format=self.format, filters=self.filters)
 
-@dataclass(frozen=True)
-class SnapshotSpec:
-    """A manifest snapshot entry: a request, how old it may be, what to keep and fetch."""
-
-    key: str
-    request: SnapshotRequest
-    max_age: timedelta
-    keep: int | None = None
-    download: str | None = None
-
-
-@dataclass(frozen=True)
-class SnapshotDecision:
-    """What a plan does for one snapshot entry, why, and the job it rests on."""
-
-    action: SnapshotAction
-    reason: str
-    job: ExportJob | None = None
-
-
-@dataclass(frozen=True)
-class Pruned:
-    """An older job of an entry that ``keep`` lets go, and why."""
-
-    job: ExportJob
-    reason: str
-
-
-@dataclass(frozen=True)
-class PrunePlan:
-    """Jobs to delete, and running jobs to cancel (only when the user asked for that)."""
-
-    delete: tuple[Pruned, ...] = ()
-    cancel: tuple[Pruned, ...] = ()
+    @classmethod
+    def of(cls, identity: Mapping[str, Any]) -> SnapshotRequest:
+        """The request back from its ``identity()`` (what a plan carries)."""
+        return cls(identity["datasource"], identity["format"], freeze(identity["filters"]))
 
 
 def snapshot_request(datasource: str, format: str, filters: Mapping[str, Any]) -> SnapshotRequest:
@@ -150,18 +102,6 @@ def snapshot_request(datasource: str, format: str, filters: Mapping[str, Any]) -
     )
 
 
-def snapshot_spec(entry: Mapping[str, Any]) -> SnapshotSpec:
-    """The spec of one schema-valid ``datatools.snapshots`` entry."""
-    request = snapshot_request(entry["datasource"], entry["format"], entry.get("filters", {}))
-    return SnapshotSpec(
-        key=entry["key"],
-        request=request,
-        max_age=parse_max_age(entry["max_age"]),
-        keep=entry.get("keep"),
-        download=entry.get("download"),
-    )
-
-
 def request_of(job: ExportJob) -> SnapshotRequest:
     return snapshot_request(job.datasource_id, job.format, job.filters)
 
@@ -173,13 +113,29 @@ def _canonical_uuid(text: str) -> str:
         return text.strip()
 
 
-def phase(status: str) -> JobPhase:
-    """Where a job status stands. An unknown status counts as running.
+def run_state(job: ExportJob, now: datetime) -> RunState:
+    """Where a job stands in the core's words. An unknown status counts as running.
 
     Waiting is the safe guess for a status a newer server may add: it starts
-    no duplicate job, and a job that stays in it past ``max_age`` is run again.
+    no duplicate job. A completed job whose file is past ``expires_at`` is
+    ``EXPIRED``: it can no longer be downloaded, so it is never fresh.
     """
-    return _PHASES.get(status, JobPhase.RUNNING)
+    state = _STATES.get(job.status, RunState.RUNNING)
+    if state is RunState.SUCCEEDED and not is_available(job, now):
+        return RunState.EXPIRED
+    return state
+
+
+def live_run(job: ExportJob, now: datetime) -> LiveRun:
+    """A listed job as the core's snapshot planner reads it, aged by the server's clock."""
+    return LiveRun(
+        run_id=job.id,
+        request=request_of(job).identity(),
+        state=run_state(job, now),
+        age_s=max((now - job.created_at).total_seconds(), 0.0),
+        status=job.status,
+        failure=failure_reason(job),
+    )
 
 
 def is_available(job: ExportJob, now: datetime) -> bool:
@@ -199,7 +155,7 @@ _HINTS = (
 
 def failure_reason(job: ExportJob) -> str | None:
     """Why a job did not succeed, with what is known about the message; ``None`` otherwise."""
-    if phase(job.status) is not JobPhase.FAILED:
+    if _STATES.get(job.status) is not RunState.FAILED:
         return None
     if job.status == "cancelled":
         return "the job was cancelled"
@@ -229,90 +185,6 @@ def parse_max_age(text: str) -> timedelta:
     if seconds > _LONGEST:
         raise ValueError(f"max_age {text!r} is longer than any clock can count")
     return timedelta(seconds=seconds)
-
-
-def format_age(age: timedelta) -> str:
-    """A duration in the largest two units, e.g. ``2d 3h``, ``45m``, ``0s``."""
-    seconds = max(int(age.total_seconds()), 0)
-    shown = []
-    for unit in ("d", "h", "m", "s"):
-        count, seconds = divmod(seconds, _UNITS[unit])
-        if count:
-            shown.append(f"{count}{unit}")
-    return " ".join(shown[:2]) or "0s"
-
-
-def _of_spec(spec: SnapshotSpec, jobs: Iterable[ExportJob]) -> list[ExportJob]:
-    """The spec's jobs, newest first."""
-    mine = [job for job in jobs if request_of(job) == spec.request]
-    return sorted(mine, key=lambda job: job.created_at, reverse=True)
-
-
-def decide(spec: SnapshotSpec, jobs: Iterable[ExportJob], now: datetime) -> SnapshotDecision:
-    """``run``, ``fresh`` or ``wait`` for ``spec``, given the listed jobs and the server's time."""
-    mine = _of_spec(spec, jobs)
-    limit = format_age(spec.max_age)
-    for job in mine:
-        age = now - job.created_at
-        if is_available(job, now) and age <= spec.max_age:
-            why = f"job {job.id} completed, {format_age(age)} old (max_age {limit})"
-            return SnapshotDecision(SnapshotAction.FRESH, why, job)
-    for job in mine:
-        age = now - job.created_at
-        if phase(job.status) is JobPhase.RUNNING and age <= spec.max_age:
-            why = f"job {job.id} is {job.status}, started {format_age(age)} ago"
-            return SnapshotDecision(SnapshotAction.WAIT, why, job)
-    return SnapshotDecision(SnapshotAction.RUN, _why_run(mine, now, spec.max_age))
-
-
-def _why_run(mine: Sequence[ExportJob], now: datetime, max_age: timedelta) -> str:
-    if not mine:
-        return "no export job of this request exists"
-    newest = mine[0]
-    age, limit = format_age(now - newest.created_at), format_age(max_age)
-    state = phase(newest.status)
-    if state is JobPhase.FAILED:
-        return f"the newest job {newest.id} failed: {failure_reason(newest)}"
-    if state is JobPhase.RUNNING:
-        return (
-            f"job {newest.id} has been {newest.status} for {age}, longer than max_age "
-            f"{limit}: it looks stuck (a server-side retry never runs a job again)"
-        )
-    if not is_available(newest, now):
-        return f"the newest job {newest.id} completed, but its file has expired"
-    return f"the newest job {newest.id} is {age} old, older than max_age {limit}"
-
-
-def prune(
-    spec: SnapshotSpec, jobs: Iterable[ExportJob], now: datetime, *, cancel_running: bool = False
-) -> PrunePlan:
-    """The spec's older jobs that may go.
-
-    With ``keep: N``: completed jobs beyond the newest N, and failed or
-    cancelled ones older than the newest completed one (a failure after it
-    stays, so drift can show it). With ``cancel_running``: running jobs older
-    than ``max_age``, which ``decide`` no longer waits for. Jobs of other
-    requests are never touched.
-    """
-    mine = _of_spec(spec, jobs)
-    delete: list[Pruned] = []
-    if spec.keep is not None:
-        succeeded = [job for job in mine if phase(job.status) is JobPhase.SUCCEEDED]
-        for job in succeeded[spec.keep :]:
-            delete.append(Pruned(job, f"older than the newest {spec.keep} completed job(s)"))
-        if succeeded:
-            newest = succeeded[0]
-            for job in mine:
-                if phase(job.status) is JobPhase.FAILED and job.created_at < newest.created_at:
-                    delete.append(Pruned(job, f"{job.status} before job {newest.id} completed"))
-    cancel = []
-    if cancel_running:
-        for job in mine:
-            age = now - job.created_at
-            if phase(job.status) is JobPhase.RUNNING and age > spec.max_age:
-                why = f"{job.status} for {format_age(age)}, longer than max_age"
-                cancel.append(Pruned(job, why))
-    return PrunePlan(tuple(delete), tuple(cancel))
 
 
 def dropped_keys(filters: Mapping[str, Any]) -> list[FilterNote]:

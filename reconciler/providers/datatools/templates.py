@@ -9,8 +9,9 @@
   filters of only dropped keys into ``{}``).
 - **Identity.** The marker ``{"key", "applied"}`` lives in
   ``configuration.exportctl``: the server keeps unknown configuration keys
-  verbatim, and ``description`` is shown to people. The natural key, for
-  adopting an unmarked template, is its name, unique per owner.
+  verbatim, and ``description`` is shown to people; it is read and written
+  in ``reconciler.identity``'s format. The natural key, by which the core
+  adopts an unmarked template, is its name, unique per owner.
 - **Ownership.** The listing also returns every other user's ``system`` and
   ``shared`` templates; those are never changed, adopted or reported as
   unmanaged (``is_foreign``).
@@ -27,10 +28,11 @@ again then fails as a duplicate name.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.identity import MARKER_FIELD, marker_for
+from reconciler.diagnostics import SourceLocation
+from reconciler.identity import MARKER_FIELD, Marker, marker_for, parse_marker
 from reconciler.model import FrozenDict, freeze, thaw
 from reconciler.normalize import Normalized
 from reconciler.providers.datatools.filters import (
@@ -44,13 +46,13 @@ from reconciler.providers.datatools.wire import Template
 __all__ = [
     "MARKER_FIELD",
     "TemplateSpec",
-    "adoption_candidate",
     "comparable",
     "create_body",
     "dropped_keys",
     "is_foreign",
     "marker_of",
     "natural_key",
+    "normalized",
     "own_templates",
     "replace_reasons",
     "stored_configuration",
@@ -62,16 +64,31 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    """A template as the manifest wants it (``key`` is exportctl's identity for it)."""
+    """A template as the manifest wants it (``key`` is exportctl's identity for it).
+
+    A ``DesiredResource`` for the core: ``type`` is the template_type;
+    ``protect`` is always false (the section has no such setting).
+    """
 
     key: str
     name: str
     configuration: FrozenDict
     template_type: str
     description: str = ""
+    env_refs: FrozenDict = field(default_factory=FrozenDict)
+    location: SourceLocation | None = field(default=None, compare=False)
+    protect: bool = False
+
+    @property
+    def type(self) -> str:
+        return self.template_type
 
 
-def template_spec(entry: Mapping[str, Any]) -> TemplateSpec:
+def template_spec(
+    entry: Mapping[str, Any],
+    env_refs: Mapping[str, str] | None = None,
+    location: SourceLocation | None = None,
+) -> TemplateSpec:
     """The spec of one schema-valid ``datatools.templates`` entry."""
     return TemplateSpec(
         key=entry["key"],
@@ -79,6 +96,8 @@ def template_spec(entry: Mapping[str, Any]) -> TemplateSpec:
         configuration=freeze(entry["configuration"]),
         template_type=entry["template_type"],
         description=entry.get("description", ""),
+        env_refs=freeze(dict(env_refs or {})),
+        location=location,
     )
 
 
@@ -134,26 +153,19 @@ def own_templates(templates: Iterable[Template], username: str) -> list[Template
     return [t for t in templates if not is_foreign(t, username)]
 
 
-def marker_of(template: Template) -> Mapping[str, Any] | None:
+def marker_of(template: Template) -> Marker | None:
     """The exportctl marker a live template carries, or ``None``."""
-    marker = template.configuration.get(MARKER_FIELD)
-    if not isinstance(marker, Mapping) or not isinstance(marker.get("key"), str):
-        return None
-    return marker
+    return parse_marker(template.configuration.get(MARKER_FIELD))
 
 
-def adoption_candidate(spec: TemplateSpec, own: Iterable[Template]) -> Template | None:
-    """The user's unmarked template with the spec's name, which apply may adopt."""
-    name = natural_key(spec.name)
-    for template in own:
-        if marker_of(template) is None and natural_key(template.name) == name:
-            return template
-    return None
+def normalized(template: TemplateSpec | Template) -> Normalized:
+    """The comparable form as the core hashes and diffs it (templates hold no secrets)."""
+    return Normalized(comparable(template), ())
 
 
 def template_marker(spec: TemplateSpec, salt: str) -> dict[str, Any]:
-    """The marker to write, in ``reconciler.identity``'s format (templates hold no secrets)."""
-    return marker_for(spec.key, False, Normalized(comparable(spec), ()), salt)
+    """The marker to write, in ``reconciler.identity``'s format."""
+    return marker_for(spec.key, spec.protect, normalized(spec), salt)
 
 
 def replace_reasons(spec: TemplateSpec, live: Template) -> tuple[str, ...]:

@@ -49,6 +49,19 @@ class Template:
     created_at: datetime | None
     updated_at: datetime | None
 
+    # What the core reads of a listed resource (``model.ListedResource``).
+    @property
+    def resource_id(self) -> str:
+        return self.id
+
+    @property
+    def type(self) -> str:
+        return self.template_type
+
+    @property
+    def deleted(self) -> bool:
+        return not self.is_active
+
 
 @dataclass(frozen=True)
 class ExportJob:

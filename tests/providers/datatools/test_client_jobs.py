@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from reconciler.errors import ApiError, MaybeLandedError, NotFoundError
+from reconciler.model import RunState
 from reconciler.providers.datatools import snapshots
 from reconciler.providers.datatools.client import DatatoolsClient
 from reconciler.providers.datatools.sandbox.knobs import DatatoolsKnobs
 from reconciler.providers.datatools.sandbox.seed import DATASOURCES
 from reconciler.providers.datatools.sandbox.service import INJECTED_FAILURE
-from reconciler.providers.datatools.snapshots import SnapshotAction, SnapshotSpec
+from reconciler.providers.datatools.snapshots import SnapshotRequest
 from reconciler.providers.datatools.wire import ExportJob
 from tests.providers.datatools.conftest import SiteFactory
 from tests.providers.datatools.support import Site, run
@@ -23,33 +23,36 @@ from tests.providers.datatools.support import Site, run
 SLOW = 600_000  # ms: jobs that run for ten minutes of sandbox time, moved on by the clock
 
 
-def spec(**fields: Any) -> SnapshotSpec:
-    entry = {"key": "sales", "datasource": DATASOURCES["sales"], "format": "csv", "max_age": "6h"}
-    return snapshots.snapshot_spec({**entry, **fields})
+def spec(datasource: str = DATASOURCES["sales"], **filters: Any) -> SnapshotRequest:
+    return snapshots.snapshot_request(datasource, "csv", filters)
+
+
+def state(client: DatatoolsClient, job: ExportJob) -> RunState:
+    return snapshots.run_state(job, client.server_now())
 
 
 async def finished(client: DatatoolsClient, job: ExportJob) -> ExportJob:
     for _ in range(500):
         job = await client.get_job(job.id)
-        if snapshots.phase(job.status) is not snapshots.JobPhase.RUNNING:
+        if state(client, job) is not RunState.RUNNING:
             return job
         await asyncio.sleep(0.01)
     raise AssertionError(f"job {job.id} still {job.status}")
 
 
 def test_a_job_runs_to_completed_and_then_counts_as_fresh(site: Site) -> None:
-    desired = spec(filters={"limit": 7, "date_range": {"start": "a", "end": "b"}})
+    desired = spec(limit=7, date_range={"start": "a", "end": "b"})
 
     async def use() -> None:
         async with site.client() as client:
-            job = await client.create_job(desired.request, key="sales")
+            job = await client.create_job(desired, key="sales")
             assert (job.status, job.filters) == ("pending", {"limit": 7})
-            assert snapshots.request_of(job) == desired.request
+            assert snapshots.request_of(job) == desired
             done = await finished(client, job)
             assert (done.status, done.row_count, done.progress) == ("completed", 7, 100)
             listing = await client.list_jobs()
-            decision = snapshots.decide(desired, listing.jobs, listing.server_time)
-            assert (decision.action, decision.job) == (SnapshotAction.FRESH, done)
+            assert listing.jobs == (done,)
+            assert snapshots.live_run(done, listing.server_time).state is RunState.SUCCEEDED
 
     run(use())
 
@@ -57,16 +60,15 @@ def test_a_job_runs_to_completed_and_then_counts_as_fresh(site: Site) -> None:
 def test_ages_follow_the_servers_clock_not_this_machines(site: Site) -> None:
     async def use() -> None:
         async with site.client() as client:
-            await finished(client, await client.create_job(spec().request))
+            await finished(client, await client.create_job(spec()))
             site.advance(7 * 3600 + 5)  # the server's clock moves; this machine's does not
             listing = await client.list_jobs()
             ahead = listing.server_time - datetime.now(UTC)
             assert abs(ahead - timedelta(hours=7, seconds=5)) < timedelta(seconds=2)
             assert abs(client.server_now() - listing.server_time) < timedelta(seconds=1)
-            decision = snapshots.decide(spec(), listing.jobs, listing.server_time)
-            assert decision.action is SnapshotAction.RUN
             # Date has whole seconds: the server's time is known to a second.
-            assert re.search(r" is 7h [4-6]s old, older than max_age 6h$", decision.reason)
+            age = snapshots.live_run(listing.jobs[0], listing.server_time).age_s
+            assert 7 * 3600 + 3 <= age <= 7 * 3600 + 7
 
     run(use())
 
@@ -76,15 +78,13 @@ def test_a_running_job_means_wait_until_it_ends(site_factory: SiteFactory) -> No
 
     async def use() -> None:
         async with site.client() as client:
-            job = await client.create_job(spec().request)
+            job = await client.create_job(spec())
             listing = await client.list_jobs()
-            decision = snapshots.decide(spec(), listing.jobs, listing.server_time)
-            assert (decision.action, decision.job) == (SnapshotAction.WAIT, job)
+            assert [state(client, j) for j in listing.jobs] == [RunState.RUNNING]
+            assert listing.jobs[0].id == job.id
             site.advance(SLOW / 1000)
             listing = await client.list_jobs()
-            assert snapshots.decide(spec(), listing.jobs, listing.server_time).action is (
-                SnapshotAction.FRESH
-            )
+            assert [state(client, j) for j in listing.jobs] == [RunState.SUCCEEDED]
 
     run(use())
 
@@ -100,16 +100,15 @@ def test_a_failed_job_carries_its_error_message(
     site_factory: SiteFactory, datasource: str, faults: dict[str, Any], message: str
 ) -> None:
     site = site_factory(**faults)
-    desired = spec(datasource=DATASOURCES[datasource])
+    desired = spec(DATASOURCES[datasource])
 
     async def use() -> ExportJob:
         async with site.client() as client:
-            return await finished(client, await client.create_job(desired.request))
+            return await finished(client, await client.create_job(desired))
 
     failed = run(use())
     assert failed.status == "failed"
     assert snapshots.failure_reason(failed) == message
-    assert snapshots.decide(desired, [failed], failed.created_at).reason.endswith(message)
 
 
 def test_cancel_a_pending_job_and_delete_it(site_factory: SiteFactory) -> None:
@@ -117,7 +116,7 @@ def test_cancel_a_pending_job_and_delete_it(site_factory: SiteFactory) -> None:
 
     async def use() -> None:
         async with site.client() as client:
-            job = await client.create_job(spec().request)
+            job = await client.create_job(spec())
             with pytest.raises(ApiError) as caught:
                 await client.delete_job(job.id, key="sales")
             assert caught.value.status_code == 409
@@ -140,28 +139,10 @@ def test_cancel_a_pending_job_and_delete_it(site_factory: SiteFactory) -> None:
     run(use())
 
 
-def test_prune_candidates_can_be_deleted(site: Site) -> None:
-    desired = spec(keep=1)
-
-    async def use() -> list[str]:
-        async with site.client() as client:
-            for _ in range(3):
-                await finished(client, await client.create_job(desired.request))
-                site.advance(60)
-            listing = await client.list_jobs()
-            plan = snapshots.prune(desired, listing.jobs, listing.server_time)
-            for pruned in plan.delete:
-                await client.delete_job(pruned.job.id)
-            return [job.id for job in (await client.list_jobs()).jobs]
-
-    remaining = run(use())
-    assert len(remaining) == 1
-
-
 def test_the_listing_reads_every_page(site: Site) -> None:
     async def use() -> tuple[int, int]:
         async with site.client(parallelism=8) as client:
-            made = await asyncio.gather(*(client.create_job(spec().request) for _ in range(105)))
+            made = await asyncio.gather(*(client.create_job(spec()) for _ in range(105)))
             listing = await client.list_jobs(datasource=DATASOURCES["sales"])
             other = await client.list_jobs(datasource=DATASOURCES["empty"])
             assert {job.id for job in listing.jobs} == {job.id for job in made}
@@ -175,7 +156,7 @@ def test_the_access_check_bug_is_explained(site_factory: SiteFactory) -> None:
 
     async def use() -> None:
         async with site.client() as client:
-            await client.create_job(spec().request, key="sales")
+            await client.create_job(spec(), key="sales")
 
     with pytest.raises(ApiError) as caught:
         run(use())
@@ -193,7 +174,7 @@ def test_the_datasource_lookup_bug_fails_every_job_with_a_hint(site_factory: Sit
 
     async def use() -> ExportJob:
         async with site.client() as client:
-            return await finished(client, await client.create_job(spec().request))
+            return await finished(client, await client.create_job(spec()))
 
     reason = snapshots.failure_reason(run(use()))
     assert reason is not None and reason.startswith("['“sales” is not a valid UUID.'] (a known bug")
@@ -205,19 +186,19 @@ def test_a_saved_but_unqueued_job_may_have_landed(site_factory: SiteFactory) -> 
     async def use() -> tuple[ExportJob, ...]:
         async with site.client() as client:
             with pytest.raises(MaybeLandedError) as caught:
-                await client.create_job(spec().request)
+                await client.create_job(spec())
             assert "the server saved the job but could not queue it" in caught.value.message
             return (await client.list_jobs()).jobs
 
     left = run(use())
     assert [job.status for job in left] == ["pending"]
-    assert snapshots.decide(spec(), left, left[0].created_at).action is SnapshotAction.WAIT
+    assert snapshots.run_state(left[0], left[0].created_at) is RunState.RUNNING
 
 
 def test_a_refused_datasource_shows_the_servers_text(site: Site) -> None:
     async def use() -> None:
         async with site.client() as client:
-            await client.create_job(snapshots.SnapshotRequest("abc", "csv", spec().request.filters))
+            await client.create_job(SnapshotRequest("abc", "csv", spec().filters))
 
     with pytest.raises(ApiError) as caught:
         run(use())

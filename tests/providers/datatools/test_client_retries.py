@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.errors import ApiError, ApiUnreachableError, MaybeLandedError, NotFoundError
+from reconciler.http.retry import RetryPolicy
 from reconciler.providers.datatools import snapshots, templates
 from reconciler.providers.datatools.client import DatatoolsClient
 from reconciler.providers.datatools.sandbox.seed import DATASOURCES
@@ -39,7 +40,7 @@ def seed_where(wanted: Callable[[list[float]], bool]) -> int:
     """A fault seed whose first draws suit a test (each request draws error, then throttle)."""
     for seed in range(1000):
         draws = random.Random(seed)
-        if wanted([draws.random() for _ in range(4)]):
+        if wanted([draws.random() for _ in range(6)]):
             return seed
     raise AssertionError("no such seed")
 
@@ -123,12 +124,30 @@ def test_a_delete_retried_after_it_landed_reports_the_template_gone(site: Site) 
     assert deletes == [503, 400]  # landed, then the retry found nothing to delete
 
 
-def test_a_failed_login_post_is_an_error_not_a_maybe_landed(site_factory: SiteFactory) -> None:
-    second_fails = seed_where(lambda draws: draws[0] >= 0.5 > draws[2])  # GET ok, POST 503
+def test_a_lost_login_answer_is_sent_again(site_factory: SiteFactory) -> None:
+    second_fails = seed_where(lambda draws: draws[0] >= 0.5 > draws[2] and draws[4] >= 0.5)
     site = site_factory(error_rate=0.5, seed=second_fails)
+    recording = Recording()
 
     async def use() -> None:
-        async with site.client() as client:
+        async with site.client(transport=recording) as client:
+            await client.log_in()
+            assert await client.list_own_templates() == []
+
+    run(use())
+    posts = [status for method, _, status in recording.seen() if method == "POST"]
+    assert posts == [503, 302]  # a second session is harmless: the login is sent again
+
+
+def test_a_login_that_keeps_failing_is_an_error_not_a_maybe_landed(
+    site_factory: SiteFactory,
+) -> None:
+    posts_fail = seed_where(lambda draws: draws[0] >= 0.5 > max(draws[2], draws[4]))
+    site = site_factory(error_rate=0.5, seed=posts_fail)
+    twice = RetryPolicy(max_attempts=2, base_delay=0, max_delay=0, jitter=False)
+
+    async def use() -> None:
+        async with site.client(retry=twice) as client:
             await client.log_in()
 
     with pytest.raises(ApiError) as caught:

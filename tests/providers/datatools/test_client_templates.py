@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from reconciler.errors import ApiError, AuthError, NotFoundError
 from reconciler.providers.datatools import templates
 from reconciler.providers.datatools.client import DatatoolsClient
+from reconciler.providers.datatools.kind import TEMPLATES
 from reconciler.providers.datatools.templates import TemplateSpec
 from reconciler.providers.datatools.wire import Template
 from tests.providers.datatools.support import Browser, Site, run
@@ -42,7 +43,9 @@ def test_create_list_update_delete(site: Site) -> None:
         async with site.client() as client:
             created = await create(client, desired)
             assert templates.comparable(created) == templates.comparable(desired)
-            assert templates.marker_of(created) == templates.template_marker(desired, SALT)
+            marker = templates.marker_of(created)
+            assert marker is not None
+            assert marker.applied == templates.template_marker(desired, SALT)["applied"]
             assert await client.list_own_templates() == [created]
             renamed = spec("Weekly v2", configuration={"format": "json"}, description="new")
             updated = await update(client, created, renamed)
@@ -160,7 +163,7 @@ def test_another_users_template_is_refused_as_theirs_not_as_bad_credentials(site
     run(use())
 
 
-def test_an_unmarked_template_made_by_hand_is_found_for_adoption(site: Site) -> None:
+def test_an_unmarked_template_made_by_hand_has_the_specs_address(site: Site) -> None:
     with Browser(site) as browser:
         browser.log_in()
         body = {"name": "Weekly", "configuration": {"format": "csv"}}
@@ -168,12 +171,13 @@ def test_an_unmarked_template_made_by_hand_is_found_for_adoption(site: Site) -> 
             browser.write("POST", "/tools/api/v1/export-templates/", json=body).status_code == 201
         )
 
-    async def use() -> Template | None:
+    async def use() -> list[Template]:
         async with site.client() as client:
-            return templates.adoption_candidate(spec(), await client.list_own_templates())
+            return await client.list_own_templates()
 
-    found = run(use())
-    assert found is not None and found.name == "Weekly"
+    [found] = run(use())
+    assert TEMPLATES.marker(found) is None
+    assert TEMPLATES.address(found) == TEMPLATES.address(spec())
 
 
 # Configurations the manifest schema accepts, with what the server drops or rewrites.

@@ -94,13 +94,14 @@ def test_every_max_age_the_schema_accepts_parses(text: str) -> None:
 def test_the_example_section_becomes_specs() -> None:
     example = SCHEMA["examples"][0]
     template = templates.template_spec(example["templates"][0])
-    snapshot = snapshots.snapshot_spec(example["snapshots"][0])
+    entry = example["snapshots"][0]
+    request = snapshots.snapshot_request(entry["datasource"], entry["format"], entry["filters"])
     assert (template.key, template.configuration["format"]) == ("weekly-sales", "csv")
-    assert (snapshot.key, snapshot.keep, snapshot.download) == (
-        "sales-daily",
-        3,
-        "exports/sales.parquet",
-    )
+    assert request.body() == {
+        "datasource": "5a1e5000-0000-4000-8000-000000000001",
+        "format": "parquet",
+        "filters": {"columns": ["region", "amount"]},
+    }
     assert section_warnings(example) == []
 
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.identity import MARKER_VERSION
+from reconciler.identity import MARKER_VERSION, Marker
 from reconciler.model import freeze
 from reconciler.providers.datatools import templates
 from reconciler.providers.datatools.filters import FilterNote
+from reconciler.providers.datatools.kind import TEMPLATES
 from reconciler.providers.datatools.templates import TemplateSpec
 from reconciler.providers.datatools.wire import Template
 
@@ -104,17 +105,17 @@ def test_other_users_templates_are_foreign_and_never_own() -> None:
     assert templates.own_templates([system, mine, shared], "sandbox") == [mine]
 
 
-def test_adoption_takes_an_unmarked_own_template_of_the_same_name() -> None:
+def test_the_natural_address_is_the_name_as_stored() -> None:
     unmarked = live({"format": "csv"}, name="Weekly ")
-    marked = live({"format": "csv", "exportctl": {"key": "other", "applied": ""}}, id="t-2")
-    assert templates.adoption_candidate(spec({"format": "json"}), [marked, unmarked]) == unmarked
-    assert templates.adoption_candidate(spec({"format": "json"}), [marked]) is None
-    assert templates.adoption_candidate(spec({"format": "json"}, name="Other"), [unmarked]) is None
+    assert TEMPLATES.address(unmarked) == TEMPLATES.address(spec({"format": "json"}))
+    assert TEMPLATES.address(spec({"format": "json"}, name="Other")) != TEMPLATES.address(unmarked)
 
 
 def test_marker_of_reads_the_configuration_marker() -> None:
     marker = {"key": "weekly", "applied": "v1:a:b:c"}
-    assert templates.marker_of(live({"format": "csv", "exportctl": marker})) == marker
+    assert templates.marker_of(live({"format": "csv", "exportctl": marker})) == Marker(
+        "weekly", "v1:a:b:c", "a", "b", "c"
+    )
     assert templates.marker_of(live({"format": "csv", "exportctl": "weekly"})) is None
     assert templates.marker_of(live({"format": "csv"})) is None
 

@@ -11,7 +11,7 @@ first lets the worker catch up with the clock (``worker.settle``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -146,6 +146,22 @@ class DatatoolsService:
 
     def datasources(self) -> list[dict[str, Any]]:
         return self._run(lambda tx, now: tx.datasources())
+
+    def ensure_datasources(self, ids: Iterable[str], rows: int = 50) -> None:
+        """Create the datasources a manifest names that the seed lacks (owned by no one).
+
+        The embedded sandbox calls this before the first request, so a
+        manifest written for a real site plans and applies against it too.
+        """
+
+        def ensure(tx: Tx, now: float) -> None:
+            for datasource_id in ids:
+                if tx.datasource(datasource_id) is None:
+                    name = f"datasource-{datasource_id[:8]}"
+                    values = {"id": datasource_id, "name": name, "owner": None, "row_count": rows}
+                    tx.add_datasource(values)
+
+        self._run(ensure)
 
     def cleanup(self) -> int:
         """The server's expiry cleanup, which nothing schedules on the real one (admin)."""
