@@ -48,6 +48,8 @@ class Diagnostic:
         parts = [str(self.location)] if self.location else []
         if self.path:
             parts.append(self.path)
+        if self.severity is Severity.WARNING:
+            parts.append("warning")
         parts.append(self.message)
         return ": ".join(parts)
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from reconciler.cli.options import format_option, manifest_option
-from reconciler.diagnostics import Diagnostic
+from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest import check_manifest, expand_paths
 from reconciler.manifest.envsubst import EveryVariableSet
 from reconciler.model import DesiredState
@@ -32,8 +32,9 @@ def validate(
 ) -> None:
     """Check manifest files: YAML, schema, keys and environment variables.
 
-    Needs no network and no credentials. Exits 0 when valid, 1 with every
-    problem found otherwise.
+    Needs no network and no credentials. Exits 0 when valid (warnings, such as
+    a setting the server would silently drop, are shown but pass), 1 with
+    every problem found otherwise.
 
     \b
     Examples:
@@ -45,13 +46,14 @@ def validate(
     if output_format == "json":
         read = [str(path) for path in expand_paths(files)]
         click.echo(json.dumps(_as_json(state, read, diagnostics), indent=2))
-    elif state is not None:
-        click.echo(_summary(state))
     else:
         for diagnostic in diagnostics:
             click.echo(str(diagnostic), err=True)
-        count = len(diagnostics)
-        click.echo(f"Invalid: {count} error{'s' if count != 1 else ''}.", err=True)
+        if state is not None:
+            click.echo(_summary(state))
+        else:
+            count = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+            click.echo(f"Invalid: {_plural(count, 'error')}.", err=True)
     ctx.exit(0 if state is not None else 1)
 
 

@@ -56,7 +56,8 @@ def check_manifest(
 ) -> tuple[DesiredState | None, list[Diagnostic]]:
     """The desired state (None if anything is wrong) and every diagnostic found.
 
-    ``environ`` defaults to ``os.environ``; tests pass their own.
+    Warnings are among the diagnostics but do not stop a state from being
+    made. ``environ`` defaults to ``os.environ``; tests pass their own.
     """
     with _without_cyclic_gc():
         return _check_manifest(paths, os.environ if environ is None else environ)
@@ -92,11 +93,13 @@ def _check_manifest(
             run.load(parse_yaml(str(path), raw))
     if not files and not problems:
         run.context.diagnostics.append(Diagnostic("no manifest files given"))
-    diagnostics = _sorted(run.context.diagnostics, [str(p) for p in files])
+    order = [str(p) for p in files]
+    diagnostics = _sorted(run.context.diagnostics, order)
+    warnings = _sorted(run.context.warnings, order)
     if diagnostics:
-        return None, diagnostics
+        return None, _sorted([*diagnostics, *warnings], order)
     sources = tuple(str(p) for p in files)
-    return DesiredState(run.scopes(), sources, digest.hexdigest()), []
+    return DesiredState(run.scopes(), sources, digest.hexdigest()), warnings
 
 
 def _read(path: FsPath, diagnostics: list[Diagnostic]) -> bytes | None:

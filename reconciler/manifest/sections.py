@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from reconciler.diagnostics import Diagnostic, SourceLocation
+from reconciler.diagnostics import Diagnostic, Severity, SourceLocation
 from reconciler.manifest import envsubst
 from reconciler.manifest.paths import Path, format_path
 from reconciler.manifest.yaml_source import YamlDocument
@@ -55,15 +55,25 @@ class Entry:
 
 
 class LoadContext:
-    """One load's shared state: the environment and every problem found so far."""
+    """One load's shared state: the environment, every problem and warning found so far.
+
+    A problem fails the load; a warning (something the server will accept but
+    not do as written) is shown and lets the load go on.
+    """
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
         self.diagnostics: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
 
     @property
     def has_problems(self) -> bool:
         return bool(self.diagnostics)
+
+    def warn(self, doc: YamlDocument, path: Path, message: str) -> None:
+        """A warning at the key ``path`` ends in: valid, but not what it seems to ask for."""
+        where = doc.at(path, key=True)
+        self.warnings.append(Diagnostic(message, where, format_path(path), Severity.WARNING))
 
     def report(self, doc: YamlDocument, path: Path, message: str, *, key: bool = False) -> None:
         """A problem at ``path`` of ``doc`` (at the key rather than the value, if ``key``)."""

@@ -14,10 +14,8 @@ The scopes are those of the user who logs in (``DATATOOLS_USERNAME``; the
 sandbox's default user ``sandbox`` when unset), because the API only ever
 shows that user's templates and jobs.
 
-Limitation: the core's load has no warning channel (any diagnostic fails
-the load), so what ``section.section_warnings`` finds (keys the server would
-drop) is documented in ``docs/providers/datatools.md`` but not reported by
-``validate``.
+What the server would accept and quietly drop (``section.section_warnings``)
+is reported as a warning: shown by ``validate``, the load goes on.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ from reconciler.manifest.yaml_source import YamlDocument
 from reconciler.model import Prune, Scope, ScopeSpec, SnapshotSpec, freeze
 from reconciler.providers.base import SchemaParts
 from reconciler.providers.datatools.kind import TEMPLATES
-from reconciler.providers.datatools.section import SECTION, section_schema
+from reconciler.providers.datatools.section import SECTION, section_schema, section_warnings
 from reconciler.providers.datatools.snapshots import parse_max_age, snapshot_request
 from reconciler.providers.datatools.templates import TemplateSpec, natural_key, template_spec
 
@@ -126,10 +124,14 @@ class DatatoolsLoader:
         section = root.get(SECTION)
         if section is None:
             return
-        for problem in check(_checker(), section):
+        problems = check(_checker(), section)
+        for problem in problems:
             context.report(doc, (SECTION, *problem.path), problem.message, key=problem.at_key)
         if not isinstance(section, dict):
             return
+        if not problems:  # what the server would quietly drop, once the section is valid
+            for warning in section_warnings(section):
+                context.warn(doc, warning.path, warning.message)
         self._found.location = self._found.location or doc.at((SECTION,))
         self._prune(doc, section, context)
         for kind in (TEMPLATES_KIND, SNAPSHOTS):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler._resources import load_schema
+from reconciler.manifest.paths import Path
 from reconciler.providers.datatools import snapshots, templates
 
 __all__ = ["SCHEMA_PATH", "SECTION", "SectionWarning", "section_schema", "section_warnings"]
@@ -25,7 +26,7 @@ SCHEMA_PATH = "datatools/section.schema.json"
 class SectionWarning:
     """Something the server will not do as written; ``path`` is inside the manifest."""
 
-    path: str
+    path: Path
     message: str
 
 
@@ -37,12 +38,12 @@ def section_warnings(section: Mapping[str, Any]) -> list[SectionWarning]:
     """The warnings for a schema-valid ``datatools:`` section, in document order."""
     found = []
     for index, entry in enumerate(section.get("templates", ())):
-        where = f"{SECTION}.templates[{index}]"
+        where: Path = (SECTION, "templates", index)
         for note in templates.dropped_keys(templates.template_spec(entry)):
-            found.append(SectionWarning(f"{where}.{note.key}", note.reason))
+            found.append(SectionWarning((*where, *note.key.split(".")), note.reason))
     for index, entry in enumerate(section.get("snapshots", ())):
-        where = f"{SECTION}.snapshots[{index}]"
+        where = (SECTION, "snapshots", index)
         filters = entry.get("filters", {})
         for note in (*snapshots.dropped_keys(filters), *snapshots.worker_caveats(filters)):
-            found.append(SectionWarning(f"{where}.{note.key}", note.reason))
+            found.append(SectionWarning((*where, *note.key.split(".")), note.reason))
     return found

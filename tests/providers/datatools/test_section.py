@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -115,15 +116,43 @@ def test_validate_warns_about_what_the_server_drops_or_ignores() -> None:
     assert errors(section) == []
     assert section_warnings(section) == [
         SectionWarning(
-            "datatools.templates[0].configuration.filters.include_headers",
+            ("datatools", "templates", 0, "configuration", "filters", "include_headers"),
             "the server keeps only columns, where_conditions, limit, order_by, group_by, "
             "date_range",
         ),
         SectionWarning(
-            "datatools.snapshots[0].filters.date_range",
+            ("datatools", "snapshots", 0, "filters", "date_range"),
             "the server keeps only columns, where_conditions, limit, offset, order_by, group_by",
         ),
         SectionWarning(
-            "datatools.snapshots[0].filters.group_by", "stored, but the worker ignores it"
+            ("datatools", "snapshots", 0, "filters", "group_by"),
+            "stored, but the worker ignores it",
         ),
     ]
+
+
+def test_validate_shows_the_warnings_where_they_are_written_and_passes(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli.main import cli
+
+    manifest = tmp_path / "datatools.yaml"
+    manifest.write_text(
+        "version: 1\n"
+        "datatools:\n"
+        "  templates:\n"
+        "    - key: weekly\n"
+        "      name: Weekly\n"
+        "      template_type: user\n"
+        "      configuration:\n"
+        "        format: csv\n"
+        "        filters: {include_headers: true}\n"
+    )
+    result = CliRunner().invoke(cli, ["validate", "-f", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"{manifest}:9:19: datatools.templates[0].configuration.filters.include_headers: "
+        "warning: the server keeps only columns, where_conditions, limit, order_by, group_by, "
+        "date_range"
+    ]
+    assert result.stdout.startswith("Valid: ")
