@@ -22,10 +22,11 @@ See ``docs/providers.md`` for how to write one.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, Self, TypeVar, runtime_checkable
 
 from reconciler.model import (
     DesiredResource,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from reconciler.sandbox.config import SandboxConfig
 
 __all__ = [
+    "ClientBacked",
     "Connection",
     "FollowUp",
     "IdsFrom",
@@ -57,6 +59,8 @@ __all__ = [
     "SnapshotProvider",
     "Written",
 ]
+
+ClientT = TypeVar("ClientT", bound=AbstractAsyncContextManager[Any])
 
 # Where the scope addresses a listing uses were written: what a 404 tells to check.
 IdsFrom = Literal["manifest", "command line"]
@@ -235,6 +239,34 @@ class Providers:
         if not isinstance(provider, SnapshotProvider):
             raise TypeError(f"provider {scope.provider!r} has no snapshots")
         return provider
+
+
+class ClientBacked(Generic[ClientT]):
+    """The base of a provider that opens and closes with its API client.
+
+    ``on_close`` runs after the client closed, whatever happened (the embedded
+    sandbox closes its database there).
+    """
+
+    def __init__(self, client: ClientT, on_close: Callable[[], None] | None = None) -> None:
+        self.client = client
+        self._on_close = on_close
+
+    async def __aenter__(self) -> Self:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.client.__aexit__(exc_type, exc, traceback)
+        finally:
+            if self._on_close is not None:
+                self._on_close()
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from reconciler.errors import ApiError, AuthError, MaybeLandedError, NotFoundError
-from reconciler.http.api import ApiSession, Call
+from reconciler.http.api import ApiClient, ApiSession, Call
 from reconciler.http.download import download
 from reconciler.http.retry import RetryPolicy
 from reconciler.model import loads_frozen
@@ -110,7 +109,7 @@ def _call(method: str, path: str, action: str, target: Target, key: str | None =
     return Call(method, path, action, SCOPE, key, target)
 
 
-class DatatoolsClient:
+class DatatoolsClient(ApiClient):
     """Async access to one data-tools site as one user; use it with ``async with``."""
 
     def __init__(
@@ -125,14 +124,16 @@ class DatatoolsClient:
         self._settings = settings
         self._transport = transport
         self._retry = retry
-        self._api = ApiSession(
-            settings.base_url,
-            {},
-            DatatoolsWording(),
-            transport=transport,
-            parallelism=parallelism,
-            timeout=timeout,
-            retry=retry,
+        super().__init__(
+            ApiSession(
+                settings.base_url,
+                {},
+                DatatoolsWording(),
+                transport=transport,
+                parallelism=parallelism,
+                timeout=timeout,
+                retry=retry,
+            )
         )
         self._cookies = SessionCookies(secure_transport=settings.base_url.startswith("https:"))
         hide_from_http_logs()
@@ -140,26 +141,10 @@ class DatatoolsClient:
         self._login_lock = asyncio.Lock()
         self._logins = 0  # how many logins succeeded; a request notes which session it used
         self._api_path = settings.api_path
-        self.endpoint = self._api.endpoint
         self.username = settings.username
 
     def __repr__(self) -> str:
         return f"DatatoolsClient({self.endpoint!r}, username={self.username!r})"
-
-    async def __aenter__(self) -> Self:
-        await self._api.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._api.__aexit__(exc_type, exc, tb)
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
 
     def server_now(self) -> datetime:
         """The server's time now, from the latest answer's ``Date``."""

@@ -14,10 +14,9 @@ the job and never runs it): the core plans a new run, which is a new job.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from reconciler.errors import NotFoundError
 from reconciler.manifest.sections import SectionLoader
@@ -31,6 +30,7 @@ from reconciler.model import (
     SnapshotSpec,
 )
 from reconciler.providers.base import (
+    ClientBacked,
     Connection,
     FollowUp,
     IdsFrom,
@@ -63,32 +63,12 @@ SANDBOX_URL = "http://sandbox.invalid"
 _FINISHED = ("completed", "failed", "cancelled", "expired")
 
 
-class DatatoolsProvider:
+class DatatoolsProvider(ClientBacked[DatatoolsClient]):
     """The ``ResourceProvider`` and ``SnapshotProvider`` of one data-tools site, as one user.
 
     ``close`` releases what the embedded sandbox holds (its database), after
     the client is closed.
     """
-
-    def __init__(self, client: DatatoolsClient, close: Callable[[], None] | None = None) -> None:
-        self.client = client
-        self._close = close
-
-    async def __aenter__(self) -> Self:
-        await self.client.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        try:
-            await self.client.__aexit__(exc_type, exc, traceback)
-        finally:
-            if self._close is not None:
-                self._close()
 
     async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
         """The user's own templates by id, or every job of theirs aged by the server's clock.

@@ -34,12 +34,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 import httpx
 
-from reconciler.http.api import ApiSession, Call, StandardWording, body_detail
+from reconciler.http.api import ApiClient, ApiSession, Call, StandardWording, body_detail
 from reconciler.http.retry import RetryPolicy
 from reconciler.providers.domo.entries import ExportRequest
 from reconciler.providers.domo.kinds import phase_of
@@ -216,7 +215,7 @@ def _server_time(response: httpx.Response) -> datetime:
     return datetime.now(UTC)
 
 
-class DomoClient:
+class DomoClient(ApiClient):
     """Async access to one Domo instance's export API; use it with ``async with``."""
 
     def __init__(
@@ -231,35 +230,17 @@ class DomoClient:
     ) -> None:
         self._redactor = _Redactor(token)
         headers = {TOKEN_HEADER: token, "Accept": "application/json"}
-        self._api = ApiSession(
-            base_url,
-            headers,
-            _DomoWording(self._redactor),
-            transport=transport,
-            parallelism=parallelism,
-            timeout=timeout,
-            retry=retry,
+        super().__init__(
+            ApiSession(
+                base_url,
+                headers,
+                _DomoWording(self._redactor),
+                transport=transport,
+                parallelism=parallelism,
+                timeout=timeout,
+                retry=retry,
+            )
         )
-        self.endpoint = self._api.endpoint
-        self.parallelism = parallelism
-
-    def __repr__(self) -> str:
-        return f"DomoClient({self.endpoint!r}, parallelism={self.parallelism})"
-
-    async def __aenter__(self) -> Self:
-        await self._api.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._api.__aexit__(exc_type, exc, tb)
-
-    async def aclose(self) -> None:
-        await self._api.aclose()
 
     async def list_exports(self, dataset_id: str, *, key: str | None = None) -> DatasetExports:
         """Every export Domo reports for the DataSet (history included), oldest first."""

@@ -18,8 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from reconciler.errors import ApiError, ConfigError
 from reconciler.manifest.sections import SectionLoader
@@ -33,6 +32,7 @@ from reconciler.model import (
     SnapshotSpec,
 )
 from reconciler.providers.base import (
+    ClientBacked,
     Connection,
     IdsFrom,
     JobState,
@@ -71,7 +71,7 @@ def _dataset(scope: Scope) -> str:
     return str(dataset_id)
 
 
-class DomoProvider:
+class DomoProvider(ClientBacked[DomoClient]):
     """The ``SnapshotProvider`` for one Domo instance (or the embedded sandbox's).
 
     ``wanted`` are the manifest's requests by DataSet, which a listed export
@@ -85,29 +85,12 @@ class DomoProvider:
         wanted: Mapping[str, Sequence[FrozenDict]],
         on_close: Callable[[], None] | None = None,
     ) -> None:
-        self.client = client
+        super().__init__(client, on_close)
         self._wanted = dict(wanted)
-        self._on_close = on_close
         self._dataset_of: dict[str, str] = {}  # export id -> its DataSet, as seen so far
 
     def __repr__(self) -> str:
         return f"DomoProvider({self.client!r})"
-
-    async def __aenter__(self) -> Self:
-        await self.client.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        try:
-            await self.client.__aexit__(exc_type, exc, traceback)
-        finally:
-            if self._on_close is not None:
-                self._on_close()
 
     async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
         dataset_id = _dataset(scope)

@@ -16,8 +16,7 @@ import asyncio
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.manifest.sections import SectionLoader
@@ -31,6 +30,7 @@ from reconciler.model import (
     SnapshotSpec,
 )
 from reconciler.providers.base import (
+    ClientBacked,
     Connection,
     IdsFrom,
     JobState,
@@ -57,23 +57,8 @@ def _url(snapshot: SnapshotSpec) -> str:
     return str(snapshot.request["url"])
 
 
-class MailgunProvider:
+class MailgunProvider(ClientBacked[MailgunClient]):
     """The ``SnapshotProvider`` for one Mailgun API host (or the embedded sandbox)."""
-
-    def __init__(self, client: MailgunClient) -> None:
-        self.client = client
-
-    async def __aenter__(self) -> Self:
-        await self.client.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.client.__aexit__(exc_type, exc, traceback)
 
     async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
         """The exports of the last 24 hours, aged by the server's clock."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from reconciler.manifest.sections import SectionLoader
 from reconciler.model import (
@@ -24,6 +23,7 @@ from reconciler.model import (
     Scope,
 )
 from reconciler.providers.base import (
+    ClientBacked,
     Connection,
     FollowUp,
     IdsFrom,
@@ -76,27 +76,12 @@ def _job_ids(job_ids: Sequence[str]) -> list[int]:
     return [int(job_id) for job_id in job_ids if job_id.isdigit()]
 
 
-class MammothProvider:
+class MammothProvider(ClientBacked[MammothClient]):
     """The ``ResourceProvider`` for one Mammoth API (or the embedded sandbox's).
 
     The core hands back the scopes and resources this provider made; each
     method narrows them to Mammoth's own types first.
     """
-
-    def __init__(self, client: MammothClient) -> None:
-        self.client = client
-
-    async def __aenter__(self) -> Self:
-        await self.client.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.client.__aexit__(exc_type, exc, traceback)
 
     async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
         ref = DataviewRef.of(scope)
