@@ -223,8 +223,8 @@ class _Factory:
     ) -> SandboxPart:
         """The data-tools site over its own file beside ``db_path``, on the shared clock.
 
-        Its seed is built in (users, datasources, other users' templates); ``seed_file`` has
-        no ``datatools`` keys yet.
+        A new database is seeded from ``seed_file``'s ``datatools:`` key, or with the
+        built-in seed (users, datasources, other users' templates) when it has none.
         """
         from reconciler.providers.datatools.sandbox.app import (
             ADMIN_PREFIX,
@@ -235,7 +235,9 @@ class _Factory:
         )
         from reconciler.sandbox.files import provider_file
 
-        app = create_app(provider_file(db_path, NAME), config=config, clock=clock)
+        app = create_app(
+            provider_file(db_path, NAME), config=config, clock=clock, seed_file=seed_file
+        )
         service = sandbox_service(app)
         source = (
             "DATATOOLS_USERNAME/DATATOOLS_PASSWORD"

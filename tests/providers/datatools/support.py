@@ -87,8 +87,10 @@ API = "/tools/api/v1"
 class Browser:
     """A raw HTTP client that logs in the way a browser does, to test the sandbox itself."""
 
-    def __init__(self, site: Site) -> None:
-        self.http = httpx.Client(base_url=site.root_url, timeout=10, verify=SSL_CONTEXT)
+    def __init__(self, site: Site | str) -> None:
+        """On a ``Site`` of this process, or at a root URL (a server run as a command)."""
+        root_url = site if isinstance(site, str) else site.root_url
+        self.http = httpx.Client(base_url=root_url, timeout=10, verify=SSL_CONTEXT)
 
     def __enter__(self) -> Browser:
         return self

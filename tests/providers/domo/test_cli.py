@@ -8,6 +8,7 @@ credentials are set in the environment only, and looked for in every output.
 
 from __future__ import annotations
 
+import gzip
 import json
 import uuid
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ from hypothesis import strategies as st
 
 from reconciler.providers.domo.entries import S3ExportEntry
 from reconciler.providers.domo.provider import FACTORY
+from reconciler.providers.domo.sandbox.s3 import s3_folder
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.config import FAULT_KNOBS, SandboxConfig
+from reconciler.sandbox.files import provider_file
 from reconciler.sandbox.server import serve_app_in_thread
 from tests.cli.support import all_output, invoke
 from tests.providers.domo.support import ACCESS_KEY, SECRET_KEY, DomoSandbox, entry, run
@@ -180,6 +183,34 @@ def test_run_then_fresh_then_stale_then_previous_export(
     assert "(1,234 rows)" in fresh.stdout
     assert len(exports(domo, dataset)) == 2
     assert "No changes." in cli(domo, "plan", "-f", path).stdout
+
+
+@pytest.mark.parametrize("include_bom", [False, True])
+def test_a_finished_export_is_a_gzip_csv_in_the_local_s3_folder(
+    tmp_path: Path, domo: DomoSandbox, include_bom: bool
+) -> None:
+    dataset_id = str(uuid.uuid4())
+    domo.dataset(dataset_id, rows=3, columns=["Region", "Sales", "Returns"])
+    path = manifest(tmp_path, dataset_id, path=f"domo/{dataset_id}", max_age="1s")
+    flag = f"      include_bom: {str(include_bom).lower()}\n"
+    path.write_text(path.read_text().replace("      max_age:", f"{flag}      max_age:"))
+    assert cli(domo, "apply", "-f", path, "--auto-approve").exit_code == 0
+
+    (export,) = exports(domo, dataset_id)
+    prefix = f"acme-exports/domo/{dataset_id}"  # this test's own: the server is shared
+    key = f"{prefix}/{export['exportId']}/export/data.csv.gz"
+    assert list(export["urlRowCountMap"]) == [f"s3://{key}"]
+    folder = s3_folder(provider_file(domo.db_path, "domo"))
+    # Only the query's columns, in its order; the rows follow the DataSet's data version.
+    expected = "Region,Sales\nRegion-1-1,Sales-1-1\nRegion-1-2,Sales-1-2\nRegion-1-3,Sales-1-3\n"
+    bom = b"\xef\xbb\xbf" if include_bom else b""
+    assert gzip.decompress((folder / key).read_bytes()) == bom + expected.encode()
+
+    before = sorted((folder / prefix).rglob("*"))
+    domo.advance(2)  # past max_age: a run, which Domo answers with the previous export
+    previous = cli(domo, "apply", "-f", path, "--auto-approve")
+    assert "Domo answered with its previous export" in previous.stdout, all_output(previous)
+    assert sorted((folder / prefix).rglob("*")) == before
 
 
 def test_plan_as_json_and_markdown(tmp_path: Path, domo: DomoSandbox, dataset: str) -> None:

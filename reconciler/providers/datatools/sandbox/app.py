@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.providers.datatools.sandbox import auth, responses
 from reconciler.providers.datatools.sandbox.knobs import DatatoolsKnobs
-from reconciler.providers.datatools.sandbox.seed import seed, set_login_user
+from reconciler.providers.datatools.sandbox.seed import load_seed_file, seed, set_login_user
 from reconciler.providers.datatools.sandbox.service import (
     DatatoolsService,
     File,
@@ -465,19 +465,23 @@ def create_app(
     clock: SandboxClock | None = None,
     knobs: DatatoolsKnobs | None = None,
     environ: Mapping[str, str] | None = None,
+    seed_file: Path | None = None,
 ) -> Starlette:
     """The sandbox over the SQLite file ``db_path`` (created and seeded if new).
 
     The login user is ``DATATOOLS_USERNAME`` / ``DATATOOLS_PASSWORD`` from
     ``environ`` (default: the process environment), else ``sandbox`` / ``sandbox``.
+    A new database is seeded from ``seed_file``'s ``datatools:`` key when it
+    has one, else with the built-in seed; a bad key is a ``ConfigError``.
     """
     env = os.environ if environ is None else environ
     username = env.get("DATATOOLS_USERNAME") or "sandbox"
     password = env.get("DATATOOLS_PASSWORD") or "sandbox"
+    data = load_seed_file(seed_file, username) if seed_file is not None else None
     clock = clock or SandboxClock()
     store = Store(db_path)
     with store.transaction() as tx:
-        seed(tx, clock.now())
+        seed(tx, clock.now(), data)
         set_login_user(tx, username, password)
     faults = Faults(config or SandboxConfig())
     service = DatatoolsService(store, faults, clock, knobs or DatatoolsKnobs(), username)

@@ -173,8 +173,8 @@ class Tx:
     def delete_template(self, template_id: str) -> None:
         self._conn.execute("DELETE FROM templates WHERE id = ?", (template_id,))
 
-    def has_templates(self) -> bool:
-        return self._conn.execute("SELECT 1 FROM templates LIMIT 1").fetchone() is not None
+    def has_users(self) -> bool:
+        return self._conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
     # -- jobs ----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reconciler.providers.domo.sandbox.s3 import LocalS3, s3_folder
 from reconciler.providers.domo.sandbox.service import DomoSandboxService
 from reconciler.providers.domo.sandbox.settings import DomoSandboxSettings
 from reconciler.providers.domo.sandbox.store import Store
@@ -251,7 +252,8 @@ def create_app(
 
     ``config`` holds the shared fault knobs (``job_delay_ms`` is how long an
     export runs, ``job_failure_rate`` how many fail); ``settings`` the token
-    and timestamp form, from the environment when not given.
+    and timestamp form, from the environment when not given. Finished
+    exports' files go to the folder ``s3_folder(db_path)`` names.
     """
     faults = Faults(config if config is not None else SandboxConfig())
     clock = clock if clock is not None else SandboxClock()
@@ -264,5 +266,6 @@ def create_app(
             HTTPException: _http_exception_handler,
         },
     )
-    app.state.domo = DomoSandboxService(Store(db_path), faults, clock, settings)
+    s3 = LocalS3(s3_folder(Path(db_path)))
+    app.state.domo = DomoSandboxService(Store(db_path), faults, clock, settings, s3)
     return app

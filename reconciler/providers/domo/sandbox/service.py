@@ -13,7 +13,10 @@ takes where it is silent:
   export answers with that export, whatever bucket, path or query the new
   request names (nothing in Domo's documentation says the match looks at
   them, so the sandbox takes the reading a client must survive);
-- a new export's POST answers ``exportStatus: none``, as Domo's example does.
+- a new export's POST answers ``exportStatus: none``, as Domo's example does;
+- a successful export's file is written, as it ends, to the local folder
+  standing in for S3 (``LocalS3``) at the key its URL names; an answer
+  with the previous export writes nothing.
 
 Blocking by design (SQLite): the routes call these through starlette's
 threadpool.
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from reconciler.providers.domo.sandbox.s3 import LocalS3, object_key
 from reconciler.providers.domo.sandbox.settings import DomoSandboxSettings
 from reconciler.providers.domo.sandbox.store import Store, Tx
 from reconciler.providers.domo.sandbox.validation import ExportAsk
@@ -51,9 +55,15 @@ class Outcome:
 
 class DomoSandboxService:
     def __init__(
-        self, store: Store, faults: Faults, clock: SandboxClock, settings: DomoSandboxSettings
+        self,
+        store: Store,
+        faults: Faults,
+        clock: SandboxClock,
+        settings: DomoSandboxSettings,
+        s3: LocalS3,
     ) -> None:
         self.store = store
+        self.s3 = s3
         self.faults = faults
         self.clock = clock
         self.settings = settings
@@ -84,6 +94,8 @@ class DomoSandboxService:
                 "status": "exporting",
                 "bucket": ask.bucket,
                 "path": ask.path,
+                "columns": ask.columns,
+                "include_bom": int(ask.include_bom),
                 "row_count": dataset["row_count"],
                 "started": now,
                 "due": now + self.faults.config.job_delay_ms / 1000,
@@ -103,7 +115,11 @@ class DomoSandboxService:
 
     def _readable_dataset(self, tx: Tx, dataset_id: str) -> dict[str, Any]:
         """The DataSet, its due exports ended first; 404 unknown, 403 not shared."""
-        tx.finish_due_exports(self.clock.now(), INJECTED_ERROR_CODE, INJECTED_MESSAGE)
+        now = self.clock.now()
+        for export in tx.finish_due_exports(now, INJECTED_ERROR_CODE, INJECTED_MESSAGE):
+            finished = tx.dataset(export["dataset_id"])
+            assert finished is not None  # exports reference their DataSet
+            self.s3.write_export(export, finished["columns"])
         dataset = tx.dataset(dataset_id)
         if dataset is None:
             raise not_found(f"DataSet {dataset_id} was not found in this instance.")
@@ -117,9 +133,7 @@ class DomoSandboxService:
         """An export as Domo's status object shows it."""
         files = {}
         if export["status"] == "success":
-            url = (
-                f"s3://{export['bucket']}/{export['path']}/{export['export_id']}/export/data.csv.gz"
-            )
+            url = f"s3://{object_key(export['bucket'], export['path'], export['export_id'])}"
             files[url] = export["row_count"]
         return {
             "exportId": export["export_id"],

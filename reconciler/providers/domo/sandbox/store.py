@@ -8,7 +8,8 @@ export per DataSet" rule holds under concurrent POSTs).
 
 What is stored is what the sandbox must remember to answer like Domo: a
 DataSet's data version (what "data unchanged" compares) and row count, and
-each export's destination, times and outcome. Credentials never reach the
+each export's destination, times and outcome, and what its file holds
+(the query's columns, the BOM). Credentials never reach the
 database: Domo uses them once and does not keep them.
 """
 
@@ -24,7 +25,12 @@ from typing import Any
 
 __all__ = ["Store", "Tx"]
 
-_SCHEMA = """
+# Columns added after the first release: a database made before them gains them on open.
+_ADDED_EXPORT_COLUMNS = {
+    "columns": "TEXT NOT NULL DEFAULT '[]'",
+    "include_bom": "INTEGER NOT NULL DEFAULT 0",
+}
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY,
     data_version INTEGER NOT NULL,
@@ -46,7 +52,8 @@ CREATE TABLE IF NOT EXISTS exports (
     finished REAL,
     will_fail INTEGER NOT NULL,
     error_code TEXT,
-    message TEXT
+    message TEXT,
+    {", ".join(f"{name} {kind}" for name, kind in _ADDED_EXPORT_COLUMNS.items())}
 );
 CREATE INDEX IF NOT EXISTS exports_by_dataset ON exports (dataset_id, seq);
 CREATE INDEX IF NOT EXISTS exports_running ON exports (status, due);
@@ -86,16 +93,26 @@ class Tx:
 
     def exports(self, dataset_id: str) -> list[dict[str, Any]]:
         sql = "SELECT * FROM exports WHERE dataset_id = ? ORDER BY seq"
-        return [dict(row) for row in self._conn.execute(sql, (dataset_id,))]
+        return [_export(row) for row in self._conn.execute(sql, (dataset_id,))]
 
     def insert_export(self, values: Mapping[str, Any]) -> None:
-        names = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
+        row = {**values, "columns": json.dumps(list(values["columns"]))}
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
         sql = f"INSERT INTO exports ({names}) VALUES ({marks})"
-        self._conn.execute(sql, tuple(values.values()))
+        self._conn.execute(sql, tuple(row.values()))
 
-    def finish_due_exports(self, now: float, error_code: str, message: str) -> None:
-        """Every running export whose time has come ends, as its ``will_fail`` says."""
+    def finish_due_exports(self, now: float, error_code: str, message: str) -> list[dict[str, Any]]:
+        """Every running export whose time has come ends, as its ``will_fail`` says.
+
+        Returns the ones that succeeded, so the caller writes their files in
+        the same transaction that makes them ``success``.
+        """
+        succeeding = self._conn.execute(
+            "SELECT * FROM exports WHERE status = 'exporting' AND due <= ? AND will_fail = 0 "
+            "ORDER BY seq",
+            (now,),
+        ).fetchall()
         self._conn.execute(
             "UPDATE exports SET finished = due, "
             "status = CASE will_fail WHEN 1 THEN 'error' ELSE 'success' END, "
@@ -104,6 +121,14 @@ class Tx:
             "WHERE status = 'exporting' AND due <= ?",
             (error_code, message, now),
         )
+        return [_export(row) for row in succeeding]
+
+
+def _export(row: sqlite3.Row) -> dict[str, Any]:
+    record = dict(row)
+    record["columns"] = tuple(json.loads(record["columns"]))
+    record["include_bom"] = bool(record["include_bom"])
+    return record
 
 
 class Store:
@@ -121,6 +146,10 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
+        known = {row["name"] for row in self._conn.execute("PRAGMA table_info(exports)")}
+        for name, kind in _ADDED_EXPORT_COLUMNS.items():
+            if name not in known:
+                self._conn.execute(f"ALTER TABLE exports ADD COLUMN {name} {kind}")
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

@@ -41,6 +41,7 @@ class ExportAsk:
     bucket: str
     path: str
     columns: tuple[str, ...]
+    include_bom: bool = False
 
 
 def parse_export_body(body: Any, dataset_id: str) -> ExportAsk:
@@ -56,12 +57,20 @@ def parse_export_body(body: Any, dataset_id: str) -> ExportAsk:
     if bucket is not None and not (body.get("awsAccessKey") and body.get("awsAccessSecret")):
         raise bad_request("awsAccessKey and awsAccessSecret are required to export to a bucket.")
     path = (body.get("path") or dataset_id).strip("/") or dataset_id
-    return ExportAsk(bucket or DOMO_MANAGED_BUCKET, path, _columns(body.get("queryRequest")))
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        # The sandbox writes the file under a local folder: such a key could leave it.
+        raise bad_request(f"path {path!r} has an empty, '.' or '..' segment.")
+    query_request = _query_request(body.get("queryRequest"))
+    include_bom = query_request.get("includeBOM", False)
+    if not isinstance(include_bom, bool):
+        raise _bad_query("includeBOM must be true or false")
+    return ExportAsk(bucket or DOMO_MANAGED_BUCKET, path, _columns(query_request), include_bom)
 
 
-def _columns(query_request: Any) -> tuple[str, ...]:
+def _query_request(query_request: Any) -> dict[str, Any]:
+    """The ``queryRequest`` as an object, whichever form it came in; ``{}`` when absent."""
     if query_request is None:
-        return ()
+        return {}
     if isinstance(query_request, str):
         try:
             query_request = json.loads(query_request)
@@ -69,6 +78,10 @@ def _columns(query_request: Any) -> tuple[str, ...]:
             raise _bad_query("is not JSON") from None
     if not isinstance(query_request, dict):
         raise _bad_query("must be an object")
+    return query_request
+
+
+def _columns(query_request: dict[str, Any]) -> tuple[str, ...]:
     query = query_request.get("query")
     if query is None:
         return ()
