@@ -27,9 +27,15 @@ class SqliteFile(Generic[TxT]):
     """An SQLite file with ``schema`` applied, handing out ``make_tx(connection)``."""
 
     def __init__(
-        self, path: str | Path, schema: str, make_tx: Callable[[sqlite3.Connection], TxT]
+        self,
+        path: str | Path,
+        schema: str,
+        make_tx: Callable[[sqlite3.Connection], TxT],
+        upgrade: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
+        """``upgrade`` brings a file made by an older sandbox up to ``schema`` (new columns)."""
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._make_tx = make_tx
         self._lock = threading.Lock()
         # check_same_thread=False: the threadpool's threads take turns under the lock.
@@ -40,6 +46,8 @@ class SqliteFile(Generic[TxT]):
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(schema)
+        if upgrade is not None:
+            upgrade(self._conn)
 
     @contextmanager
     def transaction(self) -> Iterator[TxT]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from reconciler.sandbox.sqlite import SqliteFile
 
 __all__ = ["Store", "Tx"]
 
@@ -206,30 +206,8 @@ class Tx:
         self._conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
 
-class Store:
+class Store(SqliteFile[Tx]):
     """The sandbox database: one file, one connection, one transaction at a time."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        # check_same_thread=False: the threadpool's threads take turns under the lock.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.executescript(_SCHEMA)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A write transaction; rolled back when the block raises."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, _SCHEMA, Tx)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from reconciler.sandbox.sqlite import SqliteFile
 
 __all__ = ["Store", "Tx"]
 
@@ -131,38 +131,16 @@ def _export(row: sqlite3.Row) -> dict[str, Any]:
     return record
 
 
-class Store:
+class Store(SqliteFile[Tx]):
     """The sandbox database file, created on first use."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        # One connection for all threads, serialised by the lock.
-        self._conn = sqlite3.connect(
-            self.path, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(_SCHEMA)
-        known = {row["name"] for row in self._conn.execute("PRAGMA table_info(exports)")}
-        for name, kind in _ADDED_EXPORT_COLUMNS.items():
-            if name not in known:
-                self._conn.execute(f"ALTER TABLE exports ADD COLUMN {name} {kind}")
+        super().__init__(path, _SCHEMA, Tx, _add_export_columns)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """One transaction, committed when the block ends, rolled back if it raises."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+def _add_export_columns(conn: sqlite3.Connection) -> None:
+    """Columns added since the first Domo sandbox, so its older files keep working."""
+    known = {row["name"] for row in conn.execute("PRAGMA table_info(exports)")}
+    for name, kind in _ADDED_EXPORT_COLUMNS.items():
+        if name not in known:
+            conn.execute(f"ALTER TABLE exports ADD COLUMN {name} {kind}")

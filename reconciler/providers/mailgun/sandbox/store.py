@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from reconciler.sandbox.sqlite import SqliteFile
 
 __all__ = ["Store", "StoredExport", "Tx"]
 
@@ -136,19 +136,11 @@ class Tx:
         self._conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (name, value))
 
 
-class Store:
+class Store(SqliteFile[Tx]):
     """The sandbox database file, created with its tables if missing."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        # check_same_thread=False: the server's threadpool shares it, under the lock.
-        self._conn = sqlite3.connect(
-            self.path, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        self._conn.row_factory = sqlite3.Row
-        self._conn.executescript(_SCHEMA)
+        super().__init__(path, _SCHEMA, Tx)
         with self.transaction() as tx:
             key = tx.setting("signing_key")
             if key is None:
@@ -156,19 +148,3 @@ class Store:
                 tx.set_setting("signing_key", key)
         # Kept across restarts, so links handed out before a restart still work.
         self.signing_key = bytes.fromhex(key)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """An exclusive write transaction, rolled back if the block raises."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
