@@ -22,6 +22,7 @@ import httpx
 
 from reconciler.errors import ConfigError
 from reconciler.http.transport import endpoint_label
+from reconciler.http.urls import base_url_problem
 
 __all__ = ["DEFAULT_PREFIX", "DatatoolsSettings", "settings_from_env"]
 
@@ -89,19 +90,10 @@ def _base_url(url: str, prefix: str) -> str:
 
 
 def _url_problem(url: str, prefix: str) -> str | None:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "is not a valid URL"
-    if parsed.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not parsed.host:
-        return "has no host"
-    if parsed.userinfo:
-        return "must not carry credentials: set DATATOOLS_USERNAME and DATATOOLS_PASSWORD"
-    if parsed.query or parsed.fragment:
-        return "must not have a query string or fragment"
-    if f"/{parsed.path.strip('/')}/".endswith(f"/{prefix}"):
+    problem = base_url_problem(url, credentials="set DATATOOLS_USERNAME and DATATOOLS_PASSWORD")
+    if problem is not None:
+        return problem
+    if f"/{httpx.URL(url).path.strip('/')}/".endswith(f"/{prefix}"):
         shown = endpoint_label(url)
         return (
             f"{shown} ends in the app's prefix /{prefix}: give the site's root; the "

@@ -24,6 +24,7 @@ import httpx
 from reconciler.errors import ConfigError
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
+from reconciler.http.urls import base_url_problem
 from reconciler.providers.domo.client import EXPORT_PATH, DomoClient
 
 __all__ = ["BASE_URL_VARIABLE", "INSTANCE_VARIABLE", "TOKEN_VARIABLE", "base_url_from", "connect"]
@@ -85,19 +86,10 @@ def base_url_from(env: Mapping[str, str]) -> str:
 
 
 def _url_problem(url: str) -> str | None:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "is not a valid URL"
-    if parsed.scheme not in ("http", "https"):
-        return "must start with https:// (or http:// for a local sandbox)"
-    if not parsed.host:
-        return "has no host"
-    if parsed.userinfo:
-        return f"must not carry credentials: put the token in {TOKEN_VARIABLE}"
-    if parsed.query or parsed.fragment:
-        return "must not have a query string or fragment"
-    if "/api/" in parsed.path + "/":
+    problem = base_url_problem(url, credentials=f"put the token in {TOKEN_VARIABLE}")
+    if problem is not None:
+        return problem
+    if "/api/" in httpx.URL(url).path + "/":
         return f"must not include the API path (/{EXPORT_PATH} is added to it)"
     return None
 

@@ -37,10 +37,10 @@ def test_a_host_given_as_the_instance_is_explained(instance: str, hint: str) -> 
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        ("ftp://acme.domo.com", "must start with https://"),
+        ("ftp://acme.domo.com", "must start with http:// or https://"),
         ("https://acme.domo.com/api/query/v1/export", "must not include the API path"),
         ("https://acme.domo.com?x=1", "query string"),
-        ("not a url at all", "must start with https://"),
+        ("not a url at all", "must start with http:// or https://"),
     ],
 )
 def test_a_bad_base_url_is_refused(url: str, problem: str) -> None:
