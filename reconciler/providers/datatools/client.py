@@ -43,9 +43,9 @@ from reconciler.errors import ApiError, AuthError, MaybeLandedError, NotFoundErr
 from reconciler.http.api import ApiClient, ApiSession, Call
 from reconciler.http.download import download
 from reconciler.http.retry import RetryPolicy
+from reconciler.http.server_clock import ServerClock
 from reconciler.model import loads_frozen
 from reconciler.providers.datatools.cookies import SessionCookies, hide_from_http_logs
-from reconciler.providers.datatools.server_clock import ServerClock
 from reconciler.providers.datatools.session import log_in, request_headers, session_ended
 from reconciler.providers.datatools.settings import DatatoolsSettings, settings_from_env
 from reconciler.providers.datatools.snapshots import SnapshotRequest

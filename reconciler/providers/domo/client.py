@@ -33,13 +33,13 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import httpx
 
 from reconciler.http.api import ApiClient, ApiSession, Call, StandardWording, body_detail
 from reconciler.http.retry import RetryPolicy
+from reconciler.http.server_clock import date_header_time
 from reconciler.providers.domo.entries import ExportRequest
 from reconciler.providers.domo.kinds import phase_of
 from reconciler.providers.domo.wire import (
@@ -204,15 +204,8 @@ def _toe(response: httpx.Response) -> str | None:
 
 def _server_time(response: httpx.Response) -> datetime:
     """The server's clock from the ``Date`` header; this machine's when it says nothing usable."""
-    value = response.headers.get("date")
-    if value:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            pass
-        else:
-            return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return datetime.now(UTC)
+    when = date_header_time(response)
+    return when.astimezone(UTC) if when is not None else datetime.now(UTC)
 
 
 class DomoClient(ApiClient):

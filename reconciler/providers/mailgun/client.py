@@ -28,7 +28,6 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -37,6 +36,7 @@ from reconciler.errors import ApiError, ConfigError
 from reconciler.http.api import ApiClient, ApiSession, Call, StandardWording, body_detail
 from reconciler.http.download import download
 from reconciler.http.retry import RetryPolicy
+from reconciler.http.server_clock import date_header_time
 from reconciler.http.transport import endpoint_label
 from reconciler.http.urls import base_url_problem
 from reconciler.model import LiveRun, RunState
@@ -179,7 +179,7 @@ class MailgunClient(ApiClient):
             raise self._api.unexpected(call, reply.response, problem)
         if identity is not None:
             exports = tuple(e for e in exports if url_identity(e.url) == identity)
-        server_time = _server_time(reply.response)
+        server_time = date_header_time(reply.response)
         return Listing(exports, server_time or datetime.now(UTC), server_time is not None)
 
     async def get_export(self, export_id: str, *, key: str | None = None) -> Export:
@@ -257,18 +257,6 @@ def _quoted(export_id: str) -> str:
     return urllib.parse.quote(export_id, safe="")
 
 
-def _server_time(response: httpx.Response) -> datetime | None:
-    """The answer's ``Date`` header, or ``None`` when it has no readable one."""
-    value = response.headers.get("date")
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
 class _MailgunWording(StandardWording):
     """How Mailgun's errors read: its settings, its ``{"message"}`` body, its 404s and 429s."""
 
@@ -315,7 +303,7 @@ class _MailgunWording(StandardWording):
         reset = _seconds(response.headers.get("x-ratelimit-reset"))
         if reset is None:
             return super().retry_after(response)
-        now = _server_time(response)
+        now = date_header_time(response)
         return max(reset - (now.timestamp() if now is not None else time.time()), 0.0)
 
 
