@@ -7,6 +7,7 @@ command that takes it (pip-tools' ``scripts/options.py`` habit).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -191,3 +192,39 @@ def color_option(command: F) -> F:
         default=None,
         help="Force colour on or off. Default: colour on a terminal unless NO_COLOR is set.",
     )(command)
+
+
+def import_out_option(command: F) -> F:
+    """--out FILE of every provider's ``import``: a new file, never one already there.
+
+    Checked while the options are parsed, before anything is listed, so a
+    long import never ends in "already exists".
+    """
+    return click.option(
+        "--out",
+        "out_path",
+        type=click.Path(dir_okay=False, writable=True),
+        callback=_new_file,
+        metavar="FILE",
+        help="Write the manifest to FILE (refused if it exists) instead of stdout.",
+    )(command)
+
+
+def _new_file(ctx: click.Context, param: click.Parameter, path: str | None) -> str | None:
+    if path is not None and Path(path).exists():
+        raise ConfigError(
+            f"{path} already exists; import writes only new files. "
+            "Choose another path, or move the file away first."
+        )
+    return path
+
+
+def write_manifest(text: str, out_path: str | None) -> None:
+    """An imported manifest to ``out_path``, or to stdout when there is none."""
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out_path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"Cannot write {out_path}: {error.strerror}.") from None

@@ -15,14 +15,12 @@ import asyncio
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from reconciler.cli.options import connection_options
-from reconciler.errors import ConfigError
+from reconciler.cli.options import connection_options, import_out_option, write_manifest
 from reconciler.identity import MARKER_FIELD
 from reconciler.model import DesiredState, thaw
 from reconciler.providers.base import Connection
@@ -105,13 +103,7 @@ def render_section(
 
 
 @click.command("import")
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Write the manifest to FILE (refused if it exists) instead of stdout.",
-)
+@import_out_option
 @connection_options
 def import_(
     out_path: str | None, endpoint: str | None, sandbox_db: str | None, parallelism: int
@@ -124,11 +116,6 @@ def import_(
     Example:
       exportctl import datatools --out datatools.yaml
     """
-    if out_path is not None and Path(out_path).exists():
-        raise ConfigError(
-            f"{out_path} already exists; import writes only new files. "
-            "Choose another path, or move the file away first."
-        )
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
     provider = FACTORY.open(connection, DesiredState(()))
     if not isinstance(provider, DatatoolsProvider):  # the factory opens nothing else
@@ -148,13 +135,7 @@ def import_(
     text, template_count, snapshot_count = render_section(
         sorted(templates, key=lambda t: t.name), jobs, source
     )
-    if out_path is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            Path(out_path).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"Cannot write {out_path}: {error.strerror}.") from None
+    write_manifest(text, out_path)
     user = os.environ.get("DATATOOLS_USERNAME") or DEFAULT_USER
     click.echo(
         f"Imported {template_count} templates and {snapshot_count} snapshots of user "

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from reconciler.cli.options import connection_options
-from reconciler.errors import ConfigError
+from reconciler.cli.options import connection_options, import_out_option, write_manifest
 from reconciler.model import DesiredState
 from reconciler.providers.base import Connection
 from reconciler.providers.mailgun.kinds import url_identity
@@ -64,13 +62,7 @@ def render_manifest(exports: list[Export], *, source: str) -> tuple[str, int]:
 
 
 @click.command("import")
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Write the manifest to FILE (refused if it exists) instead of stdout.",
-)
+@import_out_option
 @connection_options
 def import_(
     out_path: str | None, endpoint: str | None, sandbox_db: str | None, parallelism: int
@@ -81,11 +73,6 @@ def import_(
     Example:
       exportctl import mailgun --out mailgun.yaml
     """
-    if out_path is not None and Path(out_path).exists():
-        raise ConfigError(
-            f"{out_path} already exists; import writes only new files. "
-            "Choose another path, or move the file away first."
-        )
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
     provider = FACTORY.open(connection, DesiredState(()))
     assert isinstance(provider, MailgunProvider)
@@ -98,11 +85,5 @@ def import_(
     exports, where = asyncio.run(listed())
     source = f"the embedded sandbox {sandbox_db}" if sandbox_db is not None else where
     text, count = render_manifest(exports, source=source)
-    if out_path is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            Path(out_path).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"Cannot write {out_path}: {error.strerror}.") from None
+    write_manifest(text, out_path)
     click.echo(f"Imported {count} snapshots into {out_path or 'stdout'}.", err=True)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 import click
 
-from reconciler.cli.options import connection_options
+from reconciler.cli.options import connection_options, import_out_option, write_manifest
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.model import DesiredState, LiveScope, Scope
@@ -72,13 +71,7 @@ def _parse_refs(
     help="Not supported: the exports API cannot list a project's dataviews. "
     "Use --dataview for each.",
 )
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, writable=True),
-    metavar="FILE",
-    help="Write the manifest to FILE (refused if it exists) instead of stdout.",
-)
+@import_out_option
 @connection_options
 def import_(
     dataviews: tuple[DataviewRef, ...],
@@ -102,11 +95,6 @@ def import_(
         raise ConfigError(ALL_IN_PROJECT_UNSUPPORTED)
     if not dataviews:
         raise ConfigError(NOTHING_TO_IMPORT)
-    if out_path is not None and Path(out_path).exists():
-        raise ConfigError(
-            f"{out_path} already exists; import writes only new files. "
-            "Choose another path, or move the file away first."
-        )
 
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
     scopes = [ref.scope for ref in dataviews]
@@ -119,7 +107,7 @@ def import_(
 
     live = asyncio.run(listed())
     result = render_manifest(list(live.values()), source=_source(endpoint, sandbox_db))
-    _write(result.text, out_path)
+    write_manifest(result.text, out_path)
     _tell(result, out_path)
 
 
@@ -127,16 +115,6 @@ def _source(endpoint: str | None, sandbox_db: str | None) -> str:
     if sandbox_db is not None:
         return f"the embedded sandbox {sandbox_db}"
     return endpoint_label(base_url_from(endpoint, os.environ))
-
-
-def _write(text: str, out_path: str | None) -> None:
-    if out_path is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(out_path).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"Cannot write {out_path}: {error.strerror}.") from None
 
 
 def _tell(result: ImportResult, out_path: str | None) -> None:
