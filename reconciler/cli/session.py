@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import click
+
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
@@ -34,9 +36,11 @@ def load_desired(
 ) -> DesiredState:
     """The manifest narrowed to the scopes the selectors can involve.
 
-    Selectors are parsed here, before any request, so a typo fails fast.
+    Selectors are parsed here, before any request, so a typo fails fast. The
+    manifest's warnings are shown on stderr, as ``validate`` shows them.
     """
-    return select_scopes(load_manifest(list(files)), targets, excludes)
+    desired = load_manifest(list(files), on_warning=lambda w: click.echo(str(w), err=True))
+    return select_scopes(desired, targets, excludes)
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path as FsPath
@@ -42,12 +42,20 @@ def expand_paths(paths: Sequence[str | FsPath]) -> list[FsPath]:
 
 
 def load_manifest(
-    paths: Sequence[str | FsPath], environ: Mapping[str, str] | None = None
+    paths: Sequence[str | FsPath],
+    environ: Mapping[str, str] | None = None,
+    on_warning: Callable[[Diagnostic], None] | None = None,
 ) -> DesiredState:
-    """The desired state the files describe; raises ``ManifestError`` listing every problem."""
+    """The desired state the files describe; raises ``ManifestError`` listing every problem.
+
+    A valid manifest's warnings go to ``on_warning`` (the CLI shows them on stderr).
+    """
     state, diagnostics = check_manifest(paths, environ)
     if state is None:
         raise ManifestError(diagnostics)
+    if on_warning is not None:
+        for warning in diagnostics:
+            on_warning(warning)
     return state
 
 

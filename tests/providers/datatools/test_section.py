@@ -156,3 +156,31 @@ def test_validate_shows_the_warnings_where_they_are_written_and_passes(tmp_path:
         "date_range"
     ]
     assert result.stdout.startswith("Valid: ")
+
+
+def test_plan_shows_the_manifests_warnings_too(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli.main import cli
+
+    manifest = tmp_path / "datatools.yaml"
+    manifest.write_text(
+        "version: 1\n"
+        "datatools:\n"
+        "  templates:\n"
+        "    - key: weekly\n"
+        "      name: Weekly\n"
+        "      template_type: user\n"
+        "      configuration:\n"
+        "        format: csv\n"
+        "        filters: {include_headers: true}\n"
+    )
+    result = CliRunner().invoke(
+        cli, ["plan", "-f", str(manifest), "--sandbox", str(tmp_path / "s.db")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{manifest}:9:19: datatools.templates[0].configuration.filters.include_headers: warning:"
+        in result.stderr
+    )
+    assert "+ weekly (user)" in result.stdout
