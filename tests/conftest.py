@@ -7,16 +7,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.sandbox.config import SandboxConfig
 from tests.sandboxes import RunningSandbox, serve_in_thread
+
+# Property tests run the same examples on every run (CI must not turn red on
+# a new random draw); HYPOTHESIS_PROFILE=explore draws fresh ones, to look
+# for counterexamples by hand.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 SANDBOX_HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
 
