@@ -15,20 +15,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import httpx
 
 from reconciler.errors import ConfigError
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.urls import base_url_problem, shown_url
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.model import DataviewRef
-
-if TYPE_CHECKING:
-    from starlette.types import ASGIApp
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -119,6 +113,7 @@ def _sandbox_client(
     # Imported here: the sandbox (starlette, sqlite) is not needed against the real API.
     from reconciler.providers.mammoth.sandbox.app import create_app, sandbox_service
     from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
+    from reconciler.sandbox.transport import in_process_transport
 
     credentials = SandboxCredentials.from_env(env)
     problem = None
@@ -139,25 +134,8 @@ def _sandbox_client(
         SANDBOX_BASE_URL,
         credentials.key,
         credentials.secret,
-        transport=_ClosingTransport(app, store.close),
+        transport=in_process_transport(app, on_close=store.close),
         parallelism=parallelism,
         timeout=timeout,
         retry=retry,
     )
-
-
-class _ClosingTransport(httpx.AsyncBaseTransport):
-    """The in-process sandbox transport, closing the sandbox database with the client."""
-
-    def __init__(self, app: ASGIApp, close_store: Callable[[], None]) -> None:
-        from reconciler.sandbox.transport import in_process_transport
-
-        self._inner = in_process_transport(app)
-        self._close_store = close_store
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-        self._close_store()
