@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, ExportctlError
-from reconciler.model import LiveScope, Scope
+from reconciler.model import LiveScope, Scope, common_noun
 from reconciler.providers.base import IdsFrom, Providers
 
 __all__ = ["fetch_live"]
@@ -39,8 +39,8 @@ async def fetch_live(
     )
     failed = [(s, o) for s, o in zip(unique, outcomes, strict=True) if isinstance(o, BaseException)]
     if failed:
-        nouns = {scope.noun for scope, _ in failed}
-        raise _combined([o for _, o in failed], nouns.pop() if len(nouns) == 1 else "scope")
+        noun = common_noun((scope for scope, _ in failed), of_resources=False)
+        raise _combined([o for _, o in failed], noun)
     return {live.scope: live for live in outcomes if isinstance(live, LiveScope)}
 
 

@@ -8,7 +8,7 @@ of them.
 from __future__ import annotations
 
 from reconciler.errors import ApplyRefusedError
-from reconciler.model import Scope
+from reconciler.model import Scope, common_noun
 from reconciler.plan import Action, Change, Plan
 
 __all__ = ["check_safety", "deleted_resources"]
@@ -39,8 +39,7 @@ def _describe(scope: Scope, change: Change) -> str:
 
 def _noun(changes: list[tuple[Scope, Change]], count: int) -> str:
     """The resources' noun ("export"), or "resource" when the changes mix kinds."""
-    nouns = {scope.resource_noun for scope, _ in changes}
-    noun = nouns.pop() if len(nouns) == 1 else "resource"
+    noun = common_noun(scope for scope, _ in changes)
     return noun if count == 1 else f"{noun}s"
 
 

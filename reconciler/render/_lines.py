@@ -15,6 +15,7 @@ from reconciler.plan import SENSITIVE
 __all__ = [
     "SUMMARY_ACTIONS",
     "change_title",
+    "common_word",
     "field_line",
     "field_parts",
     "format_value",
@@ -50,10 +51,16 @@ def summary_line(counts: Mapping[str, int]) -> str:
     return f"Plan: {parts}."
 
 
+def common_word(document: Mapping[str, Any], field: str, general: str) -> str:
+    """The one ``noun``/``resource_noun`` of a plan's (or drift report's) scopes, else
+    ``general``: one provider's documents keep its words ("dataview", "export")."""
+    words = {entry["scope"][field] for entry in document["scopes"]}
+    return words.pop() if len(words) == 1 else general
+
+
 def no_changes(plan_json: Mapping[str, Any]) -> str:
     """``No changes. Live exports match the manifest.`` in the plan's own words."""
-    nouns = {sp["scope"]["resource_noun"] for sp in plan_json["scopes"]}
-    noun = nouns.pop() if len(nouns) == 1 else "resource"
+    noun = common_word(plan_json, "resource_noun", "resource")
     return f"No changes. Live {noun}s match the manifest."
 
 

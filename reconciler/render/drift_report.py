@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.drift_json import DRIFT_KINDS
-from reconciler.render._lines import change_title, field_line
+from reconciler.render._lines import change_title, common_word, field_line
 from reconciler.render.style import bold, paint
 
 __all__ = ["drift_headline", "render_drift_markdown", "render_drift_text"]
@@ -22,8 +22,7 @@ _NAMED = 5
 def drift_headline(report: Mapping[str, Any]) -> str:
     """The one line an alert shows: in sync, or where and what kind of drift."""
     counts = report["counts"]
-    nouns = {scope["scope"]["noun"] for scope in report["scopes"]}
-    noun = nouns.pop() if len(nouns) == 1 else "scope"
+    noun = common_word(report, "noun", "scope")
     if report["in_sync"]:
         total = counts["scopes"]
         verb = f"{noun} matches" if total == 1 else f"{noun}s match"

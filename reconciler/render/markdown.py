@@ -19,6 +19,7 @@ from reconciler.render._lines import (
     SNAPSHOT_ACTIONS,
     SUMMARY_ACTIONS,
     change_title,
+    common_word,
     field_parts,
     hidden_line,
     is_change,
@@ -81,7 +82,7 @@ def _summarised(
     note = _note(
         summarised=len(sections) - len(blocks),
         untabled=len(sections) - len(rows),
-        noun=_scope_noun(plan_json),
+        noun=common_word(plan_json, "noun", "scope"),
     )
     return _assemble(plan_json, rows, blocks, hidden, note=note)
 
@@ -111,7 +112,7 @@ def _assemble(
         parts += ["", note]
     columns = _columns(plan_json)
     parts += ["", *_action_table(plan_json["summary"]["counts"], columns)]
-    noun = _scope_noun(plan_json)
+    noun = common_word(plan_json, "noun", "scope")
     if sections:
         parts += ["", *_scope_table_head(noun, columns), *(s.row for s in sections)]
     if hidden:
@@ -142,12 +143,6 @@ def _columns(plan_json: Mapping[str, Any]) -> _Columns:
     counts = plan_json["summary"]["counts"]
     with_snapshots = any(counts.get(action) for action, _ in _SNAPSHOT_COLUMNS)
     return (*_COLUMNS, *_SNAPSHOT_COLUMNS) if with_snapshots else _COLUMNS
-
-
-def _scope_noun(plan_json: Mapping[str, Any]) -> str:
-    """What the plan's scopes are called: their one noun, or "scope" when they differ."""
-    nouns = {sp["scope"]["noun"] for sp in plan_json["scopes"]}
-    return nouns.pop() if len(nouns) == 1 else "scope"
 
 
 def _action_table(counts: Mapping[str, int], columns: _Columns) -> list[str]:
