@@ -6,9 +6,13 @@ manifest order, with the facts of the scope's ``ResourceKind``:
 1. Live resources the API marks deleted are ignored; the rest keep the
    provider's listed order (Mammoth: by id).
 2. Marked resources are matched to desired ones by their marker key. Several
-   live resources with one key (a crash between a POST and its answer) keep
-   the first listed; the others are deleted whatever ``prune`` says: they are
-   ours.
+   live resources with one key keep one: the first listed of those unchanged
+   since written, else the first listed. The others are deleted
+   whatever ``prune`` says only when they are provably copies exportctl left
+   (a crash between a POST and its answer, two applies at once): same
+   destination as the kept one, unchanged since written, not protected. Any
+   other (a copy made by hand, its marker pasted along) is a *conflict*:
+   listed as unmanaged and never deleted.
 3. A desired resource still unmatched takes a live one writing to the same
    natural address (type + destination): first a marked one whose key left
    the manifest (a renamed key: *adopt*, not delete + add, which would fail on
@@ -23,19 +27,19 @@ manifest order, with the facts of the scope's ``ResourceKind``:
 ``protect`` refuses a replace, and a delete of a resource last applied with
 ``protect: true`` (its marker records it, see ``identity``), even once its
 entry left the manifest. A change of ``protect`` alone is an edit: apply
-rewrites the marker. Duplicates from a crash are deleted all the same: they
-are copies, and the resource they copy stays.
+rewrites the marker. Crash copies are deleted all the same: they are copies,
+and the resource they copy stays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from deepdiff import DeepDiff
 
-from reconciler.identity import Marker, secret_digest, spec_digest
+from reconciler.identity import Marker, secrets_unchanged, spec_digest
 from reconciler.kinds import ResourceKind
 from reconciler.model import (
     DesiredResource,
@@ -46,11 +50,19 @@ from reconciler.model import (
     Scope,
     ScopeSpec,
 )
-from reconciler.normalize import Normalized, canonical_json, digest, get_path, leaves
+from reconciler.normalize import (
+    PLAIN_OPTIONS,
+    CompareOptions,
+    Normalized,
+    canonical_json,
+    digest,
+    get_path,
+    leaves,
+)
 from reconciler.plan import SENSITIVE, Action, Change, DriftKind, FieldChange, Plan, ScopePlan
 from reconciler.snapshot_planner import plan_snapshots
 
-__all__ = ["live_fingerprint", "make_plan", "plan_scope"]
+__all__ = ["Copies", "live_fingerprint", "make_plan", "plan_scope", "split_copies"]
 
 
 def make_plan(desired: DesiredState, live: Mapping[Scope, LiveScope]) -> Plan:
@@ -84,6 +96,50 @@ def live_fingerprint(kind: ResourceKind, present: Sequence[ListedResource]) -> s
     return digest(canonical_json([kind.fingerprint(resource) for resource in present]))
 
 
+class Copies(NamedTuple):
+    """Live resources sharing one marker key, sorted out."""
+
+    kept: tuple[ListedResource, Marker]
+    own: list[tuple[ListedResource, Marker]]  # provably copies exportctl left: delete them
+    conflicts: list[tuple[ListedResource, Marker]]  # made or changed by hand: leave them
+
+
+def split_copies(
+    kind: ResourceKind, found: Sequence[tuple[ListedResource, Marker]], options: CompareOptions
+) -> Copies:
+    """Which of the resources carrying one key (in listed order) is kept, and what the rest are.
+
+    The kept one is the first listed of those unchanged since written, else the
+    first listed. Another is exportctl's own copy (a crash between a POST and
+    its answer, two applies at once) only when it writes where the kept one
+    writes, still hashes to what its marker says was written (nobody edited
+    it), and is not protected; anything else carrying the key was made or
+    changed by hand and is not ours to delete. The apply engine's check after
+    writing uses the same rule, so the two never disagree.
+    """
+    if len(found) == 1:
+        return Copies(found[0], [], [])
+
+    def changed(item: tuple[ListedResource, Marker]) -> bool:
+        resource, marker = item
+        return marker.spec_digest != spec_digest(kind.normalize_live(resource, options))
+
+    unchanged = {id(item[0]): not changed(item) for item in found}
+    ordered = sorted(found, key=lambda item: not unchanged[id(item[0])])  # stable
+    kept = ordered[0]
+    address = kind.address(kept[0])
+    copies = Copies(kept, [], [])
+    for resource, marker in ordered[1:]:
+        own = (
+            unchanged[id(resource)]
+            and not marker.protect
+            and address is not None
+            and kind.address(resource) == address
+        )
+        (copies.own if own else copies.conflicts).append((resource, marker))
+    return copies
+
+
 @dataclass
 class _Pair:
     desired: DesiredResource
@@ -97,6 +153,7 @@ class _Matching:
     pairs: list[_Pair] = field(default_factory=list)
     adds: list[DesiredResource] = field(default_factory=list)
     duplicates: list[tuple[ListedResource, str, str]] = field(default_factory=list)
+    conflicts: list[tuple[ListedResource, str, str]] = field(default_factory=list)
     orphans: list[tuple[ListedResource, str]] = field(default_factory=list)
     unmarked: list[ListedResource] = field(default_factory=list)
 
@@ -117,12 +174,16 @@ class _ScopePlanner:
                 result.unmarked.append(resource)
             else:
                 by_key.setdefault(marker.key, []).append((resource, marker))
-        wanted = {s.key for s in spec.resources}
+        wanted = {s.key: s for s in spec.resources}
         for key, found in by_key.items():
-            kept = found[0][0].resource_id
-            result.duplicates += [(resource, key, kept) for resource, _ in found[1:]]
+            options = self.kind.options(wanted[key]) if key in wanted else PLAIN_OPTIONS
+            copies = split_copies(self.kind, found, options)
+            by_key[key] = [copies.kept]
+            kept_id = copies.kept[0].resource_id
+            result.duplicates += [(resource, key, kept_id) for resource, _ in copies.own]
+            result.conflicts += [(resource, key, kept_id) for resource, _ in copies.conflicts]
             if key not in wanted:
-                result.orphans.append((found[0][0], key))
+                result.orphans.append((copies.kept[0], key))
         unmatched: list[DesiredResource] = []
         for desired in spec.resources:
             if desired.key in by_key:
@@ -166,6 +227,9 @@ class _ScopePlanner:
 
     def compare(self, pair: _Pair) -> Change:
         options = self.kind.options(pair.desired)
+        if pair.marker is not None and not pair.marker.sensitive <= options.sensitive:
+            # Marked sensitive when written: stays redacted on both sides (``identity``).
+            options = replace(options, sensitive=options.sensitive | pair.marker.sensitive)
         desired = self.kind.normalize_desired(pair.desired, options)
         live = self.kind.normalize_live(pair.live, options)
         visible = _field_changes(live, desired) if live.form != desired.form else []
@@ -276,6 +340,19 @@ class _ScopePlanner:
             )
             for resource, key, kept in matching.duplicates
         ]
+        changes += [
+            self._record(
+                Action.UNMANAGED,
+                resource,
+                key,
+                f"conflict: carries the marker of key {key!r}, which {self.noun} #{kept} "
+                "has, but is no copy exportctl left (it writes elsewhere, was changed "
+                "since, or is protected); not deleted. Delete it or remove its exportctl "
+                "marker by hand",
+                DriftKind.UNMANAGED,
+            )
+            for resource, key, kept in matching.conflicts
+        ]
         for resource, key in matching.orphans:
             changes.append(self._orphan(resource, key, prune))
         for resource in matching.unmarked:
@@ -329,7 +406,7 @@ def _secrets_rotated(desired: Normalized, marker: Marker | None) -> bool:
     """Whether the desired secrets hash differently from what the marker recorded."""
     if marker is None or marker.salt is None:
         return False
-    return secret_digest(desired, marker.salt) != marker.secret_digest
+    return secrets_unchanged(desired, marker) is False
 
 
 def _secret_changes(

@@ -1,8 +1,8 @@
 """Random manifests over random live states: one apply converges, with no duplicate key.
 
 Live states are seeded through the API: hand-made (unmarked) exports, marked
-ones with stale markers, duplicates of a key (a crash between a POST and its
-answer), renamed keys, and exports to delete. Each example gets its own
+ones with stale markers, a copy made by hand with a key's marker pasted along
+(a conflict: left alone), renamed keys, and exports to delete. Each example gets its own
 server over a fresh database.
 """
 
@@ -18,12 +18,12 @@ from reconciler.model import DesiredState, Prune
 from reconciler.providers.mammoth.model import ExportSpec
 from reconciler.sandbox.config import SandboxConfig
 from tests.apply.convergence import assert_converged, unmarked
-from tests.apply.helpers import REF, REF2, apply_now, desired, s3, seed, spec
+from tests.apply.helpers import REF, REF2, apply_now, desired, live_exports, s3, seed, spec
 from tests.sandboxes import serve_in_thread
 
 KEYS = ("k0", "k1", "k2", "k3", "k4")
 # What a key's slot holds before apply; files are per key, so seeds never clash.
-SLOTS = ("empty", "unmarked", "stale", "duplicate", "renamed", "moved")
+SLOTS = ("empty", "unmarked", "stale", "conflict", "renamed", "moved")
 
 
 def _marked(key: str, file: str) -> dict[str, Any]:
@@ -41,10 +41,19 @@ def _seed_bodies(key: str, slot: str) -> list[dict[str, Any]]:
         "empty": [],
         "unmarked": [_plain(file)],
         "stale": [_marked(key, file)],
-        "duplicate": [_marked(key, f"{key}-dup.csv"), _marked(key, file)],
+        "conflict": [_marked(key, file), _marked(key, f"{key}-copy.csv")],
         "renamed": [_marked(f"old-{key}", file)],
         "moved": [_marked(key, f"{key}-moved.csv")],
     }[slot]
+
+
+def _copies(base_url: str) -> list[tuple[str, object]]:
+    """The hand-made copies that carry a pasted marker, as they are listed."""
+    return [
+        (e.id, e.target_properties)
+        for e in live_exports(base_url, REF)
+        if str(e.target_properties.get("file", "")).endswith("-copy.csv")
+    ]
 
 
 @st.composite
@@ -64,6 +73,9 @@ def _case(draw: st.DrawFn) -> tuple[DesiredState, dict[str, str], int]:
     exports = [draw(_export(key)) for key in keys]
     prune = draw(st.sampled_from(list(Prune)))
     slots = {key: draw(st.sampled_from(SLOTS)) for key in KEYS}
+    # A conflict's copy outlives the export it copies only while its key is
+    # wanted: once that one is deleted, the copy is the key's orphan.
+    slots.update({k: "stale" for k, slot in slots.items() if slot == "conflict" and k not in keys})
     hand_made = draw(st.integers(0, 2))
     # The second dataview gets S3 copies: a dataset name is unique per project.
     copies = [s3(e.key, f"{e.key}.csv", suspended=e.suspended) for e in exports[:2]]
@@ -88,10 +100,13 @@ def test_one_apply_converges_from_any_live_state(
         bodies = [b for key in KEYS for b in _seed_bodies(key, slots[key])]
         seed(server.base_url, REF, bodies + [_plain(f"hand-{i}.csv") for i in range(hand_made)])
         hand = [e for e in unmarked(server.base_url, state) if "hand-" in str(e[4])]
+        copies = _copies(server.base_url)
         result = apply_now(server.base_url, state)
         assert result.ok, [a.message for a in result.actions()] + [
             f.detail for f in result.preflight_failures
         ]
-        assert_converged(server.base_url, state)
+        conflicts = [f"{REF}/{key}" for key, slot in slots.items() if slot == "conflict"]
+        assert_converged(server.base_url, state, conflicts=conflicts)
+        assert _copies(server.base_url) == copies
         left = [e for e in unmarked(server.base_url, state) if "hand-" in str(e[4])]
         assert left == ([] if state.scopes[0].prune is Prune.ALL else hand)

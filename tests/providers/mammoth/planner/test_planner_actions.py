@@ -188,6 +188,60 @@ def test_duplicates_of_one_key_keep_the_lowest_id_whatever_prune_says() -> None:
     assert result.scopes[0].changes[1].reason == "duplicate of key 'sales' (export #11 is kept)"
 
 
+def test_a_hand_made_copy_writing_elsewhere_with_a_pasted_marker_is_a_conflict_not_a_delete() -> (
+    None
+):
+    desired = spec("sales")
+    elsewhere = spec("sales", file="copy.csv", protect=True)
+    pasted = live(12, elsewhere, additional_properties=marker(desired))
+    result = plan(state(desired, prune=Prune.NONE), live(11, desired), pasted)
+    assert [(c.action, c.resource_id) for c in result.scopes[0].changes] == [
+        (Action.NOOP, "11"),
+        (Action.UNMANAGED, "12"),
+    ]
+    assert (
+        result.scopes[0]
+        .changes[1]
+        .reason.startswith("conflict: carries the marker of key 'sales', which export #11 has")
+    )
+
+
+def test_a_protected_copy_is_never_deleted_as_a_duplicate() -> None:
+    desired = spec("sales", protect=True)
+    result = plan(state(desired), live(11, desired), live(12, desired))
+    assert [c.action for c in result.scopes[0].changes] == [Action.NOOP, Action.UNMANAGED]
+
+
+def test_a_copy_changed_by_hand_since_it_was_written_is_not_deleted() -> None:
+    desired = spec("sales")
+    edited = live(12, desired, trigger_type="none")
+    result = plan(state(desired), live(11, desired), edited)
+    assert [c.action for c in result.scopes[0].changes] == [Action.NOOP, Action.UNMANAGED]
+
+
+def test_a_value_marked_sensitive_when_written_stays_redacted_once_unmarked() -> None:
+    target = {"host": "files.example.com", "username": "alice-login", "path": "/out"}
+    written = spec(
+        handler_type="sftp", target_properties=target, sensitive=("target_properties.username",)
+    )
+    desired = spec(handler_type="sftp", target_properties={**target, "username": "bob-login"})
+    change = only(plan(state(desired), live(10, written)))
+    assert change.action is Action.EDIT
+    assert change.fields == (
+        FieldChange("target_properties.username", SENSITIVE, SENSITIVE, sensitive=True),
+    )
+
+
+def test_a_value_marked_sensitive_when_written_stays_redacted_across_a_replace() -> None:
+    target = {"host": "files.example.com", "username": "alice-login", "path": "/out"}
+    written = spec(
+        handler_type="sftp", target_properties=target, sensitive=("target_properties.username",)
+    )
+    change = only(plan(state(spec()), live(10, written)))
+    assert change.action is Action.REPLACE
+    assert "alice-login" not in repr(change.fields)
+
+
 def test_deleted_live_exports_count_as_absent() -> None:
     change = only(plan(state(spec()), live(10, spec(), status="deleted")))
     assert change.action is Action.ADD
