@@ -20,15 +20,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler.apply import landed
 from reconciler.apply.jobs import JobWaiter
 from reconciler.apply.result import ActionResult, Failure, Outcome, ScopeResult
 from reconciler.apply.steps import Phase, Step, order_steps
-from reconciler.errors import ApiError, ExportctlError, MaybeLandedError, NotFoundError
-from reconciler.identity import applied_digest
+from reconciler.apply.verify import Checked, WriteRecord, check_writes
+from reconciler.errors import (
+    ApiError,
+    ExportctlError,
+    JobFailedError,
+    MaybeLandedError,
+    NotFoundError,
+)
+from reconciler.identity import applied_digest, spec_digest
 from reconciler.kinds import ResourceKind
 from reconciler.model import DesiredResource, ListedResource, LiveRun, Scope, SnapshotSpec
 from reconciler.plan import Action, Change, Plan, ScopePlan
@@ -55,11 +62,10 @@ class ExecuteOptions:
     poll_interval: float = 0.5  # seconds between job polls
     fail_fast: bool = False
     max_sends: int = 3  # sends of one mutation whose answers were lost
-    # After a lost answer to an add, how long to keep looking for the resource
-    # before sending it again: the lost answer may have been a 202 whose job
-    # has not run yet.
-    # Limitation: a job slower than this can still produce a second resource;
-    # the next plan then deletes the extra one (same key, listed later).
+    # After a lost answer to a run, how long to keep looking for it before
+    # starting it again: the lost answer may have been a 202 whose job has not
+    # begun yet. (An add is looked for once and sent again at once: the check
+    # after the scope, ``verify``, removes a late copy or says it may come.)
     landed_grace: float = 2.0
 
 
@@ -70,6 +76,7 @@ class _Done:
     text: str
     resource_id: str | None = None
     job_id: str | None = None
+    written: WriteRecord | None = None  # an add or edit, for the check after the scope
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ class _Sent:
     written: Written | None
     job: JobState | None
     found_id: str | None = None  # set when the answer was lost and a listing confirmed it
+    unanswered: int = 0  # sends that got no answer at all and no listing showed
 
     @property
     def resource_id(self) -> str | None:
@@ -173,6 +181,7 @@ class _ScopeRun:
         self.waiter = run.waiters[self.scope.provider]
         self.results: dict[int, ActionResult] = {}
         self.partial: dict[int, list[_Done]] = {}
+        self.written: dict[int, WriteRecord] = {}
         self.failed = False
 
     async def go(self) -> ScopeResult:
@@ -181,6 +190,8 @@ class _ScopeRun:
             i = index[id(step.change)]
             if i not in self.results:
                 await self._take(i, step)
+        if self.written:
+            await self._verify()
         return ScopeResult(self.scope, tuple(self.results[i] for i in sorted(self.results)))
 
     async def _take(self, i: int, step: Step) -> None:
@@ -194,6 +205,8 @@ class _ScopeRun:
             self._fail(i, step.change, error)
             return
         self.partial.setdefault(i, []).append(done)
+        if done.written is not None:
+            self.written[i] = done.written
         if step.is_last_of_change:
             parts = self.partial[i]
             message = ", then ".join(p.text for p in parts)
@@ -248,33 +261,76 @@ class _ScopeRun:
         live = _live(change)
         resource_id = change.resource_id or ""
         what = "run" if isinstance(live, LiveRun) else self.noun
+        sent = await self._send_delete(live, resource_id, change.key)
+        if sent is None:
+            return _Done(f"{what} {resource_id} was already gone", resource_id)
+        return _Done(f"deleted {what} {resource_id}{sent.note}", resource_id, sent.job_id)
+
+    async def _send_delete(
+        self, live: ListedResource | LiveRun, resource_id: str, key: str
+    ) -> _Sent | None:
+        """Delete one resource or run; ``None`` when it turned out to be gone already.
+
+        A delete whose answer was lost is sent again while its first job may
+        still run; the second then fails on a resource the first removed. Both
+        a 404 and such a failure are judged by the listing: gone is gone.
+        """
         providers, scope = self.run.providers, self.scope
 
         async def gone() -> str | None:
             return resource_id if await landed.is_gone(providers, scope, resource_id) else None
 
         try:
-            sent = await self._send(
-                f"delete {change.key}",
-                lambda: providers.of(scope).delete(scope, live, key=change.key),
-                gone,
+            return await self._send(
+                f"delete {key}", lambda: providers.of(scope).delete(scope, live, key=key), gone
             )
         except NotFoundError:
-            return _Done(f"{what} {resource_id} was already gone", resource_id)
-        return _Done(f"deleted {what} {resource_id}{sent.note}", resource_id, sent.job_id)
+            return None
+        except JobFailedError:
+            if await gone() is None:
+                raise
+            return None
 
     async def _add(self, spec: DesiredResource) -> _Done:
         salt = self.run.salts[(self.scope, spec.key)]
         provider = self.run.providers.resources(self.scope)
-        sent = await self._send(
-            f"add {spec.key}",
-            lambda: provider.create(self.scope, spec, salt=salt),
-            self._patiently(self._marker_lookup(spec, salt)),
-        )
+        try:
+            sent = await self._send(
+                f"add {spec.key}",
+                lambda: provider.create(self.scope, spec, salt=salt),
+                self._marker_lookup(spec, salt),
+            )
+        except (ApiError, JobFailedError) as error:
+            if isinstance(error, MaybeLandedError):
+                raise
+            return await self._refused_as_written(spec, error)
         resource_id = await self._new_id(sent, spec, salt)
+        record = self._record(spec, salt, resource_id, sent, creates=True)
         suffix = await self._follow_ups(spec, resource_id, sent, None)
         text = f"created as {self.noun} {resource_id}{suffix}{sent.note}"
-        return _Done(text, resource_id, sent.job_id)
+        return _Done(text, resource_id, sent.job_id, record)
+
+    async def _refused_as_written(self, spec: DesiredResource, error: ExportctlError) -> _Done:
+        """After a refused add: done anyway if the same spec is there under the key now.
+
+        A server that keeps destinations unique refuses a second copy: of an
+        earlier send whose answer was lost (its job slower than our look), or
+        of another apply of the same manifest running at the same time. Either
+        way what the manifest asks for exists; anything else is the refusal.
+        """
+        kind = self._kind()
+        written = spec_digest(kind.normalize_desired(spec))
+        found = await landed.resource_with_spec(
+            self.run.providers, self.scope, kind, spec.key, written
+        )
+        if found is None:
+            raise error
+        text = (
+            f"already there as {self.noun} {found.resource_id}: the server refused a second "
+            "copy, written by an earlier send whose answer was lost or by another apply "
+            "at the same time"
+        )
+        return _Done(text, found.resource_id)
 
     async def _edit(self, change: Change, spec: DesiredResource, live: ListedResource) -> _Done:
         salt = self.run.salts[(self.scope, spec.key)]
@@ -285,11 +341,11 @@ class _ScopeRun:
             self._marker_lookup(spec, salt),
         )
         resource_id = sent.resource_id or live.resource_id
+        record = self._record(spec, salt, resource_id, sent, creates=False)
         suffix = await self._follow_ups(spec, resource_id, sent, live)
         verb = "adopted (marker written)" if change.action is Action.ADOPT else "updated"
-        return _Done(
-            f"{verb} {self.noun} {resource_id}{suffix}{sent.note}", resource_id, sent.job_id
-        )
+        text = f"{verb} {self.noun} {resource_id}{suffix}{sent.note}"
+        return _Done(text, resource_id, sent.job_id, record)
 
     async def _run_snapshot(self, change: Change, snapshot: SnapshotSpec) -> _Done:
         """Start a run (or wait for the one in progress), then fetch its artifact if asked."""
@@ -320,6 +376,73 @@ class _ScopeRun:
             size = await provider.download(self.scope, snapshot, run_id, destination)
             text += f", downloaded {size} bytes to {destination}"
         return _Done(text, run_id)
+
+    # -- the check after the scope ---------------------------------------------
+
+    async def _verify(self) -> None:
+        """List the scope again: remove this apply's own extra copies, fail what it contradicts."""
+        providers, scope = self.run.providers, self.scope
+        try:
+            live = await providers.of(scope).list(scope)
+        except ExportctlError as error:
+            problem = f"the check afterwards could not list {scope.title}: {error.message}"
+            for i in self.written:
+                self._amend(i, "", None, problem)
+            return
+        checks = check_writes(self._kind(), live, list(self.written.values()), self.noun)
+        for i, checked in zip(self.written, checks, strict=True):
+            removed, failure = await self._remove_copies(checked)
+            note = _copies_note(checked, removed, self.noun)
+            self._amend(i, note, checked.resource_id, checked.problem or failure)
+
+    async def _remove_copies(self, checked: Checked) -> tuple[list[str], str | None]:
+        """Delete this apply's extra copies of one key; the ids removed, and any failure."""
+        removed: list[str] = []
+        for copy in checked.remove:
+            try:
+                await self._send_delete(copy, copy.resource_id, checked.key)
+            except ExportctlError as error:
+                return removed, (
+                    f"could not remove the extra copy {self.noun} #{copy.resource_id}: "
+                    f"{error.message}. Run 'exportctl apply' again to remove it"
+                )
+            removed.append(copy.resource_id)
+        return removed, None
+
+    def _amend(self, i: int, note: str, resource_id: str | None, problem: str | None) -> None:
+        """Add what the check found to a change's result; a problem makes it a failure."""
+        result = self.results[i]
+        if result.outcome is not Outcome.APPLIED:
+            return
+        if problem is not None:
+            message = f"{result.message}, but {problem}"
+            failed = replace(
+                result, outcome=Outcome.FAILED, message=message, failure=Failure.TRANSIENT
+            )
+            self.results[i] = failed
+            self.failed = True
+            return
+        if note or resource_id not in (None, result.resource_id):
+            self.results[i] = replace(
+                result, message=result.message + note, resource_id=resource_id or result.resource_id
+            )
+
+    def _record(
+        self, spec: DesiredResource, salt: str, resource_id: str, sent: _Sent, *, creates: bool
+    ) -> WriteRecord:
+        kind = self._kind()
+        options = kind.options(spec)
+        normalized = kind.normalize_desired(spec, options)
+        return WriteRecord(
+            key=spec.key,
+            applied=applied_digest(normalized, salt),
+            spec_digest=spec_digest(normalized),
+            options=options,
+            resource_id=resource_id,
+            unanswered=sent.unanswered,
+            creates=creates,
+            once=sent.written is not None and sent.written.once,
+        )
 
     # -- helpers ------------------------------------------------------------------
 
@@ -402,25 +525,49 @@ class _ScopeRun:
         send: Callable[[], Awaitable[Written]],
         did_land: Callable[[], Awaitable[str | None]],
     ) -> _Sent:
-        """Send a mutation; after a lost answer, look before sending it again."""
-        attempt = 0
+        """Send a mutation; after a lost answer, look before sending it again.
+
+        Counts the sends that got no answer at all and that the look did not
+        find: the server may still be working on them (a slow job), so the
+        check after the scope must see them land. A send answered with an
+        error status (a 503) is not counted: the server finished with it, and
+        what it committed shows in that check's listing.
+        """
+        attempt = silent = 0
         while True:
             attempt += 1
             try:
                 result = await send()
-            except MaybeLandedError:
+            except MaybeLandedError as error:
                 found = await did_land()
                 if found is not None:
-                    return _Sent(None, None, found)
+                    return _Sent(None, None, found, unanswered=silent)
+                silent += error.status_code is None
                 if attempt >= self.run.options.max_sends:
                     raise
                 continue
-            return _Sent(result, await self._follow(result, what))
+            return _Sent(result, await self._follow(result, what), unanswered=silent)
 
     async def _follow(self, written: Written, what: str) -> JobState | None:
         if written.job_id is None or written.job is not None:
             return written.job
         return await self.waiter.wait(written.job_id, f"{what} on {self.scope.title}")
+
+
+def _copies_note(checked: Checked, removed: list[str], noun: str) -> str:
+    """What removing extra copies adds to a change's line."""
+    if not removed:
+        return ""
+    ids = ", ".join(f"#{r}" for r in removed)
+    if checked.lost_race:
+        return (
+            f", then removed this apply's copy {ids}: another apply wrote {checked.key!r} at "
+            f"the same time ({noun} #{checked.resource_id} is kept)"
+        )
+    return (
+        f", then removed {noun} {ids}, a copy left by an answer that was lost "
+        f"({noun} #{checked.resource_id} is kept)"
+    )
 
 
 def _planned_runs(scope_plan: ScopePlan, snapshot: SnapshotSpec) -> list[str]:

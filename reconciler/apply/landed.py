@@ -17,7 +17,7 @@ from reconciler.kinds import ResourceKind
 from reconciler.model import ListedResource, LiveRun, LiveScope, RunState, Scope, SnapshotSpec
 from reconciler.providers.base import Providers
 
-__all__ = ["is_gone", "new_run", "resource_with_marker"]
+__all__ = ["is_gone", "new_run", "resource_with_marker", "resource_with_spec"]
 
 
 async def _listed(providers: Providers, scope: Scope) -> LiveScope:
@@ -31,6 +31,17 @@ async def resource_with_marker(
     for resource in (await _listed(providers, scope)).present():
         marker = kind.marker(resource)
         if marker is not None and marker.key == key and marker.applied == applied:
+            return resource
+    return None
+
+
+async def resource_with_spec(
+    providers: Providers, scope: Scope, kind: ResourceKind, key: str, spec: str
+) -> ListedResource | None:
+    """A resource with ``key`` written with exactly this spec by any apply (any salt)."""
+    for resource in (await _listed(providers, scope)).present():
+        marker = kind.marker(resource)
+        if marker is not None and marker.key == key and marker.spec_digest == spec:
             return resource
     return None
 

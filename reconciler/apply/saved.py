@@ -65,6 +65,15 @@ def check_secrets(saved: SavedPlan, secrets: Mapping[str, str], path: str) -> No
     # A secret that is new since the plan needs a manifest change, which the
     # digest check catches; here only the planned ones can have moved.
     missing = [address for address in saved.secret_addresses if address not in secrets]
+    # plan --out lists every secret of the scopes it covers, and the manifest
+    # text is the same (checked first): one it does not list means the file
+    # was edited to skip the check.
+    unlisted = sorted(set(secrets) - set(saved.secret_addresses))
+    if unlisted:
+        raise PlanFileError(
+            f"Saved plan {path} does not list secrets that its changes carry:\n"
+            f"{_listed(unlisted)}\nThe file was edited or damaged. {_AGAIN}"
+        )
     if missing:
         raise PlanFileError(
             f"Saved plan {path} relied on secrets the manifest no longer resolves:\n"

@@ -98,6 +98,9 @@ class Written:
     job_id: str | None = None
     job: JobState | None = None
     status: str | None = None
+    # The server confirmed it runs this write once (it echoed an idempotency
+    # key): an earlier send of it whose answer was lost made no copy.
+    once: bool = False
 
 
 @dataclass(frozen=True)
