@@ -37,7 +37,12 @@ from reconciler.errors import (
     NotFoundError,
 )
 from reconciler.http.retry import RetryPolicy, Verdict, classify, parse_retry_after
-from reconciler.http.transport import endpoint_label, network_transport
+from reconciler.http.transport import (
+    AnswerTooSlowError,
+    endpoint_label,
+    network_transport,
+    read_capped,
+)
 
 __all__ = ["DETAIL_LIMIT", "ApiClient", "ApiSession", "ApiWording", "Call", "Reply"]
 
@@ -231,8 +236,11 @@ class ApiSession:
         transport: httpx.AsyncBaseTransport | None = None,
         parallelism: int = 8,
         timeout: float = 30.0,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
+        """``timeout`` bounds each connect, read and write; ``deadline`` (twice that
+        by default) a whole request, from sending to the last byte of its answer."""
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
         self.endpoint = endpoint_label(base_url)
@@ -244,6 +252,9 @@ class ApiSession:
         self._base_url = base_url.rstrip("/")
         self._headers = httpx.Headers({"User-Agent": "exportctl", **headers})
         self._timeout = httpx.Timeout(timeout).as_dict()
+        # The whole exchange, not only each read: a server that drips a byte
+        # at a time never trips a read timeout.
+        self._deadline = deadline if deadline is not None else 2 * timeout
         self._transport = transport or network_transport(base_url, parallelism)
 
     async def __aenter__(self) -> Self:
@@ -316,19 +327,37 @@ class ApiSession:
                 extensions=extensions,
             )
             try:
-                response = await self._transport.handle_async_request(request)
-                outgoing.answered()
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()  # gives the connection back to the pool
+                async with asyncio.timeout(self._deadline):
+                    response = await self._exchange(request, outgoing)
             except httpx.TransportError as exc:
                 # Keep only type and text: the exception's request holds the headers.
                 return _Failure(type(exc), str(exc))
+            except TimeoutError:
+                text = f"no whole answer within {self._deadline:g} s"
+                return _Failure(AnswerTooSlowError, text)
             finally:
                 outgoing.done()
         await self._unsent.all_sent()
         return response
+
+    async def _exchange(self, request: httpx.Request, outgoing: _Outgoing) -> httpx.Response:
+        """Send ``request`` and read its whole answer, no larger than the cap."""
+        response = await self._transport.handle_async_request(request)
+        outgoing.answered()
+        try:
+            if response.is_stream_consumed:  # ``PooledTransport`` reads (capped) itself
+                return response
+            headers = httpx.Headers(response.headers)
+            body = await read_capped(response.aiter_raw(), headers, request)
+        finally:
+            await response.aclose()  # gives the connection back to the pool
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions=response.extensions,
+        )
 
     def check(self, call: Call, response: httpx.Response) -> None:
         """Raise the error a 4xx or 5xx answer means."""

@@ -28,6 +28,8 @@ from enum import Enum
 
 import httpx
 
+from reconciler.http.transport import AnswerTooSlowError, UnreadableAnswerError
+
 __all__ = [
     "RETRYABLE_STATUSES",
     "RetryPolicy",
@@ -55,6 +57,14 @@ TRANSIENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,
     httpx.NetworkError,
     httpx.RemoteProtocolError,
+)
+
+
+# The server took the request but its answer is not worth waiting for or
+# reading: no whole answer within the deadline, too large, broken encoding.
+ANSWERED_BADLY: tuple[type[httpx.TransportError], ...] = (
+    AnswerTooSlowError,
+    UnreadableAnswerError,
 )
 
 
@@ -89,6 +99,9 @@ def classify(
 def _classify_error(idempotent: bool, error: type[BaseException]) -> Verdict:
     if issubclass(error, NOT_SENT_ERRORS):
         return Verdict.RETRY
+    if issubclass(error, ANSWERED_BADLY):
+        # Another try would meet the same server: give up, unless a write may have landed.
+        return Verdict.FAIL if idempotent else Verdict.MAYBE_LANDED
     if not issubclass(error, TRANSIENT_ERRORS):
         return Verdict.FAIL
     return Verdict.RETRY if idempotent else Verdict.MAYBE_LANDED

@@ -35,7 +35,8 @@ import select
 import socket
 import ssl
 import urllib.request
-from collections.abc import Iterable
+import zlib
+from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -44,7 +45,16 @@ import httpx
 
 from reconciler.errors import ConfigError
 
-__all__ = ["PooledTransport", "endpoint_label", "network_transport", "proxy_for"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "AnswerTooSlowError",
+    "PooledTransport",
+    "UnreadableAnswerError",
+    "endpoint_label",
+    "network_transport",
+    "proxy_for",
+    "read_capped",
+]
 
 
 def network_transport(base_url: str, parallelism: int) -> httpx.AsyncBaseTransport:
@@ -115,13 +125,14 @@ class PooledTransport(httpx.AsyncBaseTransport):
         try:
             answer = await self._pool.handle_async_request(core_request)
             try:
-                body = await answer.aread()
+                headers = httpx.Headers(answer.headers)
+                body = await read_capped(answer.aiter_stream(), headers, request)
             finally:
                 await answer.aclose()
         except _HTTPCORE_ERRORS as exc:
             raise _as_httpx(exc, request) from exc
         return httpx.Response(
-            answer.status, headers=answer.headers, content=body, extensions=answer.extensions
+            answer.status, headers=headers, content=body, extensions=answer.extensions
         )
 
     async def __aenter__(self) -> PooledTransport:
@@ -138,6 +149,80 @@ class PooledTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._pool.aclose()
+
+
+# No API answer exportctl reads comes near this (a page of exports is tens of
+# kilobytes); a server sending more is broken or hostile, and reading on
+# would only exhaust memory. Counted after decompression: a small gzip body
+# can inflate a thousandfold.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+
+class UnreadableAnswerError(httpx.TransportError):
+    """An answer not worth reading on: too large, or compressed in a way that is broken."""
+
+
+class AnswerTooSlowError(httpx.TransportError):
+    """No whole answer within the request's deadline (a server dripping bytes, say)."""
+
+
+async def read_capped(
+    chunks: AsyncIterator[bytes], headers: httpx.Headers, request: httpx.Request
+) -> bytes:
+    """An answer's body, decompressed, refused once it grows past ``MAX_ANSWER_BYTES``.
+
+    Decompresses gzip and deflate itself, a bounded piece at a time, and
+    removes ``Content-Encoding`` from ``headers``: httpx would otherwise
+    inflate the whole body in memory before anyone could look at its size.
+    """
+    encoding = headers.get("Content-Encoding", "identity").strip().lower()
+    inflate = _inflater(encoding, request)
+    size = 0
+    parts: list[bytes] = []
+    async for chunk in chunks:
+        pieces = [chunk] if inflate is None else _inflate(inflate, chunk, request)
+        for piece in pieces:
+            size += len(piece)
+            if size > MAX_ANSWER_BYTES:
+                raise UnreadableAnswerError(
+                    f"the answer grew past {MAX_ANSWER_BYTES // 2**20} MiB"
+                    f"{' once decompressed' if inflate else ''}; reading stopped",
+                    request=request,
+                )
+            parts.append(piece)
+    if inflate is not None:
+        del headers["Content-Encoding"]
+    return b"".join(parts)
+
+
+def _inflater(encoding: str, request: httpx.Request) -> zlib._Decompress | None:
+    if encoding in ("identity", ""):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise UnreadableAnswerError(
+        f"the answer is encoded as {encoding!r}, which was not asked for", request=request
+    )
+
+
+def _inflate(inflate: zlib._Decompress, chunk: bytes, request: httpx.Request) -> list[bytes]:
+    """``chunk`` decompressed in pieces of at most 1 MiB, so no single step is huge."""
+    pieces: list[bytes] = []
+    data = chunk
+    try:
+        while data or inflate.unconsumed_tail:
+            piece = inflate.decompress(data or inflate.unconsumed_tail, 2**20)
+            data = b""
+            if not piece and not inflate.unconsumed_tail:
+                break
+            pieces.append(piece)
+    except zlib.error as exc:
+        raise UnreadableAnswerError(
+            f"the compressed answer is broken ({exc})", request=request
+        ) from None
+    return pieces
 
 
 _HTTPCORE_ERRORS = (
