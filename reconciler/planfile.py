@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ from reconciler.plan_json import (
 )
 
 __all__ = [
+    "MAX_PLAN_FILE_BYTES",
     "PLAN_FILE_VERSION",
     "SavedPlan",
     "load_plan",
@@ -82,8 +84,12 @@ _KIND = "exportctl-plan-file"
 # PBKDF2 at this cost takes ~60 ms on a 2-core CI machine, once per plan file:
 # each guess at a secret from a leaked plan file costs as much.
 _ITERATIONS = 100_000
+# A later exportctl may raise the cost; a file asking for more than this is forged.
+_MAX_ITERATIONS = 10 * _ITERATIONS
 _ALGORITHM = "pbkdf2-sha256"
 _SALT_BYTES = 16
+# Far beyond any real plan (a 10,000-export plan is a few MB), small enough to read.
+MAX_PLAN_FILE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,7 @@ def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
 
 def _read_document(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_bounded(path).decode("utf-8")
     except FileNotFoundError:
         raise PlanFileError(
             f"Saved plan {path} not found. Check the path, or create it with "
@@ -233,7 +239,36 @@ def _read_document(path: Path) -> dict[str, Any]:
             f"Saved plan {path} is not JSON (line {error.lineno}, column {error.colno}: "
             f"{error.msg}). Pass the file written by `exportctl plan --out`."
         ) from None
+    except RecursionError:
+        raise PlanFileError(
+            f"Saved plan {path} is nested far deeper than any plan: it is not a file "
+            "`exportctl plan --out` wrote. Re-create it."
+        ) from None
     return _checked(document, path)
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file no larger than ``MAX_PLAN_FILE_BYTES``.
+
+    A plan file is data from wherever CI stored it: ``/dev/zero`` or a FIFO
+    must not make apply read forever or wait for a writer. Opened without
+    blocking, then checked by what was opened (no race with a swapped path).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise PlanFileError(
+                f"Saved plan {path} is not a regular file. Pass the file written by "
+                "`exportctl plan --out`."
+            )
+        if info.st_size > MAX_PLAN_FILE_BYTES:
+            raise PlanFileError(
+                f"Saved plan {path} is {info.st_size // 2**20} MiB, more than the "
+                f"{MAX_PLAN_FILE_BYTES // 2**20} MiB a plan file may be. Pass the file "
+                "written by `exportctl plan --out`."
+            )
+        return handle.read(MAX_PLAN_FILE_BYTES + 1)
 
 
 def _checked(document: Any, path: Path) -> dict[str, Any]:
@@ -247,11 +282,28 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
     check_format_version(document.get("format_version"), supported=PLAN_FILE_VERSION, what=what)
     validate_plan_json(document.get("plan"), what=f"The plan in {path}")
     problem = first_problem(_fast_envelope_check(), _validator(), document)
+    if problem is None:
+        problem = _hash_problem(document["secrets_hash"])
     if problem is not None:
         raise PlanFileError(
             f"Saved plan {path} is damaged: {problem}. Re-create it with `exportctl plan --out`."
         )
     return document
+
+
+def _hash_problem(hashed: str | None) -> str | None:
+    """What is wrong with a stored secrets hash's cost, read as data, not as instructions.
+
+    The schema checks its shape; its iteration count decides how long apply
+    works on it. Only the counts exportctl writes are accepted, so a forged
+    file can neither make apply spin for minutes nor check secrets cheaply.
+    """
+    if hashed is None:
+        return None
+    iterations = int(hashed.split("$")[1])
+    if _ITERATIONS <= iterations <= _MAX_ITERATIONS:
+        return None
+    return f"secrets_hash asks for {iterations} iterations (exportctl writes {_ITERATIONS})"
 
 
 @cache

@@ -1,4 +1,5 @@
 import json
+import os
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,13 @@ import pytest
 from reconciler.errors import PlanFileError
 from reconciler.plan import SENSITIVE
 from reconciler.plan_json import plan_to_json
-from reconciler.planfile import load_plan, save_plan, secret_address, secrets_hash
+from reconciler.planfile import (
+    MAX_PLAN_FILE_BYTES,
+    load_plan,
+    save_plan,
+    secret_address,
+    secrets_hash,
+)
 from tests.render.plans import DV1, DV2, DV3, SECRET, every_action_plan
 from tests.render.schemas import errors
 
@@ -228,3 +235,49 @@ def test_save_plan_into_a_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError) as caught:
         save_plan(path, every_action_plan(), secrets={}, sources=[])
     assert caught.value.message == f"Cannot write saved plan {path}: No such file or directory."
+
+
+def test_a_stored_iteration_count_beyond_what_exportctl_writes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    _save(path)
+    document = json.loads(path.read_text())
+    algorithm, _, salt, digest = document["secrets_hash"].split("$")
+    for forged in ("999999999999", "2000000000", "1"):
+        document["secrets_hash"] = f"{algorithm}${forged}${salt}${digest}"
+        path.write_text(json.dumps(document))
+        with pytest.raises(PlanFileError) as caught:
+            load_plan(path)
+        assert caught.value.message == (
+            f"Saved plan {path} is damaged: secrets_hash asks for {forged} iterations "
+            "(exportctl writes 100000). Re-create it with `exportctl plan --out`."
+        )
+
+
+def test_a_plan_file_nested_too_deep_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert "is nested far deeper than any plan" in caught.value.message
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_only_a_regular_file_is_read_as_a_plan(tmp_path: Path, special: str) -> None:
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "plan.fifo"
+        os.mkfifo(path)  # nobody writes: opening it for reading must not wait
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert caught.value.message == (
+        f"Saved plan {path} is not a regular file. Pass the file written by `exportctl plan --out`."
+    )
+
+
+def test_a_plan_file_larger_than_any_plan_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_PLAN_FILE_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path)
+    assert "a plan file may be" in caught.value.message
