@@ -1,15 +1,20 @@
 """The marker: its format, reading it back, and what its hash covers (any provider)."""
 
+import hashlib
+
 import pytest
 
 from reconciler.identity import (
+    MARKER_KEY_ENV,
+    STRETCH_ITERATIONS,
     Marker,
     applied_digest,
     marker_for,
     new_salt,
     parse_marker,
+    secrets_unchanged,
 )
-from reconciler.normalize import Normalized
+from reconciler.normalize import Normalized, canonical_json, digest
 
 SALT = "00ff00ff00ff00ff"
 
@@ -21,7 +26,53 @@ def normalized(password: str = "1", file: str = "f") -> Normalized:
 
 def test_applied_has_version_salt_and_two_digests() -> None:
     version, salt, spec_part, secret_part = applied_digest(normalized(), SALT).split(":")
-    assert (version, salt, len(spec_part), len(secret_part)) == ("v1", SALT, 16, 16)
+    assert (version, salt, len(spec_part), secret_part[0], len(secret_part)) == (
+        "v2",
+        SALT,
+        16,
+        "p",
+        17,
+    )
+
+
+def test_without_secrets_the_secret_part_says_so() -> None:
+    plain = Normalized({"file": "f"}, ())
+    assert applied_digest(plain, SALT).split(":")[3] == "n"
+
+
+def test_a_keyed_marker_gives_no_way_to_check_a_guess_without_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(MARKER_KEY_ENV, "k3y-kept-with-the-ci-secrets")
+    written = parse_marker(marker_for("k", False, normalized("abcd"), SALT))
+    assert written is not None and (written.secret_digest or "").startswith("k")
+    assert secrets_unchanged(normalized("abcd"), written) is True
+    assert secrets_unchanged(normalized("abce"), written) is False
+    monkeypatch.delenv(MARKER_KEY_ENV)
+    # What an attacker with only the API's view has: no key, nothing to compare.
+    assert secrets_unchanged(normalized("abcd"), written) is None
+    monkeypatch.setenv(MARKER_KEY_ENV, "another-key")
+    assert secrets_unchanged(normalized("abcd"), written) is False
+
+
+def test_without_a_key_each_guess_costs_a_stretched_derivation() -> None:
+    written = parse_marker(marker_for("k", False, normalized("abcd"), SALT))
+    assert written is not None and (written.secret_digest or "").startswith("p")
+    secrets = canonical_json((("password", "abcd"),)).encode()
+    stretched = hashlib.pbkdf2_hmac("sha256", secrets, SALT.encode(), STRETCH_ITERATIONS)
+    assert written.secret_digest == "p" + stretched.hex()[:16]
+    assert STRETCH_ITERATIONS >= 1000  # bench/bench_marker_guess.py: what a guess costs
+
+
+def test_a_v1_marker_is_still_compared_as_written() -> None:
+    legacy = Marker("k", f"v1:{SALT}:spec:{_v1_digest('abcd')}", SALT, "spec", _v1_digest("abcd"))
+    assert secrets_unchanged(normalized("abcd"), legacy) is True
+    assert secrets_unchanged(normalized("abce"), legacy) is False
+
+
+def _v1_digest(password: str) -> str:
+    secrets = canonical_json((("password", password),))
+    return digest(SALT + secrets)
 
 
 def test_a_written_marker_reads_back() -> None:

@@ -223,7 +223,8 @@ def _without_marker(extra: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def export_marker(spec: ExportSpec, salt: str) -> dict[str, Any]:
     """The marker an export written as ``spec`` carries in its ``additional_properties``."""
-    return marker_for(spec.key, spec.protect, EXPORTS.normalize_desired(spec), salt)
+    normalized = EXPORTS.normalize_desired(spec)
+    return marker_for(spec.key, spec.protect, normalized, salt, spec.sensitive)
 
 
 def dataview_spec(
