@@ -37,6 +37,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reconciler import redaction
+from reconciler.diagnostics import first_lines
+
 if TYPE_CHECKING:
     from reconciler.diagnostics import Diagnostic
 
@@ -57,9 +60,16 @@ __all__ = [
 
 
 class ExportctlError(click.ClickException):
-    """Base of every error exportctl reports to a user."""
+    """Base of every error exportctl reports to a user.
+
+    Its message never holds a secret the manifest gives, even when it quotes
+    a server that echoed one (``reconciler.redaction``).
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redaction.scrub(message))
 
 
 class ManifestError(ExportctlError):
@@ -67,8 +77,8 @@ class ManifestError(ExportctlError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = tuple(diagnostics)
-        lines = [str(d) for d in self.diagnostics]
-        count = len(lines)
+        count = len(self.diagnostics)
+        lines = first_lines(self.diagnostics)
         lines.append(f"{count} error{'s' if count != 1 else ''} in the manifest.")
         super().__init__("\n".join(lines))
 
@@ -98,7 +108,7 @@ class ApiError(ExportctlError):
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
-        self.detail = detail
+        self.detail = None if detail is None else redaction.scrub(detail)
         self.method = method
         self.path = path
         self.scope = scope

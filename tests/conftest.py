@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from reconciler import redaction
+from reconciler.model import DesiredState
 from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.sandbox.config import SandboxConfig
 from tests.sandboxes import RunningSandbox, serve_in_thread
@@ -28,6 +30,14 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 SANDBOX_HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_watched_from_an_earlier_test() -> Iterator[None]:
+    """A CLI run watches its manifest's secrets for the life of the process; a test is not one."""
+    yield
+    redaction.watch(DesiredState((), digest=""))
+
 
 SandboxFactory = Callable[..., RunningSandbox]
 

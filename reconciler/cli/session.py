@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import click
 
+from reconciler import redaction
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
@@ -60,6 +61,7 @@ async def open_for(
             "environment variable instead (see `exportctl providers`)."
         )
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
+    redaction.watch(desired)  # a server may echo them in what it says back
     async with AsyncExitStack() as stack:
         opened = {
             name: await stack.enter_async_context(factory(name).open(connection, desired))

@@ -379,12 +379,15 @@ class ApiSession:
         self, call: Call, response: httpx.Response, loads: Callable[[bytes], Any] = json.loads
     ) -> Any:
         """The answer's JSON body; an ``ApiError`` saying so when it is not JSON."""
+        what = "the answer is not JSON"
         try:
             return loads(response.content)
         except ValueError:
             pass
+        except RecursionError:  # a hostile server's [[[[...]]]]
+            what = "the answer is nested too deeply"
         # Raised outside the except block, so no decode error is chained to it.
-        raise self.unexpected(call, response, "the answer is not JSON")
+        raise self.unexpected(call, response, what)
 
     def unexpected(self, call: Call, response: httpx.Response, what: str) -> ApiError:
         """The error for an answer of the wrong shape: likely not the API at all."""

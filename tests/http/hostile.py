@@ -1,0 +1,91 @@
+"""A small hostile HTTP server on loopback: answers no real API would give.
+
+Each mode is one way a broken or malicious server can hurt a client that
+trusts it: dripping an answer a byte at a time, a compressed body that
+inflates a thousandfold, JSON nested beyond any parser's stack, or an error
+that echoes the request body (and the secret in it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+__all__ = ["BOMB_INFLATED_BYTES", "serve_hostile"]
+
+BOMB_INFLATED_BYTES = 256 * 1024 * 1024
+
+
+@cache
+def _gzip_bomb() -> bytes:
+    """``BOMB_INFLATED_BYTES`` of zeros, gzip-compressed (about 250 KB)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    chunk = bytes(1024 * 1024)
+    parts = [packer.compress(chunk) for _ in range(BOMB_INFLATED_BYTES // len(chunk))]
+    return b"".join(parts) + packer.flush()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    mode = "drip"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the tests read what the client says, not the server's log."""
+
+    def do_GET(self) -> None:
+        if self.mode == "drip":
+            self._drip()
+        elif self.mode == "gzip-bomb":
+            self._answer(200, _gzip_bomb(), {"Content-Encoding": "gzip"})
+        elif self.mode == "deep-json":
+            self._answer(200, b"[" * 100_000 + b"]" * 100_000)
+        else:
+            self._answer(404, b"{}")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length).decode()
+        echo = json.dumps({"detail": f"invalid request: {body.replace(chr(34), chr(39))}"})
+        self._answer(400, echo.encode())
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drip(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        try:
+            for _ in range(1_000_000):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:  # the client gave up: exactly what it should do
+            return
+
+
+@contextmanager
+def serve_hostile(mode: str) -> Iterator[str]:
+    """A server answering in ``mode`` on a free loopback port; yields its base URL."""
+    handler = type("Handler", (_Handler,), {"mode": mode})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,79 @@
+"""Against a hostile server on a real socket: a clear error, bounded time and memory, no leak."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from reconciler import redaction
+from reconciler.errors import ApiError, ApiUnreachableError
+from reconciler.http.api import ApiSession, Call, StandardWording
+from reconciler.http.transport import MAX_ANSWER_BYTES
+from reconciler.model import DesiredState
+from tests.http.hostile import BOMB_INFLATED_BYTES, serve_hostile
+
+LIST = Call("GET", "things", "list the things")
+
+
+def _get(base_url: str, *, timeout: float = 5.0) -> Any:
+    async def run() -> Any:
+        async with ApiSession(base_url, {}, StandardWording(), timeout=timeout) as api:
+            reply = await api.send(LIST)
+            return api.json(LIST, reply.response)
+
+    return asyncio.run(run())
+
+
+def test_a_server_dripping_its_answer_meets_the_request_deadline() -> None:
+    with serve_hostile("drip") as base_url:
+        start = time.monotonic()
+        with pytest.raises(ApiUnreachableError) as caught:
+            _get(base_url, timeout=0.3)  # each byte comes well within the read timeout
+        elapsed = time.monotonic() - start
+    assert "no whole answer within 0.6 s; 1 attempt" in caught.value.message
+    assert base_url.removeprefix("http://") in caught.value.message
+    assert elapsed < 5
+
+
+def test_a_gzip_bomb_is_refused_with_memory_bounded() -> None:
+    with serve_hostile("gzip-bomb") as base_url:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ApiUnreachableError) as caught:
+                _get(base_url)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert "the answer grew past 64 MiB once decompressed" in caught.value.message
+    assert peak < MAX_ANSWER_BYTES + 16 * 2**20 < BOMB_INFLATED_BYTES
+
+
+def test_json_nested_beyond_any_parser_is_a_clean_error() -> None:
+    with serve_hostile("deep-json") as base_url, pytest.raises(ApiError) as caught:
+        _get(base_url)
+    assert "unexpected answer (200): the answer is nested too deeply" in caught.value.message
+
+
+def test_a_server_echoing_a_secret_in_its_error_does_not_get_it_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "hunter2-Secret-9"
+    monkeypatch.setattr(redaction, "_secrets_of", lambda desired: iter([secret]))
+    redaction.watch(DesiredState((), digest="d"))
+    add = Call("POST", "things", "add a thing")
+
+    async def run() -> None:
+        async with ApiSession(base_url, {}, StandardWording()) as api:
+            reply = await api.send(add, body={"password": secret})
+            api.check(add, reply.response)
+
+    with serve_hostile("echo") as base_url, pytest.raises(ApiError) as caught:
+        asyncio.run(run())
+    assert "invalid request" in caught.value.message
+    assert secret not in caught.value.message
+    assert secret not in (caught.value.detail or "")
+    assert "'password':'***'" in (caught.value.detail or "")
