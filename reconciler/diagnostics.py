@@ -7,11 +7,12 @@ with where it is, so a user fixes them all in one round (Terraform's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-__all__ = ["Diagnostic", "Severity", "SourceLocation"]
+__all__ = ["SHOWN_DIAGNOSTICS", "Diagnostic", "Severity", "SourceLocation", "first_lines"]
 
 
 class Severity(Enum):
@@ -63,3 +64,16 @@ class Diagnostic:
             "path": self.path,
             "message": self.message,
         }
+
+
+# A file of 600,000 unknown keys is one mistake (a wrong file, a bad
+# generator), not 600,000 lines worth printing.
+SHOWN_DIAGNOSTICS = 50
+
+
+def first_lines(diagnostics: Sequence[Diagnostic]) -> list[str]:
+    """The first ``SHOWN_DIAGNOSTICS`` diagnostics as lines, and how many more there are."""
+    lines = [str(d) for d in diagnostics[:SHOWN_DIAGNOSTICS]]
+    if len(diagnostics) > SHOWN_DIAGNOSTICS:
+        lines.append(f"... and {len(diagnostics) - SHOWN_DIAGNOSTICS} more, not shown.")
+    return lines

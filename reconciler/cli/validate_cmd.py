@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from reconciler.cli.options import format_option, manifest_option
-from reconciler.diagnostics import Diagnostic, Severity
+from reconciler.diagnostics import Diagnostic, Severity, first_lines
 from reconciler.manifest import check_manifest, expand_paths
 from reconciler.manifest.envsubst import EveryVariableSet
 from reconciler.model import DesiredState
@@ -47,8 +47,8 @@ def validate(
         read = [str(path) for path in expand_paths(files)]
         click.echo(json.dumps(_as_json(state, read, diagnostics), indent=2))
     else:
-        for diagnostic in diagnostics:
-            click.echo(str(diagnostic), err=True)
+        for line in first_lines(diagnostics):
+            click.echo(line, err=True)
         if state is not None:
             click.echo(_summary(state))
         else:

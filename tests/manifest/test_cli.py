@@ -111,3 +111,25 @@ def test_validate_skip_env_accepts_unset_variables_but_still_checks_their_syntax
     code, _, err = run("validate", "--skip-env", "-f", str(manifest))
     assert code == 1
     assert "malformed reference" in err
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_file_of_thousands_of_mistakes_shows_the_first_ones_and_a_count(
+    tmp_path: Path, command: str
+) -> None:
+    unknown = "\n".join(f"  unknown_{i}: {i}" for i in range(5000))
+    export = "{key: a, handler_type: s3, trigger_type: none, target_properties: {file: a.csv}}"
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        "version: 1\ndataviews:\n- workspace_id: 1\n  project_id: 1\n  dataset_id: 2\n"
+        f"  dataview_id: 3\n  exports: [{export}]\n{unknown}\n"
+    )
+    args = [command, "-f", str(path)] + (
+        ["--sandbox", str(tmp_path / "s.db")] * (command == "plan")
+    )
+    code, _, err = run(*args)
+    lines = err.splitlines()
+    assert code == 1
+    assert len(lines) <= 53, lines[-3:]
+    assert "unknown_0" in lines[0]
+    assert "... and 4950 more, not shown." in lines
