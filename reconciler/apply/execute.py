@@ -61,7 +61,7 @@ class ExecuteOptions:
     job_timeout: float = 300.0  # seconds one job may take
     poll_interval: float = 0.5  # seconds between job polls
     fail_fast: bool = False
-    max_sends: int = 3  # sends of one mutation whose answers were lost
+    max_sends: int = 5  # sends of one mutation whose answers were lost (looked for between)
     # After a lost answer to a run, how long to keep looking for it before
     # starting it again: the lost answer may have been a 202 whose job has not
     # begun yet. (An add is looked for once and sent again at once: the check
@@ -87,6 +87,7 @@ class _Sent:
     job: JobState | None
     found_id: str | None = None  # set when the answer was lost and a listing confirmed it
     unanswered: int = 0  # sends that got no answer at all and no listing showed
+    refused_copy: bool = False  # refused as a second copy of what ``found_id`` holds
 
     @property
     def resource_id(self) -> str | None:
@@ -102,6 +103,11 @@ class _Sent:
 
     @property
     def note(self) -> str:
+        if self.refused_copy:
+            return (
+                " (the server refused a second copy: an earlier send whose answer was "
+                "lost, or another apply at the same time, had written it)"
+            )
         if self.found_id is not None:
             return " (the answer was lost; the listing shows it landed)"
         # A run followed under its own id (Domo's exports) needs no "via job" of the same id.
@@ -303,20 +309,21 @@ class _ScopeRun:
         except (ApiError, JobFailedError) as error:
             if isinstance(error, MaybeLandedError):
                 raise
-            return await self._refused_as_written(spec, error)
+            sent = await self._refused_as_written(spec, error)
         resource_id = await self._new_id(sent, spec, salt)
         record = self._record(spec, salt, resource_id, sent, creates=True)
         suffix = await self._follow_ups(spec, resource_id, sent, None)
         text = f"created as {self.noun} {resource_id}{suffix}{sent.note}"
         return _Done(text, resource_id, sent.job_id, record)
 
-    async def _refused_as_written(self, spec: DesiredResource, error: ExportctlError) -> _Done:
-        """After a refused add: done anyway if the same spec is there under the key now.
+    async def _refused_as_written(self, spec: DesiredResource, error: ExportctlError) -> _Sent:
+        """After a refused add: written anyway if the same spec is there under the key now.
 
         A server that keeps destinations unique refuses a second copy: of an
         earlier send whose answer was lost (its job slower than our look), or
         of another apply of the same manifest running at the same time. Either
-        way what the manifest asks for exists; anything else is the refusal.
+        way what the manifest asks for exists, and its follow-ups (a suspend)
+        are still sent; anything else is the refusal it was.
         """
         kind = self._kind()
         written = spec_digest(kind.normalize_desired(spec))
@@ -325,12 +332,7 @@ class _ScopeRun:
         )
         if found is None:
             raise error
-        text = (
-            f"already there as {self.noun} {found.resource_id}: the server refused a second "
-            "copy, written by an earlier send whose answer was lost or by another apply "
-            "at the same time"
-        )
-        return _Done(text, found.resource_id)
+        return _Sent(None, None, found.resource_id, refused_copy=True)
 
     async def _edit(self, change: Change, spec: DesiredResource, live: ListedResource) -> _Done:
         salt = self.run.salts[(self.scope, spec.key)]
@@ -441,6 +443,7 @@ class _ScopeRun:
             resource_id=resource_id,
             unanswered=sent.unanswered,
             creates=creates,
+            made_one=not sent.refused_copy,
             once=sent.written is not None and sent.written.once,
         )
 

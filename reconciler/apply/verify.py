@@ -47,6 +47,7 @@ class WriteRecord:
     resource_id: str | None  # what apply reported
     unanswered: int = 0  # sends whose answers were lost and no listing showed
     creates: bool = False  # an add: lost sends may have made copies
+    made_one: bool = True  # False: the server refused ours as a copy of what is there
     once: bool = False  # the server confirmed it runs this write once
 
 
@@ -93,8 +94,9 @@ def _check(
     kept, kept_marker = copies.kept
     ours = [resource for resource, marker in copies.own if marker.applied == record.applied]
     seen = len(ours) + (kept_marker.applied == record.applied)
-    if record.creates and not record.once and seen < 1 + record.unanswered:
-        missing = 1 + record.unanswered - seen
+    expected = record.made_one + record.unanswered
+    if record.creates and not record.once and seen < expected:
+        missing = expected - seen
         return Checked(
             record.key,
             kept.resource_id,

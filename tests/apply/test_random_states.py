@@ -1,34 +1,48 @@
-"""Random manifests over random live states: one apply converges, with no duplicate key.
+"""Random manifests over random live states: apply converges, with no duplicate key.
+
+Three properties: one apply converges from any live state; under any schedule
+of faults (503s, 429s, slow jobs, answers lost after the change landed) apply
+converges within three runs; and so do two applies started at once. After
+each: the plan is empty, no key has two exports (but a conflict seeded by
+hand), hand-made exports are untouched and no protected copy was deleted.
 
 Live states are seeded through the API: hand-made (unmarked) exports, marked
 ones with stale markers, a copy made by hand with a key's marker pasted along
-(a conflict: left alone), renamed keys, and exports to delete. Each example gets its own
-server over a fresh database.
+(a conflict: left alone, and protected), renamed keys, and exports to
+delete. Each example gets its own server over a fresh database.
 """
 
+import contextlib
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.apply.result import ApplyResult
+from reconciler.errors import ApplyRefusedError
 from reconciler.identity import MARKER_FIELD
 from reconciler.model import DesiredState, Prune
 from reconciler.providers.mammoth.model import ExportSpec
 from reconciler.sandbox.config import SandboxConfig
 from tests.apply.convergence import assert_converged, unmarked
 from tests.apply.helpers import REF, REF2, apply_now, desired, live_exports, s3, seed, spec
-from tests.sandboxes import serve_in_thread
+from tests.sandboxes import RunningSandbox, serve_in_thread
 
 KEYS = ("k0", "k1", "k2", "k3", "k4")
 # What a key's slot holds before apply; files are per key, so seeds never clash.
 SLOTS = ("empty", "unmarked", "stale", "conflict", "renamed", "moved")
 
 
-def _marked(key: str, file: str) -> dict[str, Any]:
-    marker = {MARKER_FIELD: {"key": key, "applied": "v1:00:stale:stale"}}
-    return {**_plain(file), "additional_properties": marker}
+def _marked(key: str, file: str, *, protect: bool = False) -> dict[str, Any]:
+    marker: dict[str, Any] = {"key": key, "applied": "v1:00:stale:stale"}
+    if protect:
+        marker["protect"] = True
+    return {**_plain(file), "additional_properties": {MARKER_FIELD: marker}}
 
 
 def _plain(file: str) -> dict[str, Any]:
@@ -41,7 +55,8 @@ def _seed_bodies(key: str, slot: str) -> list[dict[str, Any]]:
         "empty": [],
         "unmarked": [_plain(file)],
         "stale": [_marked(key, file)],
-        "conflict": [_marked(key, file), _marked(key, f"{key}-copy.csv")],
+        # A copy made by hand, its marker pasted along with protect: true.
+        "conflict": [_marked(key, file), _marked(key, f"{key}-copy.csv", protect=True)],
         "renamed": [_marked(f"old-{key}", file)],
         "moved": [_marked(key, f"{key}-moved.csv")],
     }[slot]
@@ -82,16 +97,32 @@ def _case(draw: st.DrawFn) -> tuple[DesiredState, dict[str, str], int]:
     return desired((REF, exports), (REF2, copies), prune=prune), slots, hand_made
 
 
-@settings(
+@st.composite
+def _faults(draw: st.DrawFn) -> dict[str, Any]:
+    """A schedule of trouble: 503s, 429s, slow jobs, answers lost after the change landed."""
+    return {
+        "error_rate": draw(st.sampled_from([0, 0.1, 0.2])),
+        "throttle_rate": draw(st.sampled_from([0, 0.2])),
+        "retry_after_s": 0.01,
+        "job_rate": draw(st.sampled_from([0, 0.5, 1])),
+        "job_delay_ms": draw(st.sampled_from([10, 150])),
+        "commit_then_fail_every": draw(st.sampled_from([0, 3, 5])),
+        "commit_then_fail_mode": draw(st.sampled_from(["503", "drop"])),
+        "seed": draw(st.integers(0, 1000)),
+    }
+
+
+CALM = {"error_rate": 0, "throttle_rate": 0, "job_rate": 0, "commit_then_fail_every": 0}
+SETTINGS = settings(
     max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(_case())
-def test_one_apply_converges_from_any_live_state(
-    case: tuple[DesiredState, dict[str, str], int],
-) -> None:
-    state, slots, hand_made = case
+
+
+@contextmanager
+def _seeded(slots: dict[str, str], hand_made: int) -> Iterator[RunningSandbox]:
+    """A fresh sandbox holding the live state the slots describe, and hand-made exports."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         serve_in_thread(Path(tmp) / "sandbox.db", SandboxConfig()) as server,
@@ -99,14 +130,97 @@ def test_one_apply_converges_from_any_live_state(
         server.store.ensure_dataviews([REF, REF2])
         bodies = [b for key in KEYS for b in _seed_bodies(key, slots[key])]
         seed(server.base_url, REF, bodies + [_plain(f"hand-{i}.csv") for i in range(hand_made)])
-        hand = [e for e in unmarked(server.base_url, state) if "hand-" in str(e[4])]
-        copies = _copies(server.base_url)
+        yield server
+
+
+def _hand_made(base_url: str, state: DesiredState) -> list[tuple[Any, ...]]:
+    return [e for e in unmarked(base_url, state) if "hand-" in str(e[4])]
+
+
+def _assert_ended_well(
+    base_url: str,
+    state: DesiredState,
+    slots: dict[str, str],
+    hand: list[tuple[Any, ...]],
+    copies: list[tuple[str, object]],
+) -> None:
+    """Plan empty, no key held twice, hand-made exports and protected copies untouched."""
+    conflicts = [f"{REF}/{key}" for key, slot in slots.items() if slot == "conflict"]
+    assert_converged(base_url, state, conflicts=conflicts)
+    assert _copies(base_url) == copies
+    assert _hand_made(base_url, state) == ([] if state.scopes[0].prune is Prune.ALL else hand)
+
+
+def _until_ok(base_url: str, state: DesiredState) -> list[ApplyResult]:
+    """Apply, and apply again while it fails, three times at most (as CI reruns would)."""
+    results = [apply_now(base_url, state)]
+    while not results[-1].ok and len(results) < 3:
+        results.append(apply_now(base_url, state))
+    return results
+
+
+def _failures(results: list[ApplyResult]) -> list[str]:
+    return [a.message for r in results for a in r.actions() if a.outcome.value == "failed"] + [
+        f.detail for r in results for f in r.preflight_failures
+    ]
+
+
+@SETTINGS
+@given(_case())
+def test_one_apply_converges_from_any_live_state(
+    case: tuple[DesiredState, dict[str, str], int],
+) -> None:
+    state, slots, hand_made = case
+    with _seeded(slots, hand_made) as server:
+        hand, copies = _hand_made(server.base_url, state), _copies(server.base_url)
         result = apply_now(server.base_url, state)
-        assert result.ok, [a.message for a in result.actions()] + [
-            f.detail for f in result.preflight_failures
-        ]
-        conflicts = [f"{REF}/{key}" for key, slot in slots.items() if slot == "conflict"]
-        assert_converged(server.base_url, state, conflicts=conflicts)
-        assert _copies(server.base_url) == copies
-        left = [e for e in unmarked(server.base_url, state) if "hand-" in str(e[4])]
-        assert left == ([] if state.scopes[0].prune is Prune.ALL else hand)
+        assert result.ok, _failures([result])
+        _assert_ended_well(server.base_url, state, slots, hand, copies)
+
+
+@SETTINGS
+@given(_case(), _faults())
+def test_applies_under_faults_converge_within_three_runs(
+    case: tuple[DesiredState, dict[str, str], int], faults: dict[str, Any]
+) -> None:
+    state, slots, hand_made = case
+    with _seeded(slots, hand_made) as server:
+        hand, copies = _hand_made(server.base_url, state), _copies(server.base_url)
+        server.set_faults(**faults)
+        results = _until_ok(server.base_url, state)
+        assert results[-1].ok, _failures(results)
+        server.set_faults(**CALM)
+        _assert_ended_well(server.base_url, state, slots, hand, copies)
+
+
+@settings(SETTINGS, max_examples=8)
+@given(_case(), _faults())
+def test_two_applies_at_once_under_faults_converge(
+    case: tuple[DesiredState, dict[str, str], int], faults: dict[str, Any]
+) -> None:
+    state, slots, hand_made = case
+    with _seeded(slots, hand_made) as server:
+        hand, copies = _hand_made(server.base_url, state), _copies(server.base_url)
+        server.set_faults(**faults)
+        runs: list[list[ApplyResult]] = [[], []]
+        start = threading.Barrier(2)
+
+        def one(i: int) -> None:
+            start.wait()
+            # Planned while the other run was half way through a replace, a
+            # protected copy can look like the export to replace: refused before
+            # sending anything, as the CLI does (exit 1); the rerun below plans
+            # what is there once both are done.
+            with contextlib.suppress(ApplyRefusedError):
+                runs[i] = _until_ok(server.base_url, state)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        server.set_faults(**CALM)
+        # Both runs together converge; a lone failure of the first is fine if a rerun cures it.
+        final = _until_ok(server.base_url, state)
+        assert final[0].ok, _failures([*runs[0], *runs[1], *final])
+        _assert_ended_well(server.base_url, state, slots, hand, copies)
