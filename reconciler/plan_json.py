@@ -20,7 +20,7 @@ import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
-from reconciler.model import FrozenDict, Scope, freeze, thaw
+from reconciler.model import FrozenDict, Scope, Unmanaged, freeze, thaw
 from reconciler.plan import SENSITIVE, Action, Change, DriftKind, FieldChange, Plan, ScopePlan
 
 __all__ = [
@@ -35,9 +35,11 @@ __all__ = [
     "validate_plan_json",
 ]
 
+# 2.1: an optional "preflight" verdict (plan --preflight); a scope's optional
+# "unmanaged": "information" (its unmanaged entries are not drift).
 # 2.0: each scope names its provider and carries its address and fields
 # opaquely; ids are strings; snapshots' run, wait and fresh actions.
-FORMAT_VERSION = "2.0"
+FORMAT_VERSION = "2.1"
 
 PlanJson = dict[str, Any]
 
@@ -79,6 +81,12 @@ def _scope_plan_to_json(scope_plan: ScopePlan) -> dict[str, Any]:
         "scope": scope_to_json(scope),
         "live_fingerprint": scope_plan.live_fingerprint,
         "changes": [_change_to_json(change) for change in scope_plan.changes],
+        # Only when set, so plans of scopes without the setting read as before.
+        **(
+            {"unmanaged": scope_plan.unmanaged.value}
+            if scope_plan.unmanaged is not Unmanaged.DRIFT
+            else {}
+        ),
     }
 
 
@@ -215,6 +223,7 @@ def _scope_plan_from_json(data: Mapping[str, Any]) -> ScopePlan:
         scope=scope_from_json(data["provider"], data["kind"], data["scope"]),
         changes=tuple(_change_from_json(change) for change in data["changes"]),
         live_fingerprint=data["live_fingerprint"],
+        unmanaged=Unmanaged(data.get("unmanaged", Unmanaged.DRIFT.value)),
     )
 
 

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.apply.execute import ExecuteOptions, Salts, execute
-from reconciler.apply.preflight import WRITES, preflight
+from reconciler.apply.preflight import new_salts, preflight
 from reconciler.apply.result import ActionResult, ApplyResult, Outcome, ScopeResult
 from reconciler.apply.safety import check_safety
-from reconciler.identity import new_salt
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.providers.base import Providers
@@ -51,7 +50,7 @@ async def apply_plan(
     check_safety(plan, max_deletes=options.max_deletes)
     if approve is not None:
         approve(plan)
-    salts: Salts = {(s, c.key): new_salt() for s, c in plan.changes() if c.action in WRITES}
+    salts: Salts = new_salts(plan)
     failures = await preflight(providers, plan, salts)
     if failures:
         progress.close()

@@ -16,6 +16,7 @@ import click
 
 from reconciler.apply.saved import current_secrets
 from reconciler.cli.options import format_option, planning_options
+from reconciler.cli.plan_preflight import refusal, with_verdict
 from reconciler.cli.session import load_and_plan
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
@@ -41,6 +42,13 @@ CHANGES_PRESENT = 2
         "one salted hash of the secrets, never their values.",
     ),
     click.option(
+        "--preflight",
+        is_flag=True,
+        help="Also send every add and edit to the API as a dry run (validate_only), as "
+        "apply does first, and show what the server would refuse; exit 1 if it refuses "
+        "any. Changes nothing.",
+    ),
+    click.option(
         "--detailed-exitcode",
         is_flag=True,
         help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
@@ -50,6 +58,7 @@ def plan(
     files: tuple[str, ...],
     output_format: str,
     out_path: str | None,
+    preflight: bool,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
@@ -66,10 +75,12 @@ def plan(
       exportctl plan -f exports/ --out exportctl.plan       # save it for apply
       exportctl plan -f exports/ --format markdown > plan.md   # a PR comment
       exportctl plan -f exports/ --target dataview=456 --detailed-exitcode
+      exportctl plan -f exports/ --preflight    # would the server accept every change?
 
     \b
     Symbols: + add, ~ edit, -/+ replace, - delete, <= adopt (write the marker).
-    Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error.
+    Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error,
+    or a change --preflight found the server would refuse.
     """
     planned = load_and_plan(
         files,
@@ -78,10 +89,17 @@ def plan(
         endpoint=endpoint,
         sandbox_db=sandbox_db,
         parallelism=parallelism,
+        preflight=preflight,
     )
     made = planned.plan
     plan_json = plan_to_json(made)
+    if planned.preflight is not None:
+        plan_json = with_verdict(plan_json, planned.preflight)
     sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
+    refused = refusal(planned.preflight) if planned.preflight is not None else None
+    if refused is not None:
+        # A plan the server refuses is not worth applying: it is not saved.
+        raise refused
     if out_path is not None:
         _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import click
 
+from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
@@ -94,10 +95,12 @@ async def plan_live(
 
 @dataclass(frozen=True)
 class Planned:
-    """What ``load_and_plan`` made: the narrowed manifest and its plan."""
+    """What ``load_and_plan`` made: the narrowed manifest, its plan, and the
+    server's verdict on its writes when ``preflight`` was asked for."""
 
     desired: DesiredState
     plan: Plan
+    preflight: PreflightVerdict | None = None
 
 
 def load_and_plan(
@@ -108,16 +111,20 @@ def load_and_plan(
     endpoint: str | None,
     sandbox_db: str | None,
     parallelism: int,
+    preflight: bool = False,
 ) -> Planned:
     """``load_desired`` then ``plan_live``, for commands that only read.
 
     It opens the providers and closes them again; ``desired`` comes back too,
-    for ``plan --out`` to hash the secrets the plan relies on.
+    for ``plan --out`` to hash the secrets the plan relies on. ``preflight``
+    also sends the plan's writes as dry runs, which change nothing.
     """
     desired = load_desired(files, targets, excludes)
 
-    async def run() -> Plan:
+    async def run() -> Planned:
         async with open_for(desired, endpoint, sandbox_db, parallelism) as providers:
-            return await plan_live(providers, desired, targets, excludes)
+            plan = await plan_live(providers, desired, targets, excludes)
+            verdict = await check_writes(providers, plan) if preflight else None
+            return Planned(desired, plan, verdict)
 
-    return Planned(desired, asyncio.run(run()))
+    return asyncio.run(run())

@@ -10,6 +10,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from reconciler.cli.main import cli
+from reconciler.providers.mammoth.model import DataviewRef
 from tests.apply.helpers import REF, REF2, client
 
 SECRET = "pg-Secret-0f9e8d7c"
@@ -67,14 +68,16 @@ def all_output(result: Result) -> str:
     return result.stdout + result.stderr
 
 
-def hand_edit(base_url: str, export_id: int, changes: Mapping[str, Any]) -> None:
-    """Change an export through the API, as a person in Mammoth's UI would."""
+def hand_edit(
+    base_url: str, export_id: int, changes: Mapping[str, Any], *, ref: DataviewRef = REF
+) -> None:
+    """Change an export of dataview ``ref`` through the API, as a person in Mammoth's UI would."""
 
     async def run() -> None:
         async with client(base_url) as api:
-            record = next(r for r in await api.list_exports(REF) if r["id"] == export_id)
+            record = next(r for r in await api.list_exports(ref) if r["id"] == export_id)
             body = {name: record[name] for name in _EDITABLE if name in record}
-            await api.edit_export(REF, export_id, {**body, **changes, "run_immediately": False})
+            await api.edit_export(ref, export_id, {**body, **changes, "run_immediately": False})
 
     asyncio.run(run())
 

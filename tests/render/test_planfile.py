@@ -184,7 +184,7 @@ def _old_format(document: dict[str, Any]) -> dict[str, Any]:
         (
             _edited(plan_version="3.1"),
             "The plan in {path} uses format_version 3.1, which this exportctl cannot read (it "
-            "reads 2.0). Use the exportctl version that wrote it, or re-create it with "
+            "reads 2.0 to 2.1). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
         ),
         (
