@@ -81,7 +81,8 @@ def connection_options(command: F) -> F:
         metavar="[DB]",
         help=f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
         "needs no credentials and creates what the manifest names (e.g. dataviews) on "
-        "first use.",
+        "first use. Set EXPORTCTL_SANDBOX_SEED=FILE to start it from a 'sandbox serve "
+        "--seed' file, so it refuses what that server refuses (e.g. unknown connections).",
     )(command)
     return click.option(
         "--endpoint",
