@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import click
 
 from reconciler.apply.saved import current_secrets
-from reconciler.cli.options import format_option, planning_options
+from reconciler.cli.options import STDIN, format_option, planning_options
 from reconciler.cli.plan_preflight import refusal, with_verdict
 from reconciler.cli.session import load_and_plan
+from reconciler.errors import ConfigError
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
@@ -79,9 +80,20 @@ def plan(
 
     \b
     Symbols: + add, ~ edit, -/+ replace, - delete, <= adopt (write the marker).
+
+    With -f - the manifest is read from standard input (not with --out: apply
+    re-reads a saved plan's manifest files).
+
+    \b
     Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error,
     or a change --preflight found the server would refuse.
     """
+    if out_path is not None and STDIN in files:
+        raise ConfigError(
+            "--out cannot save a plan of a manifest read from standard input (-f -): "
+            "'exportctl apply FILE' re-reads the manifest the plan was made from. Write the "
+            "manifest to a file and pass -f FILE."
+        )
     planned = load_and_plan(
         files,
         targets=targets,

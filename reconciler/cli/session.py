@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import click
 
+from reconciler.cli.options import manifest_sources
 from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
@@ -40,7 +41,8 @@ def load_desired(
     Selectors are parsed here, before any request, so a typo fails fast. The
     manifest's warnings are shown on stderr, as ``validate`` shows them.
     """
-    desired = load_manifest(list(files), on_warning=lambda w: click.echo(str(w), err=True))
+    sources = manifest_sources(files)
+    desired = load_manifest(sources, on_warning=lambda w: click.echo(str(w), err=True))
     return select_scopes(desired, targets, excludes)
 
 

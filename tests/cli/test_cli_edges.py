@@ -1,0 +1,94 @@
+"""The CLI's edges a new user meets in the first hour, over the sandbox on a real socket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli.main import cli
+from tests.apply.helpers import REF2, seed
+from tests.cli.support import MANIFEST, invoke, lines
+from tests.sandboxes import RunningSandbox
+
+pytestmark = pytest.mark.usefixtures("credentials")
+
+
+def _run(command: str, server: RunningSandbox, manifest: Path, *extra: str) -> list[str]:
+    return [command, "-f", str(manifest), "--endpoint", server.base_url, *extra]
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            "key=slaes",
+            "Error: --target 'key=slaes' matches nothing: no export of the selected "
+            "dataviews, in the manifest or live, has key 'slaes'. Check the spelling, or "
+            "leave the --target out.",
+        ),
+        (
+            "handler=bigquery",
+            "Error: --target 'handler=bigquery' matches nothing: no export of the selected "
+            "dataviews, in the manifest or live, has type 'bigquery'. Check the spelling, or "
+            "leave the --target out.",
+        ),
+    ],
+)
+def test_a_target_that_matches_nothing_is_an_error(
+    server: RunningSandbox, manifest: Path, command: str, target: str, message: str
+) -> None:
+    result = invoke(*_run(command, server, manifest, "--target", target))
+    assert (result.exit_code, lines(result.stderr), result.stdout) == (1, [message], "")
+
+
+def test_a_target_key_that_exists_only_live_is_kept(server: RunningSandbox, manifest: Path) -> None:
+    live_only = {"handler_type": "s3", "trigger_type": "none", "run_immediately": False}
+    seed(server.base_url, REF2, [{**live_only, "target_properties": {"file": "old.csv"}}])
+    result = invoke(*_run("plan", server, manifest, "--target", "key=s3:old.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "  ? 1/1/123/457 s3:old.csv (s3, export 1): " in result.stdout
+
+
+def _with_stdin(text: str, *args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args], input=text)
+
+
+def test_dash_reads_the_manifest_from_stdin(server: RunningSandbox, manifest: Path) -> None:
+    from_file = invoke(*_run("plan", server, manifest))
+    from_stdin = _with_stdin(MANIFEST, "plan", "-f", "-", "--endpoint", server.base_url)
+    assert (from_stdin.exit_code, from_stdin.stdout) == (0, from_file.stdout)
+
+
+def test_a_broken_manifest_on_stdin_is_named_stdin() -> None:
+    result = _with_stdin("version: 1\ndataviews: 3\n", "validate", "-f", "-")
+    assert result.exit_code == 1
+    assert lines(result.stderr) == [
+        "<stdin>:2:12: dataviews: expected a list, got 3",
+        "Invalid: 1 error.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("plan", "-f", "-", "--out", "p.plan"),
+            "Error: --out cannot save a plan of a manifest read from standard input (-f -): "
+            "'exportctl apply FILE' re-reads the manifest the plan was made from. Write the "
+            "manifest to a file and pass -f FILE.",
+        ),
+        (
+            ("validate", "-f", "-", "-f", "-"),
+            "Error: -f - (standard input) can be given only once: it is read once.",
+        ),
+    ],
+)
+def test_stdin_is_refused_where_it_cannot_work(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = _with_stdin(MANIFEST, *args)
+    assert (result.exit_code, lines(result.stderr)) == (1, [message])
+    assert not (tmp_path / "p.plan").exists()
