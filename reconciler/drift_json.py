@@ -12,11 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DRIFT_FORMAT_VERSION", "DRIFT_KINDS", "INFORMATION", "drift_to_json"]
+__all__ = [
+    "DRIFT_FORMAT_VERSION",
+    "DRIFT_KINDS",
+    "INFORMATION",
+    "drift_error_to_json",
+    "drift_to_json",
+]
 
 # 2.0: scopes of any provider (provider, kind, scope), "type" and string ids,
 # and the snapshot kinds stale and failed.
-# 2.1: "information": unmanaged entries of scopes that say they are not drift.
+# 2.1: "information": unmanaged entries of scopes that say they are not drift;
+# "error" (and in_sync false) when drift could not run.
 DRIFT_FORMAT_VERSION = "2.1"
 
 # Drift kinds in report order, with their words for people.
@@ -57,6 +64,11 @@ def drift_to_json(plan_json: Mapping[str, Any]) -> dict[str, Any]:
         },
         "scopes": scopes,
     }
+
+
+def drift_error_to_json(message: str) -> dict[str, Any]:
+    """What ``drift --format json`` prints when it cannot run: never ``in_sync``."""
+    return {**drift_to_json({"scopes": []}), "in_sync": False, "error": message}
 
 
 def _scope_drift(scope_plan: Mapping[str, Any]) -> dict[str, Any]:

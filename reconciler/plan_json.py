@@ -27,6 +27,7 @@ __all__ = [
     "FORMAT_VERSION",
     "PlanJson",
     "check_format_version",
+    "plan_error_to_json",
     "plan_from_checked_json",
     "plan_from_json",
     "plan_to_json",
@@ -36,7 +37,8 @@ __all__ = [
 ]
 
 # 2.1: an optional "preflight" verdict (plan --preflight); a scope's optional
-# "unmanaged": "information" (its unmanaged entries are not drift).
+# "unmanaged": "information" (its unmanaged entries are not drift); "error"
+# when plan failed.
 # 2.0: each scope names its provider and carries its address and fields
 # opaquely; ids are strings; snapshots' run, wait and fresh actions.
 FORMAT_VERSION = "2.1"
@@ -56,6 +58,15 @@ def plan_to_json(plan: Plan) -> PlanJson:
         },
         "scopes": [_scope_plan_to_json(scope_plan) for scope_plan in plan.scopes],
     }
+
+
+def plan_error_to_json(message: str) -> PlanJson:
+    """What ``plan --format json`` prints when it fails: an empty plan and the error.
+
+    A script reading stdout gets a document either way (as from ``apply``);
+    the same message goes to stderr.
+    """
+    return {**plan_to_json(Plan(())), "error": message}
 
 
 def scope_to_json(scope: Scope) -> dict[str, Any]:

@@ -18,8 +18,8 @@ import click
 
 from reconciler.cli.options import format_option, planning_options
 from reconciler.cli.session import load_and_plan
-from reconciler.drift_json import drift_to_json
-from reconciler.errors import ConfigError
+from reconciler.drift_json import drift_error_to_json, drift_to_json
+from reconciler.errors import ConfigError, ExportctlError
 from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import render_drift_markdown, render_drift_text
 from reconciler.render.style import should_color
@@ -66,14 +66,20 @@ def drift(
     \b
     Exit codes: 0 in sync, 2 drift found, 1 error.
     """
-    planned = load_and_plan(
-        files,
-        targets=targets,
-        excludes=excludes,
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-    )
+    try:
+        planned = load_and_plan(
+            files,
+            targets=targets,
+            excludes=excludes,
+            endpoint=endpoint,
+            sandbox_db=sandbox_db,
+            parallelism=parallelism,
+        )
+    except ExportctlError as error:
+        # Alerting reads stdout: a document either way, never "in sync" on an error.
+        if output_format == "json":
+            sys.stdout.write(_as_json(drift_error_to_json(error.message)))
+        raise
     report = drift_to_json(plan_to_json(planned.plan))
     sys.stdout.write(_render(report, output_format, color=should_color(sys.stdout, color)))
     if report_path is not None:

@@ -18,10 +18,10 @@ from reconciler.apply.saved import current_secrets
 from reconciler.cli.options import STDIN, format_option, planning_options
 from reconciler.cli.plan_preflight import refusal, with_verdict
 from reconciler.cli.session import load_and_plan
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ExportctlError
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
-from reconciler.plan_json import plan_to_json
+from reconciler.plan_json import plan_error_to_json, plan_to_json
 from reconciler.planfile import save_plan
 from reconciler.render.formats import render_plan
 from reconciler.render.style import should_color
@@ -94,15 +94,21 @@ def plan(
             "'exportctl apply FILE' re-reads the manifest the plan was made from. Write the "
             "manifest to a file and pass -f FILE."
         )
-    planned = load_and_plan(
-        files,
-        targets=targets,
-        excludes=excludes,
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-        preflight=preflight,
-    )
+    try:
+        planned = load_and_plan(
+            files,
+            targets=targets,
+            excludes=excludes,
+            endpoint=endpoint,
+            sandbox_db=sandbox_db,
+            parallelism=parallelism,
+            preflight=preflight,
+        )
+    except ExportctlError as error:
+        # A script reading stdout gets a document either way; stderr has the message.
+        if output_format == "json":
+            sys.stdout.write(render_plan(plan_error_to_json(error.message), "json", color=False))
+        raise
     made = planned.plan
     plan_json = plan_to_json(made)
     if planned.preflight is not None:

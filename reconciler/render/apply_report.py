@@ -40,8 +40,10 @@ def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
 def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
     heading = "Apply complete" if data["ok"] else "Apply finished with failures"
     yield f"{heading}: {_counts(data['summary'])}."
+    # A scope with nothing to do (only no-ops) would be noise in a 500-dataview log.
     for scope in data["scopes"]:
-        yield f"  {_title(scope)}: {_counts(scope['summary'])}"
+        if any(scope["summary"].values()):
+            yield f"  {_title(scope)}: {_counts(scope['summary'])}"
     failed = [
         (_title(scope), a)
         for scope in data["scopes"]

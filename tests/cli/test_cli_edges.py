@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli.main import cli
 from tests.apply.helpers import REF2, seed
 from tests.cli.support import MANIFEST, invoke, lines
+from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
@@ -92,3 +94,44 @@ def test_stdin_is_refused_where_it_cannot_work(
     result = _with_stdin(MANIFEST, *args)
     assert (result.exit_code, lines(result.stderr)) == (1, [message])
     assert not (tmp_path / "p.plan").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "schema"), [("plan", "plan.schema.json"), ("drift", "drift-report.schema.json")]
+)
+def test_json_output_is_an_error_document_when_the_command_fails(
+    server: RunningSandbox, manifest: Path, command: str, schema: str
+) -> None:
+    result = invoke(*_run(command, server, manifest, "--format", "json", "--target", "key=nope"))
+    document = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert errors(schema, document) == []
+    assert document["error"] == lines(result.stderr)[0].removeprefix("Error: ")
+    assert document["scopes"] == []
+    assert document.get("in_sync", False) is False
+
+
+def test_drift_json_on_a_broken_manifest_is_never_in_sync(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\ndataviews: 3\n", encoding="utf-8")
+    result = invoke("drift", "-f", broken, "--sandbox", tmp_path / "s.db", "--format", "json")
+    document = json.loads(result.stdout)
+    assert (result.exit_code, document["in_sync"]) == (1, False)
+    assert (
+        document["error"]
+        == f"{broken}:2:12: dataviews: expected a list, got 3\n1 error in the manifest."
+    )
+
+
+def test_the_apply_summary_leaves_out_dataviews_with_nothing_done(
+    server: RunningSandbox, manifest: Path
+) -> None:
+    first = invoke(*_run("apply", server, manifest, "--auto-approve"))
+    assert first.exit_code == 0, first.stderr
+    manifest.write_text(MANIFEST.replace("summary.csv", "summary2.csv"), encoding="utf-8")
+    result = invoke(*_run("apply", server, manifest, "--auto-approve"))
+    assert result.exit_code == 0, result.stderr
+    assert lines(result.stdout)[-2:] == [
+        "Apply complete: 1 applied, 0 failed, 0 skipped.",
+        "  dataview 1/1/123/457: 1 applied, 0 failed, 0 skipped",
+    ]
