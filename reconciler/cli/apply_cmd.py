@@ -45,7 +45,7 @@ from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState, common_noun
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
-from reconciler.planfile import SavedPlan, load_plan
+from reconciler.planfile import SavedPlan, load_plan, locate_sources
 from reconciler.progress import make_progress
 from reconciler.providers.base import Providers
 from reconciler.render.apply_report import render_result_text
@@ -192,7 +192,7 @@ def _inputs(
 def _saved_inputs(planfile: str) -> _Inputs:
     """Load a saved plan and the manifest it records; refuse if either moved."""
     saved = load_plan(planfile)
-    desired = load_manifest(list(saved.sources))
+    desired = load_manifest(locate_sources(saved, planfile))
     check_manifest_version(saved, desired, planfile)
     covered = {sp.scope for sp in saved.plan.scopes}
     desired = replace(desired, scopes=tuple(s for s in desired.scopes if s.scope in covered))

@@ -135,3 +135,47 @@ def test_the_apply_summary_leaves_out_dataviews_with_nothing_done(
         "Apply complete: 1 applied, 0 failed, 0 skipped.",
         "  dataview 1/1/123/457: 1 applied, 0 failed, 0 skipped",
     ]
+
+
+@pytest.fixture
+def planned_in_a_checkout(
+    server: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A checkout with exports/ and a plan saved to build/, made from the checkout's top."""
+    checkout = tmp_path / "checkout"
+    (checkout / "exports").mkdir(parents=True)
+    (checkout / "build").mkdir()
+    (checkout / "exports" / "main.yaml").write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.chdir(checkout)
+    made = invoke("plan", "-f", "exports", "--endpoint", server.base_url, "--out", "build/x.plan")
+    assert made.exit_code == 0, made.stderr
+    return checkout
+
+
+def test_a_saved_plan_finds_its_manifest_relative_to_itself(
+    server: RunningSandbox, planned_in_a_checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(planned_in_a_checkout.parent)  # apply from elsewhere
+    plan = Path("checkout") / "build" / "x.plan"
+    result = invoke("apply", plan, "--endpoint", server.base_url)
+    assert result.exit_code == 0, result.stderr
+    assert lines(result.stdout)[-1] == "  dataview 1/1/123/457: 1 applied, 0 failed, 0 skipped"
+
+
+def test_a_saved_plan_whose_manifest_is_gone_says_where_it_looked(
+    server: RunningSandbox, planned_in_a_checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved = planned_in_a_checkout.parent / "x.plan"
+    (planned_in_a_checkout / "build" / "x.plan").rename(moved)
+    monkeypatch.chdir(planned_in_a_checkout.parent)
+    result = invoke("apply", "x.plan", "--endpoint", server.base_url)
+    top = planned_in_a_checkout.parent
+    assert (result.exit_code, lines(result.stderr)) == (
+        1,
+        [
+            "Error: Saved plan x.plan was made from manifest files that are not here: exports "
+            f"(looked for {top.parent / 'exports'} and {top / 'exports'}). Apply it from the "
+            "checkout it was planned in (the paths are kept relative to the plan file and to "
+            "the directory plan ran in), or plan again."
+        ],
+    )
