@@ -32,6 +32,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "schema": ("reconciler.cli.schema_cmd", "schema", "Print the manifest JSON Schema."),
     "show": ("reconciler.cli.show_cmd", "show", "Render a saved plan file."),
     "sandbox": ("reconciler.cli.sandbox_cmd", "sandbox", "Run local sandboxes of the APIs."),
+    "completion": (
+        "reconciler.cli.completion_cmd",
+        "completion",
+        "Print the shell completion script (bash, zsh, fish).",
+    ),
 }
 
 
