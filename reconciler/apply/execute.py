@@ -125,6 +125,7 @@ class _Run:
                 providers.named(name).poll_jobs,
                 timeout=options.job_timeout,
                 poll_interval=options.poll_interval,
+                on_wait=progress.waiting,
             )
             for name in providers
         }

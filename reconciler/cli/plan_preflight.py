@@ -10,7 +10,6 @@ shows "this change will be refused" before it is merged.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
 
 from reconciler.apply.preflight import new_salts, preflight
 from reconciler.apply.result import PreflightFailure
@@ -18,6 +17,7 @@ from reconciler.apply.result_json import preflight_failure_json
 from reconciler.errors import ApplyRefusedError
 from reconciler.plan import Plan
 from reconciler.plan_json import PlanJson
+from reconciler.progress import StatusLine
 from reconciler.providers.base import Providers
 
 __all__ = ["PreflightVerdict", "check_writes", "refusal", "with_verdict"]
@@ -28,9 +28,10 @@ PreflightVerdict = tuple[int, tuple[PreflightFailure, ...]]  # (dry runs sent, f
 async def check_writes(providers: Providers, plan: Plan) -> PreflightVerdict:
     """Send every add, edit, adoption and replacement of ``plan`` with validate_only."""
     salts = new_salts(plan)
-    _say(sys.stderr, f"Preflight: sending {len(salts)} dry runs (validate_only)...")
+    status = StatusLine(sys.stderr)
+    status.show(f"Preflight: {len(salts)} dry runs (validate_only) sent, waiting for the API...")
     failures = await preflight(providers, plan, salts)
-    _say(sys.stderr, "")
+    status.close()
     return len(salts), failures
 
 
@@ -53,11 +54,3 @@ def refusal(verdict: PreflightVerdict) -> ApplyRefusedError | None:
         "changing anything. Fix the manifest (or the platform) and plan again; a dry run "
         "that got no verdict may simply pass later."
     )
-
-
-def _say(stream: TextIO, line: str) -> None:
-    """A transient status line, on a terminal only: CI logs get the verdict in the plan."""
-    isatty: Any = getattr(stream, "isatty", None)
-    if callable(isatty) and isatty():
-        stream.write(f"\r\x1b[K{line}")
-        stream.flush()

@@ -12,6 +12,7 @@ applies with.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
-from reconciler.model import DesiredState, LiveScope, Scope
+from reconciler.model import DesiredState, LiveScope, Scope, common_noun
 from reconciler.plan import Plan, ScopePlan
 from reconciler.planner import plan_scope
+from reconciler.progress import StatusLine
 from reconciler.providers import factory
 from reconciler.providers.base import Connection, Providers
 from reconciler.selectors import select_plan, select_scopes
@@ -86,11 +88,15 @@ async def plan_live(
     """
     specs = {spec.scope: spec for spec in desired.scopes}
     planned: dict[Scope, ScopePlan] = {}
+    status = StatusLine(sys.stderr)
+    noun = common_noun(specs, of_resources=False)
 
     def plan_as_listed(live: LiveScope) -> None:
         planned[live.scope] = plan_scope(specs[live.scope], live)
+        status.show(f"Listing... {len(planned)}/{len(specs)} {noun}s")
 
     await fetch_live(providers, list(specs), on_listed=plan_as_listed)
+    status.close()
     plan = Plan(tuple(planned[scope] for scope in specs), manifest_digest=desired.digest)
     return select_plan(plan, targets, excludes)
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -108,3 +112,27 @@ def export_ids(base_url: str) -> dict[str, int]:
         if key is not None and record.get("status") != "deleted":
             found[key] = int(record["id"])
     return found
+
+
+def on_a_terminal(args: list[str], *, stderr: bool, **env: str) -> str:
+    """Run ``exportctl ARGS`` in a subprocess whose stdout (and, if ``stderr``, stderr)
+    is a pseudo-terminal, and read everything it printed there."""
+    main, terminal = pty.openpty()
+    command = [sys.executable, "-m", "reconciler", *args]
+    environ = {**os.environ, "TERM": "xterm", **env}
+    errors = terminal if stderr else subprocess.DEVNULL
+    try:
+        subprocess.run(command, stdout=terminal, stderr=errors, env=environ, timeout=60)
+    finally:
+        os.close(terminal)
+    chunks = []
+    with os.fdopen(main, "rb", buffering=0) as screen:
+        while True:
+            try:
+                chunk = screen.read(65536)
+            except OSError:  # EIO: the terminal is closed and everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
