@@ -8,6 +8,7 @@ execution, what succeeded comes back as data (``ApplyResult``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,11 +40,13 @@ async def apply_plan(
     options: ApplyOptions,
     progress: Progress,
     approve: Callable[[Plan], None] | None = None,
+    interrupt: asyncio.Event | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``ApplyRefusedError`` if a safety rule forbids it.
 
     ``approve`` is asked once the safety rules passed and before anything is
-    sent (the CLI's "Do you want to apply?"); it raises to stop. Preflight
+    sent (the CLI's "Do you want to apply?"); it raises to stop. Once
+    ``interrupt`` is set nothing new is sent (see ``execute``). Preflight
     failures come back in the result (every change skipped), so the caller
     renders them like any other outcome.
     """
@@ -55,7 +58,9 @@ async def apply_plan(
     if failures:
         progress.close()
         return ApplyResult(_all_skipped(plan, SKIPPED_PREFLIGHT), failures)
-    scopes = await execute(providers, plan, salts, options=options.execute, progress=progress)
+    scopes = await execute(
+        providers, plan, salts, options=options.execute, progress=progress, interrupt=interrupt
+    )
     return ApplyResult(scopes)
 
 
