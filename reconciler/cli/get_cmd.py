@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -36,11 +37,7 @@ __all__ = ["get"]
 def get(
     files: tuple[str, ...],
     output_format: str,
-    targets: tuple[str, ...],
-    excludes: tuple[str, ...],
-    endpoint: str | None,
-    sandbox_db: str | None,
-    parallelism: int,
+    **where: Any,
 ) -> int:
     """List the live resources (e.g. exports) of the manifest's scopes, managed or not.
 
@@ -53,14 +50,8 @@ def get(
       exportctl get -f exports/
       exportctl get -f exports/ --target dataview=456 -o json
     """
-    planned = load_and_plan(
-        files,
-        targets=targets,
-        excludes=excludes,
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-    )
+    # ``where``: the selectors and connection options, as ``load_and_plan`` takes them.
+    planned = load_and_plan(files, **where)
     inventory = inventory_to_json(planned.plan)
     if output_format == "json":
         sys.stdout.write(json.dumps(inventory, indent=2) + "\n")

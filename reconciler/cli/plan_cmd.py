@@ -17,8 +17,8 @@ import click
 from reconciler.apply.saved import current_secrets
 from reconciler.cli.options import STDIN, format_option, planning_options
 from reconciler.cli.plan_preflight import refusal, with_verdict
-from reconciler.cli.session import load_and_plan
-from reconciler.errors import ConfigError, ExportctlError
+from reconciler.cli.session import json_on_error, load_and_plan
+from reconciler.errors import ConfigError
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_error_to_json, plan_to_json
@@ -94,7 +94,8 @@ def plan(
             "'exportctl apply FILE' re-reads the manifest the plan was made from. Write the "
             "manifest to a file and pass -f FILE."
         )
-    try:
+    # A script reading stdout gets a document either way; stderr has the message.
+    with json_on_error(output_format, _error_document):
         planned = load_and_plan(
             files,
             targets=targets,
@@ -104,11 +105,6 @@ def plan(
             parallelism=parallelism,
             preflight=preflight,
         )
-    except ExportctlError as error:
-        # A script reading stdout gets a document either way; stderr has the message.
-        if output_format == "json":
-            sys.stdout.write(render_plan(plan_error_to_json(error.message), "json", color=False))
-        raise
     made = planned.plan
     plan_json = plan_to_json(made)
     if planned.preflight is not None:
@@ -121,6 +117,10 @@ def plan(
     if out_path is not None:
         _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
+
+
+def _error_document(message: str) -> str:
+    return render_plan(plan_error_to_json(message), "json", color=False)
 
 
 def _save(

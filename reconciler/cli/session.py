@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import click
 
 from reconciler.cli.options import manifest_sources
 from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ExportctlError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState, LiveScope, Scope, common_noun
@@ -32,7 +32,14 @@ from reconciler.providers import factory
 from reconciler.providers.base import Connection, Providers
 from reconciler.selectors import select_plan, select_scopes
 
-__all__ = ["Planned", "load_and_plan", "load_desired", "open_for", "plan_live"]
+__all__ = [
+    "Planned",
+    "json_on_error",
+    "load_and_plan",
+    "load_desired",
+    "open_for",
+    "plan_live",
+]
 
 
 def load_desired(
@@ -136,3 +143,19 @@ def load_and_plan(
             return Planned(desired, plan, verdict)
 
     return asyncio.run(run())
+
+
+@contextmanager
+def json_on_error(output_format: str, document: Callable[[str], str]) -> Iterator[None]:
+    """With ``--format json``, a failing command still prints a document on stdout.
+
+    ``document`` turns the error's message into that document's text (a plan,
+    a drift report); the message goes to stderr as usual, so a script reading
+    stdout and a person reading the log both learn what went wrong.
+    """
+    try:
+        yield
+    except ExportctlError as error:
+        if output_format == "json":
+            sys.stdout.write(document(error.message))
+        raise

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli.main import cli
 from reconciler.providers.mammoth.model import DataviewRef
-from tests.apply.helpers import REF, REF2, client
+from tests.apply.helpers import REF, REF2, client, seed
 
 SECRET = "pg-Secret-0f9e8d7c"
 SECRET_VARIABLE = "EXPORTCTL_TEST_PG_PASSWORD"
@@ -136,3 +136,15 @@ def on_a_terminal(args: list[str], *, stderr: bool, **env: str) -> str:
                 break
             chunks.append(chunk)
     return b"".join(chunks).decode()
+
+
+def apply_all(base_url: str, manifest: Path) -> None:
+    """``exportctl apply`` the whole manifest, as a merge to main would."""
+    applied = invoke("apply", "-f", manifest, "--endpoint", base_url, "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+
+
+def add_by_hand(base_url: str, ref: DataviewRef, file: str) -> None:
+    """An unmarked S3 export to ``file`` in ``ref``, as another team would add it in the UI."""
+    theirs = {"handler_type": "s3", "trigger_type": "none", "run_immediately": False}
+    seed(base_url, ref, [{**theirs, "target_properties": {"file": file}}])

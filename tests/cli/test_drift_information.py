@@ -11,8 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.apply.helpers import REF2, seed
-from tests.cli.support import MANIFEST, export_ids, hand_edit, invoke, lines, write_manifest
+from tests.apply.helpers import REF2
+from tests.cli.support import (
+    MANIFEST,
+    add_by_hand,
+    apply_all,
+    export_ids,
+    hand_edit,
+    invoke,
+    lines,
+    write_manifest,
+)
 from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
@@ -33,10 +42,8 @@ LISTED = [
 def shared(server: RunningSandbox, tmp_path: Path) -> Path:
     """Applied, then another team's export added by hand to dataview 457."""
     manifest = write_manifest(tmp_path, SHARED)
-    applied = invoke("apply", "-f", manifest, "--endpoint", server.base_url, "--auto-approve")
-    assert applied.exit_code == 0, applied.stderr
-    theirs = {"handler_type": "s3", "trigger_type": "none", "run_immediately": False}
-    seed(server.base_url, REF2, [{**theirs, "target_properties": {"file": "theirs.csv"}}])
+    apply_all(server.base_url, manifest)
+    add_by_hand(server.base_url, REF2, "theirs.csv")
     return manifest
 
 

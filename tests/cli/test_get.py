@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apply.helpers import REF2, seed
-from tests.cli.support import export_ids, hand_edit, invoke, lines
+from tests.apply.helpers import REF2
+from tests.cli.support import add_by_hand, apply_all, export_ids, hand_edit, invoke, lines
 from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
@@ -18,12 +18,10 @@ pytestmark = pytest.mark.usefixtures("credentials")
 @pytest.fixture
 def live(server: RunningSandbox, manifest: Path) -> dict[str, int]:
     """Applied; then `sales` edited by hand and an unmarked export added to 457."""
-    applied = invoke("apply", "-f", manifest, "--endpoint", server.base_url, "--auto-approve")
-    assert applied.exit_code == 0, applied.stderr
+    apply_all(server.base_url, manifest)
     ids = export_ids(server.base_url)
     hand_edit(server.base_url, ids["sales"], {"trigger_type": "pipeline"})
-    theirs = {"handler_type": "s3", "trigger_type": "none", "run_immediately": False}
-    seed(server.base_url, REF2, [{**theirs, "target_properties": {"file": "theirs.csv"}}])
+    add_by_hand(server.base_url, REF2, "theirs.csv")
     return ids
 
 
