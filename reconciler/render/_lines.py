@@ -137,6 +137,8 @@ def preflight_line(failure: Mapping[str, Any]) -> str:
 def preflight_heading(preflight: Mapping[str, Any]) -> str:
     """The verdict of ``plan --preflight``, above its refusals (if any)."""
     failures = preflight["failures"]
+    if not preflight["sent"]:
+        return "Preflight: no add or edit to send as a dry run."
     if not failures:
         accepted = _plural(preflight["sent"], "change")
         return f"Preflight passed: the server accepted {accepted} sent with validate_only."

@@ -113,3 +113,16 @@ def test_without_the_flag_nothing_is_sent_and_the_plan_is_as_before(
     )
     assert "preflight" not in json.loads(result.stdout)
     assert result.exit_code == 0
+
+
+def test_a_plan_without_writes_says_there_was_nothing_to_check(
+    server: RunningSandbox, manifest: Path
+) -> None:
+    applied = invoke("apply", "-f", manifest, "--endpoint", server.base_url, "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+    result = invoke(*_plan(server, manifest))
+    assert lines(result.stdout) == [
+        "No changes. Live exports match the manifest.",
+        "Preflight: no add or edit to send as a dry run.",
+    ]
+    assert result.exit_code == 0
