@@ -39,7 +39,7 @@ def test_waiting_on_jobs_redraws_the_summary_with_the_count_and_time() -> None:
 def test_a_terminal_sees_listing_preflight_and_job_progress(
     sandbox_factory: SandboxFactory, manifest: Path
 ) -> None:
-    server: RunningSandbox = sandbox_factory(job_rate=1.0, job_delay_ms=1200)
+    server: RunningSandbox = sandbox_factory(job_rate=1.0, job_delay_ms=800)
     server.store.ensure_dataviews(DATAVIEWS)
     server.store.add_connections([CONNECTION])
     where = ["-f", str(manifest), "--endpoint", server.base_url]

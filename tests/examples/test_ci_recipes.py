@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
+from reconciler.selectors import parse_selector
 from tests.examples.recipes import command_lines, problems_with
 
 ROOT = Path(__file__).parents[2]
@@ -191,3 +192,22 @@ def test_command_lines_are_found_where_commands_start(
 )
 def test_problems_are_reported(args: list[str], problems: list[str]) -> None:
     assert problems_with(args) == problems
+
+
+def test_gitlab_applies_the_saved_plan_of_its_own_pipeline_behind_a_manual_gate() -> None:
+    document = load(GITLAB)
+    apply = document["apply"]
+    assert apply["needs"] == ["plan"]
+    assert [rule.get("when") for rule in apply["rules"]] == ["manual"]
+    assert apply["script"][0].startswith("exportctl apply exportctl.plan")
+    assert "exportctl.plan" in document["plan"]["artifacts"]["paths"]
+    install = " ".join(document["default"]["before_script"])
+    assert "${EXPORTCTL_SOURCE}@${EXPORTCTL_REF}" in install
+
+
+def test_every_drift_shard_is_a_selector_exportctl_accepts() -> None:
+    sharded = load(ROOT / "examples" / "ci" / "github" / "exportctl-drift-sharded.yml")
+    shards = sharded["jobs"]["drift"]["strategy"]["matrix"]["shard"]
+    assert len(shards) > 1
+    for shard in shards:
+        assert parse_selector(shard["target"], ["mammoth"]).text == shard["target"]
