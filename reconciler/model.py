@@ -36,6 +36,7 @@ __all__ = [
     "Scope",
     "ScopeSpec",
     "SnapshotSpec",
+    "Unmanaged",
     "common_noun",
     "freeze",
     "loads_frozen",
@@ -157,6 +158,19 @@ class Prune(Enum):
     NONE = "none"  # never delete
 
 
+class Unmanaged(Enum):
+    """Whether a scope's unmanaged resources are drift (the default) or only information.
+
+    ``information`` is for a scope other people also write to by hand (with
+    ``prune: none``): its unmanaged resources are still listed, but
+    ``exportctl drift`` stays green for them, while drift of the managed ones
+    still fails it. Each provider's section loader fills it from the manifest.
+    """
+
+    DRIFT = "drift"
+    INFORMATION = "information"
+
+
 class DesiredResource(Protocol):
     """One desired declarative resource, as its provider's manifest section made it.
 
@@ -260,6 +274,7 @@ class ScopeSpec:
     resources: tuple[DesiredResource, ...] = ()
     prune: Prune = Prune.MANAGED
     location: SourceLocation | None = field(default=None, compare=False)
+    unmanaged: Unmanaged = Unmanaged.DRIFT
     kind: ResourceKind | None = field(default=None, compare=False, repr=False)
     snapshots: tuple[SnapshotSpec, ...] = ()
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from reconciler.model import DesiredResource, ListedResource, LiveRun, Scope, SnapshotSpec
+from reconciler.model import (
+    DesiredResource,
+    ListedResource,
+    LiveRun,
+    Scope,
+    SnapshotSpec,
+    Unmanaged,
+)
 
 if TYPE_CHECKING:
     from reconciler.kinds import ResourceKind
@@ -126,12 +133,15 @@ class ScopePlan:
 
     ``kind`` is the scope's resource kind for the applier (natural addresses,
     markers); a plan read back from JSON has none until it is planned again.
+    ``unmanaged`` is the manifest's word on whether this scope's unmanaged
+    entries are drift, for ``exportctl drift``.
     """
 
     scope: Scope
     changes: tuple[Change, ...]
     live_fingerprint: str = ""
     kind: ResourceKind | None = field(default=None, compare=False, repr=False)
+    unmanaged: Unmanaged = Unmanaged.DRIFT
 
     @property
     def has_changes(self) -> bool:

@@ -20,13 +20,14 @@ import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
-from reconciler.model import FrozenDict, Scope, freeze, thaw
+from reconciler.model import FrozenDict, Scope, Unmanaged, freeze, thaw
 from reconciler.plan import SENSITIVE, Action, Change, DriftKind, FieldChange, Plan, ScopePlan
 
 __all__ = [
     "FORMAT_VERSION",
     "PlanJson",
     "check_format_version",
+    "plan_error_to_json",
     "plan_from_checked_json",
     "plan_from_json",
     "plan_to_json",
@@ -35,9 +36,12 @@ __all__ = [
     "validate_plan_json",
 ]
 
+# 2.1: an optional "preflight" verdict (plan --preflight); a scope's optional
+# "unmanaged": "information" (its unmanaged entries are not drift); "error"
+# when plan failed.
 # 2.0: each scope names its provider and carries its address and fields
 # opaquely; ids are strings; snapshots' run, wait and fresh actions.
-FORMAT_VERSION = "2.0"
+FORMAT_VERSION = "2.1"
 
 PlanJson = dict[str, Any]
 
@@ -54,6 +58,15 @@ def plan_to_json(plan: Plan) -> PlanJson:
         },
         "scopes": [_scope_plan_to_json(scope_plan) for scope_plan in plan.scopes],
     }
+
+
+def plan_error_to_json(message: str) -> PlanJson:
+    """What ``plan --format json`` prints when it fails: an empty plan and the error.
+
+    A script reading stdout gets a document either way (as from ``apply``);
+    the same message goes to stderr.
+    """
+    return {**plan_to_json(Plan(())), "error": message}
 
 
 def scope_to_json(scope: Scope) -> dict[str, Any]:
@@ -79,6 +92,12 @@ def _scope_plan_to_json(scope_plan: ScopePlan) -> dict[str, Any]:
         "scope": scope_to_json(scope),
         "live_fingerprint": scope_plan.live_fingerprint,
         "changes": [_change_to_json(change) for change in scope_plan.changes],
+        # Only when set, so plans of scopes without the setting read as before.
+        **(
+            {"unmanaged": scope_plan.unmanaged.value}
+            if scope_plan.unmanaged is not Unmanaged.DRIFT
+            else {}
+        ),
     }
 
 
@@ -215,6 +234,7 @@ def _scope_plan_from_json(data: Mapping[str, Any]) -> ScopePlan:
         scope=scope_from_json(data["provider"], data["kind"], data["scope"]),
         changes=tuple(_change_from_json(change) for change in data["changes"]),
         live_fingerprint=data["live_fingerprint"],
+        unmanaged=Unmanaged(data.get("unmanaged", Unmanaged.DRIFT.value)),
     )
 
 

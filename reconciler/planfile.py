@@ -71,6 +71,7 @@ __all__ = [
     "PLAN_FILE_VERSION",
     "SavedPlan",
     "load_plan",
+    "locate_sources",
     "save_plan",
     "secret_address",
     "secrets_hash",
@@ -78,8 +79,9 @@ __all__ = [
 
 # 2.0: one hash over all secrets (secret_addresses, secrets_hash) replaced the
 # per-secret secret_hashes of 1.x. 3.0: the plan inside is format 2 (scopes
-# of any provider). Older files are refused with "run plan again".
-PLAN_FILE_VERSION = "3.0"
+# of any provider). 3.1: manifest_sources_from_plan, the same files relative to
+# the plan file's directory. Older files are refused with "run plan again".
+PLAN_FILE_VERSION = "3.1"
 _KIND = "exportctl-plan-file"
 # PBKDF2 at this cost takes ~60 ms on a 2-core CI machine, once per plan file:
 # each guess at a secret from a leaked plan file costs as much.
@@ -105,6 +107,7 @@ class SavedPlan:
     manifest_digest: str
     created_at: str
     exportctl_version: str
+    sources_from_plan: tuple[str, ...] | None = None  # None in files before 3.1
 
     def secrets_match(self, values: Mapping[str, str]) -> bool:
         """Whether ``values`` hold every secret the plan was made with, unchanged.
@@ -166,6 +169,9 @@ def save_plan(
         "exportctl_version": _exportctl_version(),
         "created_at": _timestamp(created_at or datetime.now(UTC)),
         "manifest_sources": list(sources),
+        "manifest_sources_from_plan": [
+            _relative_to(source, Path(path).parent) for source in sources
+        ],
         "secret_addresses": sorted(secrets),
         "secrets_hash": hashed,
         "plan": plan_to_json(plan),
@@ -218,6 +224,48 @@ def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
         manifest_digest=plan.manifest_digest,
         created_at=document["created_at"],
         exportctl_version=document["exportctl_version"],
+        sources_from_plan=_optional_tuple(document.get("manifest_sources_from_plan")),
+    )
+
+
+def _optional_tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
+
+
+def _relative_to(source: str, directory: Path) -> str:
+    """``source`` (relative to the working directory) as seen from ``directory``, POSIX-style."""
+    return Path(os.path.relpath(Path(source).absolute(), directory.absolute())).as_posix()
+
+
+def locate_sources(saved: SavedPlan, planfile: str | os.PathLike[str]) -> list[str]:
+    """The manifest files to re-read for ``saved``: beside the plan first, else as given.
+
+    A plan made with ``-f exports/ --out build/x.plan`` records ``../exports``
+    from the plan too, so it applies from another directory (a CI job that
+    downloads it elsewhere) as long as the two keep their places; the manifest
+    digest then proves the files are the ones planned. ``PlanFileError`` names
+    every file found in neither place, and where it looked.
+    """
+    beside = Path(planfile).parent
+    from_plan = saved.sources_from_plan or ()
+    places = [
+        [*([str(beside / from_plan[i])] if from_plan else []), given]
+        for i, given in enumerate(saved.sources)
+    ]
+    for choice in range(len(places[0]) if places else 1):
+        paths = [options[choice] for options in places]
+        if all(Path(p).exists() for p in paths):
+            return paths
+    missing = [
+        f"{saved.sources[i]} (looked for {' and '.join(str(Path(p).resolve()) for p in options)})"
+        for i, options in enumerate(places)
+        if not any(Path(p).exists() for p in options)
+    ]
+    listed = "; ".join(missing) or "some only beside the plan, the others only from here"
+    raise PlanFileError(
+        f"Saved plan {planfile} was made from manifest files that are not here: "
+        f"{listed}. Apply it from the checkout it was planned in (the paths "
+        "are kept relative to the plan file and to the directory plan ran in), or plan again."
     )
 
 

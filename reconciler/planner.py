@@ -81,7 +81,9 @@ def plan_scope(spec: ScopeSpec, live: LiveScope | None) -> ScopePlan:
     changes += [planner.add(resource) for resource in matching.adds]
     changes += planner.leftovers(matching, spec.prune, present)
     fingerprint = live_fingerprint(spec.kind, present)
-    return ScopePlan(spec.scope, tuple(changes), fingerprint, kind=spec.kind)
+    return ScopePlan(
+        spec.scope, tuple(changes), fingerprint, kind=spec.kind, unmanaged=spec.unmanaged
+    )
 
 
 def live_fingerprint(kind: ResourceKind, present: Sequence[ListedResource]) -> str:

@@ -13,8 +13,10 @@ A change is kept when it matches at least one target (or no target is given)
 and no exclude. Unmanaged resources match by their label (``s3:legacy.csv``).
 
 A selector naming a scope the manifest does not have is an error: a typo in a
-cron job's ``--target`` would otherwise report "in sync" forever. (Keys are
-not checked: a key may exist only live, e.g. a resource to delete.)
+cron job's ``--target`` would otherwise report "in sync" forever. So is a
+``--target`` by key or type that matches no entry of the plan: keys and types
+are checked once the scopes are listed, as a key may exist only live (a
+resource to delete).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.errors import ConfigError
-from reconciler.model import DesiredState, LiveRun, Scope
+from reconciler.model import DesiredState, LiveRun, Scope, common_noun
 from reconciler.plan import Change, Plan
 from reconciler.providers import factory
 from reconciler.providers.base import ProviderFactory
@@ -113,6 +115,7 @@ def select_plan(plan: Plan, targets: Sequence[str], excludes: Sequence[str]) -> 
     """The plan with only the changes the selectors keep; empty scopes dropped."""
     providers = list(dict.fromkeys(sp.scope.provider for sp in plan.scopes))
     wanted, unwanted = _parse_all(targets, providers), _parse_all(excludes, providers)
+    _require_matches(wanted, plan)
     scopes = []
     for scope_plan in plan.scopes:
         changes = tuple(
@@ -152,6 +155,23 @@ def _require_known_scopes(selectors: Sequence[Selector], scopes: Sequence[Scope]
                 f"{selector.text!r} names a {noun} the manifest does not have "
                 f"(its {noun}s: {known}{more}). Check the id."
             )
+
+
+def _require_matches(targets: Sequence[Selector], plan: Plan) -> None:
+    """Refuse a key or type target that no entry, in the manifest or live, has."""
+    for target in targets:
+        if target.key is None and target.type is None:
+            continue  # a scope selector, checked before listing
+        if any(target.matches(scope, change) for scope, change in plan.changes()):
+            continue
+        scopes = [sp.scope for sp in plan.scopes if target.matches_scope(sp.scope)]
+        noun = common_noun(scopes)
+        what = f"key {target.key!r}" if target.key is not None else f"type {target.type!r}"
+        raise ConfigError(
+            f"--target {target.text!r} matches nothing: no {noun} of the selected "
+            f"{common_noun(scopes, of_resources=False)}s, in the manifest or live, has "
+            f"{what}. Check the spelling, or leave the --target out."
+        )
 
 
 def _parse_all(texts: Iterable[str], providers: Sequence[str]) -> list[Selector]:

@@ -8,14 +8,14 @@ execution, what succeeded comes back as data (``ApplyResult``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reconciler.apply.execute import ExecuteOptions, Salts, execute
-from reconciler.apply.preflight import WRITES, preflight
+from reconciler.apply.preflight import new_salts, preflight
 from reconciler.apply.result import ActionResult, ApplyResult, Outcome, ScopeResult
 from reconciler.apply.safety import check_safety
-from reconciler.identity import new_salt
 from reconciler.plan import Plan
 from reconciler.progress import Progress
 from reconciler.providers.base import Providers
@@ -40,23 +40,27 @@ async def apply_plan(
     options: ApplyOptions,
     progress: Progress,
     approve: Callable[[Plan], None] | None = None,
+    interrupt: asyncio.Event | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``ApplyRefusedError`` if a safety rule forbids it.
 
     ``approve`` is asked once the safety rules passed and before anything is
-    sent (the CLI's "Do you want to apply?"); it raises to stop. Preflight
+    sent (the CLI's "Do you want to apply?"); it raises to stop. Once
+    ``interrupt`` is set nothing new is sent (see ``execute``). Preflight
     failures come back in the result (every change skipped), so the caller
     renders them like any other outcome.
     """
     check_safety(plan, max_deletes=options.max_deletes)
     if approve is not None:
         approve(plan)
-    salts: Salts = {(s, c.key): new_salt() for s, c in plan.changes() if c.action in WRITES}
+    salts: Salts = new_salts(plan)
     failures = await preflight(providers, plan, salts)
     if failures:
         progress.close()
         return ApplyResult(_all_skipped(plan, SKIPPED_PREFLIGHT), failures)
-    scopes = await execute(providers, plan, salts, options=options.execute, progress=progress)
+    scopes = await execute(
+        providers, plan, salts, options=options.execute, progress=progress, interrupt=interrupt
+    )
     return ApplyResult(scopes)
 
 

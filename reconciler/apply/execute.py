@@ -51,6 +51,7 @@ Salts = Mapping[tuple[Scope, str], str]
 
 SKIPPED_AFTER_FAILURE = "skipped: an earlier change to this scope failed"
 SKIPPED_FAIL_FAST = "skipped: --fail-fast stopped the run after a failure"
+SKIPPED_INTERRUPTED = "skipped: interrupted (Ctrl-C) before it was sent"
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,10 @@ class _Run:
         options: ExecuteOptions,
         progress: Progress,
         total: int,
+        interrupt: asyncio.Event | None = None,
     ) -> None:
         self.providers = providers
+        self.interrupt = interrupt or asyncio.Event()
         self.salts = salts
         self.options = options
         self.progress = progress
@@ -139,6 +142,7 @@ class _Run:
                 providers.named(name).poll_jobs,
                 timeout=options.job_timeout,
                 poll_interval=options.poll_interval,
+                on_wait=progress.waiting,
             )
             for name in providers
         }
@@ -160,10 +164,15 @@ async def execute(
     *,
     options: ExecuteOptions,
     progress: Progress,
+    interrupt: asyncio.Event | None = None,
 ) -> tuple[ScopeResult, ...]:
-    """Apply every change of ``plan``; returns the results in plan order."""
+    """Apply every change of ``plan``; returns the results in plan order.
+
+    Once ``interrupt`` is set (the CLI's first Ctrl-C) nothing new is sent:
+    requests in flight finish, and every change not yet started is skipped.
+    """
     total = sum(1 for _, change in plan.changes() if change.action.is_change)
-    run = _Run(providers, salts, options, progress, total)
+    run = _Run(providers, salts, options, progress, total, interrupt)
     try:
         return tuple(await asyncio.gather(*(_run_scope(run, sp) for sp in plan.scopes)))
     finally:
@@ -201,6 +210,9 @@ class _ScopeRun:
         return ScopeResult(self.scope, tuple(self.results[i] for i in sorted(self.results)))
 
     async def _take(self, i: int, step: Step) -> None:
+        if self.run.interrupt.is_set():
+            self._finish(i, step.change, Outcome.SKIPPED, SKIPPED_INTERRUPTED)
+            return
         if self.failed or self.run.stop.is_set():
             reason = SKIPPED_AFTER_FAILURE if self.failed else SKIPPED_FAIL_FAST
             self._finish(i, step.change, Outcome.SKIPPED, reason)

@@ -22,6 +22,7 @@ __all__ = ["JobWaiter"]
 _BATCH = 50
 
 FetchJobs = Callable[[Sequence[str]], Awaitable[Iterable[JobState]]]
+OnWait = Callable[[int, float], None]  # (jobs still pending, seconds since the first wait)
 
 
 class JobWaiter:
@@ -32,8 +33,16 @@ class JobWaiter:
     is why the message sends the user to ``exportctl plan``.
     """
 
-    def __init__(self, fetch: FetchJobs, *, timeout: float, poll_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        fetch: FetchJobs,
+        *,
+        timeout: float,
+        poll_interval: float = 0.5,
+        on_wait: OnWait | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._on_wait = on_wait
         self._timeout = timeout
         self._interval = poll_interval
         self._pending: dict[str, asyncio.Future[JobState]] = {}
@@ -82,8 +91,11 @@ class JobWaiter:
             self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
 
     async def _poll_loop(self) -> None:
+        started = asyncio.get_running_loop().time()
         while self._pending:
             await asyncio.sleep(self._interval)
+            if self._on_wait is not None:
+                self._on_wait(len(self._pending), asyncio.get_running_loop().time() - started)
             # Shorter ids first, then by text: numeric ids poll in numeric order.
             ids = sorted(self._pending, key=lambda job_id: (len(job_id), job_id))
             for start in range(0, len(ids), _BATCH):

@@ -25,18 +25,29 @@ from typing import Any
 from reconciler.apply.result import Failure, PreflightFailure
 from reconciler.errors import ApiError, MaybeLandedError
 from reconciler.http.retry import RetryPolicy
+from reconciler.identity import new_salt
 from reconciler.kinds import ResourceKind
 from reconciler.model import LiveRun, Scope, SnapshotSpec
 from reconciler.plan import Action, Change, Plan
 from reconciler.providers.base import Providers, Written
 
-__all__ = ["WRITES", "preflight"]
+__all__ = ["WRITES", "new_salts", "preflight", "writes_of"]
 
 # Actions that send a body: replace and add create a new resource, edit and
 # adopt send the whole spec over an existing one.
 WRITES = (Action.ADD, Action.REPLACE, Action.EDIT, Action.ADOPT)
 _DRY_RUN_SENDS = 4  # tries of one dry run whose answer was lost
 _DRY_RUN_BACKOFF = RetryPolicy()  # the client's own schedule: exponential, full jitter
+
+
+def writes_of(plan: Plan) -> list[tuple[Scope, Change]]:
+    """The changes of ``plan`` that send a body, so preflight sends each as a dry run."""
+    return [(scope, change) for scope, change in plan.changes() if change.action in WRITES]
+
+
+def new_salts(plan: Plan) -> dict[tuple[Scope, str], str]:
+    """A fresh marker salt for every write: the dry run and the real write share it."""
+    return {(scope, change.key): new_salt() for scope, change in writes_of(plan)}
 
 
 async def preflight(

@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.apply.result import ActionResult, ApplyResult, Outcome, PreflightFailure
 from reconciler.model import Scope
 
-__all__ = ["RESULT_FORMAT_VERSION", "result_to_json"]
+__all__ = ["RESULT_FORMAT_VERSION", "preflight_failure_json", "result_to_json"]
 
 # 1.1: "error" for runs that stop early; 1.2: each action's "failure" kind;
 # 1.3: each preflight failure's "failure" kind; 2.0: scopes of any provider
@@ -34,7 +34,7 @@ def result_to_json(result: ApplyResult, *, error: str | None = None) -> dict[str
         "ok": result.ok and error is None,
         **({"error": error} if error is not None else {}),
         "summary": {o.value: counts.get(o, 0) for o in Outcome},
-        "preflight_failures": [_failure_json(f) for f in result.preflight_failures],
+        "preflight_failures": [preflight_failure_json(f) for f in result.preflight_failures],
         "scopes": [
             {
                 **_scope_json(sr.scope),
@@ -55,7 +55,8 @@ def _scope_json(scope: Scope) -> dict[str, Any]:
     }
 
 
-def _failure_json(failure: PreflightFailure) -> dict[str, Any]:
+def preflight_failure_json(failure: PreflightFailure) -> dict[str, Any]:
+    """One dry run that did not pass; ``plan --preflight`` lists them in the same shape."""
     return {
         **_scope_json(failure.scope),
         "key": failure.key,

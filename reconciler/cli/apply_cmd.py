@@ -16,7 +16,8 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -45,7 +46,7 @@ from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState, common_noun
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
-from reconciler.planfile import SavedPlan, load_plan
+from reconciler.planfile import SavedPlan, load_plan, locate_sources
 from reconciler.progress import make_progress
 from reconciler.providers.base import Providers
 from reconciler.render.apply_report import render_result_text
@@ -65,6 +66,15 @@ INTERRUPTED = (
     "to see where things stand; applying again finishes the job without duplicates."
 )
 PROMPT = "Apply these changes? Only 'yes' is accepted."
+STOPPING = (
+    "Interrupted: the requests in flight will finish, nothing new is sent. "
+    "Press Ctrl-C again to abort at once."
+)
+STOPPED = (
+    "Apply interrupted: the changes listed as applied were sent and finished; the "
+    "skipped ones were not sent. Run 'exportctl plan' to see what is left; applying "
+    "again finishes the job."
+)
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,9 @@ def apply(
     if result is None:
         return 0
     _render(result, output_format, out)
+    if session.interrupted:
+        click.echo(STOPPED, err=True)
+        return 1
     return 0 if result.ok else 1
 
 
@@ -192,7 +205,7 @@ def _inputs(
 def _saved_inputs(planfile: str) -> _Inputs:
     """Load a saved plan and the manifest it records; refuse if either moved."""
     saved = load_plan(planfile)
-    desired = load_manifest(list(saved.sources))
+    desired = load_manifest(locate_sources(saved, planfile))
     check_manifest_version(saved, desired, planfile)
     covered = {sp.scope for sp in saved.plan.scopes}
     desired = replace(desired, scopes=tuple(s for s in desired.scopes if s.scope in covered))
@@ -210,6 +223,7 @@ class _Session:
     output_format: str
     color: bool
     out: TextIO
+    interrupted: bool = False
 
     async def run(
         self, endpoint: str | None, sandbox_db: str | None, parallelism: int
@@ -224,14 +238,23 @@ class _Session:
             # A saved plan was reviewed when it was made: it needs no second approval.
             approve = self._approve if self.inputs.saved is None else None
             progress = make_progress(self._progress_stream())
+            interrupt = asyncio.Event()
             try:
-                return await apply_plan(
-                    providers, plan, options=self.options, progress=progress, approve=approve
-                )
+                with _first_ctrl_c_stops(interrupt):
+                    result = await apply_plan(
+                        providers,
+                        plan,
+                        options=self.options,
+                        progress=progress,
+                        approve=approve,
+                        interrupt=interrupt,
+                    )
             except asyncio.CancelledError:
-                # asyncio.run cancels the task on Ctrl-C; a bare "Aborted." would
-                # leave the user guessing what was changed.
+                # A second Ctrl-C (or asyncio.run's own) cancels the task; a bare
+                # "Aborted." would leave the user guessing what was changed.
                 raise ExportctlError(INTERRUPTED) from None
+            self.interrupted = interrupt.is_set()
+            return result
 
     async def _plan(self, providers: Providers) -> Plan:
         inputs = self.inputs
@@ -257,6 +280,37 @@ class _Session:
             self.out.write(json.dumps(result_to_json(ApplyResult(())), indent=2) + "\n")
         else:
             self.out.write(line + "\n")
+
+
+@contextmanager
+def _first_ctrl_c_stops(interrupt: asyncio.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``interrupt`` (nothing new is sent, requests in flight
+    finish); the second cancels the apply at once, as before.
+
+    # Limitation: only where the event loop can take signals (the main thread
+    # on POSIX); elsewhere the first Ctrl-C cancels, as before.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def second() -> None:
+        if task is not None:
+            task.cancel()
+
+    def first() -> None:
+        interrupt.set()
+        click.echo(f"\n{STOPPING}", err=True)
+        loop.add_signal_handler(signal.SIGINT, second)
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def approve(*, interactive: bool, ask: Callable[[], str]) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from reconciler.cli.options import format_option, planning_options
-from reconciler.cli.session import load_and_plan
-from reconciler.drift_json import drift_to_json
+from reconciler.cli.session import json_on_error, load_and_plan
+from reconciler.drift_json import drift_error_to_json, drift_to_json
 from reconciler.errors import ConfigError
 from reconciler.plan_json import plan_to_json
 from reconciler.render.drift_report import render_drift_markdown, render_drift_text
@@ -45,12 +45,8 @@ def drift(
     files: tuple[str, ...],
     output_format: str,
     report_path: str | None,
-    targets: tuple[str, ...],
-    excludes: tuple[str, ...],
-    endpoint: str | None,
-    sandbox_db: str | None,
-    parallelism: int,
     color: bool | None,
+    **where: Any,
 ) -> int:
     """Report exports changed by hand, not yet applied, missing or unmanaged.
 
@@ -66,14 +62,10 @@ def drift(
     \b
     Exit codes: 0 in sync, 2 drift found, 1 error.
     """
-    planned = load_and_plan(
-        files,
-        targets=targets,
-        excludes=excludes,
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-    )
+    # ``where``: the selectors and connection options, as ``load_and_plan`` takes them.
+    # Alerting reads stdout: a document either way, never "in sync" on an error.
+    with json_on_error(output_format, lambda message: _as_json(drift_error_to_json(message))):
+        planned = load_and_plan(files, **where)
     report = drift_to_json(plan_to_json(planned.plan))
     sys.stdout.write(_render(report, output_format, color=should_color(sys.stdout, color)))
     if report_path is not None:

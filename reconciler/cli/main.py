@@ -28,10 +28,16 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "plan": ("reconciler.cli.plan_cmd", "plan", "Show what apply would change."),
     "apply": ("reconciler.cli.apply_cmd", "apply", "Make the platform match the manifest."),
     "drift": ("reconciler.cli.drift_cmd", "drift", "Report what changed outside exportctl."),
+    "get": ("reconciler.cli.get_cmd", "get", "List the live resources, managed or not."),
     "import": ("reconciler.cli.import_cmd", "import_", "Write a manifest from live resources."),
     "schema": ("reconciler.cli.schema_cmd", "schema", "Print the manifest JSON Schema."),
     "show": ("reconciler.cli.show_cmd", "show", "Render a saved plan file."),
     "sandbox": ("reconciler.cli.sandbox_cmd", "sandbox", "Run local sandboxes of the APIs."),
+    "completion": (
+        "reconciler.cli.completion_cmd",
+        "completion",
+        "Print the shell completion script (bash, zsh, fish).",
+    ),
 }
 
 

@@ -6,13 +6,15 @@ command that takes it (pip-tools' ``scripts/options.py`` habit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from reconciler.errors import ConfigError
+from reconciler.manifest.files import ManifestText
 
 if TYPE_CHECKING:
     from reconciler.sandbox.files import NotADatabase
@@ -24,6 +26,7 @@ __all__ = [
     "connection_options",
     "format_option",
     "manifest_option",
+    "manifest_sources",
     "optional_manifest_option",
     "planning_options",
     "selector_options",
@@ -55,11 +58,25 @@ def _manifest_files(*, required: bool, extra_help: str) -> Callable[[F], F]:
         "files",
         multiple=True,
         required=required,
-        type=click.Path(exists=True, dir_okay=True, readable=True),
+        type=click.Path(exists=True, dir_okay=True, readable=True, allow_dash=True),
         metavar="PATH",
         help="Manifest file, or a directory whose *.yaml/*.yml files are read in "
-        "sorted order. Repeat to combine several." + extra_help,
+        "sorted order, or - for standard input. Repeat to combine several." + extra_help,
     )
+
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def manifest_sources(files: Sequence[str]) -> list[str | ManifestText]:
+    """What ``-f`` names, for the loader: ``-`` becomes standard input's text, read once.
+
+    Messages then name it ``<stdin>`` (``<stdin>:3:5: ...``), as compilers do.
+    """
+    if list(files).count(STDIN) > 1:
+        raise ConfigError("-f - (standard input) can be given only once: it is read once.")
+    return [ManifestText(STDIN_NAME, sys.stdin.buffer.read()) if f == STDIN else f for f in files]
 
 
 def connection_options(command: F) -> F:
@@ -81,7 +98,8 @@ def connection_options(command: F) -> F:
         metavar="[DB]",
         help=f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
         "needs no credentials and creates what the manifest names (e.g. dataviews) on "
-        "first use.",
+        "first use. Set EXPORTCTL_SANDBOX_SEED=FILE to start it from a 'sandbox serve "
+        "--seed' file, so it refuses what that server refuses (e.g. unknown connections).",
     )(command)
     return click.option(
         "--endpoint",

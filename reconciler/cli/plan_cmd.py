@@ -15,11 +15,13 @@ from collections.abc import Sequence
 import click
 
 from reconciler.apply.saved import current_secrets
-from reconciler.cli.options import format_option, planning_options
-from reconciler.cli.session import load_and_plan
+from reconciler.cli.options import STDIN, format_option, planning_options
+from reconciler.cli.plan_preflight import refusal, with_verdict
+from reconciler.cli.session import json_on_error, load_and_plan
+from reconciler.errors import ConfigError
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
-from reconciler.plan_json import plan_to_json
+from reconciler.plan_json import plan_error_to_json, plan_to_json
 from reconciler.planfile import save_plan
 from reconciler.render.formats import render_plan
 from reconciler.render.style import should_color
@@ -41,6 +43,13 @@ CHANGES_PRESENT = 2
         "one salted hash of the secrets, never their values.",
     ),
     click.option(
+        "--preflight",
+        is_flag=True,
+        help="Also send every add and edit to the API as a dry run (validate_only), as "
+        "apply does first, and show what the server would refuse; exit 1 if it refuses "
+        "any. Changes nothing.",
+    ),
+    click.option(
         "--detailed-exitcode",
         is_flag=True,
         help="Exit 0 when there are no changes, 2 when there are (1 is always an error).",
@@ -50,6 +59,7 @@ def plan(
     files: tuple[str, ...],
     output_format: str,
     out_path: str | None,
+    preflight: bool,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
@@ -66,25 +76,51 @@ def plan(
       exportctl plan -f exports/ --out exportctl.plan       # save it for apply
       exportctl plan -f exports/ --format markdown > plan.md   # a PR comment
       exportctl plan -f exports/ --target dataview=456 --detailed-exitcode
+      exportctl plan -f exports/ --preflight    # would the server accept every change?
 
     \b
     Symbols: + add, ~ edit, -/+ replace, - delete, <= adopt (write the marker).
-    Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error.
+
+    With -f - the manifest is read from standard input (not with --out: apply
+    re-reads a saved plan's manifest files).
+
+    \b
+    Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error,
+    or a change --preflight found the server would refuse.
     """
-    planned = load_and_plan(
-        files,
-        targets=targets,
-        excludes=excludes,
-        endpoint=endpoint,
-        sandbox_db=sandbox_db,
-        parallelism=parallelism,
-    )
+    if out_path is not None and STDIN in files:
+        raise ConfigError(
+            "--out cannot save a plan of a manifest read from standard input (-f -): "
+            "'exportctl apply FILE' re-reads the manifest the plan was made from. Write the "
+            "manifest to a file and pass -f FILE."
+        )
+    # A script reading stdout gets a document either way; stderr has the message.
+    with json_on_error(output_format, _error_document):
+        planned = load_and_plan(
+            files,
+            targets=targets,
+            excludes=excludes,
+            endpoint=endpoint,
+            sandbox_db=sandbox_db,
+            parallelism=parallelism,
+            preflight=preflight,
+        )
     made = planned.plan
     plan_json = plan_to_json(made)
+    if planned.preflight is not None:
+        plan_json = with_verdict(plan_json, planned.preflight)
     sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
+    refused = refusal(planned.preflight) if planned.preflight is not None else None
+    if refused is not None:
+        # A plan the server refuses is not worth applying: it is not saved.
+        raise refused
     if out_path is not None:
         _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
+
+
+def _error_document(message: str) -> str:
+    return render_plan(plan_error_to_json(message), "json", color=False)
 
 
 def _save(

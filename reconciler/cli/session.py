@@ -12,24 +12,35 @@ applies with.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import click
 
 from reconciler import redaction
-from reconciler.errors import ConfigError
+from reconciler.cli.options import manifest_sources
+from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
+from reconciler.errors import ConfigError, ExportctlError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
-from reconciler.model import DesiredState, LiveScope, Scope
+from reconciler.model import DesiredState, LiveScope, Scope, common_noun
 from reconciler.plan import Plan, ScopePlan
 from reconciler.planner import plan_scope
+from reconciler.progress import StatusLine
 from reconciler.providers import factory
 from reconciler.providers.base import Connection, Providers
 from reconciler.selectors import select_plan, select_scopes
 
-__all__ = ["Planned", "load_and_plan", "load_desired", "open_for", "plan_live"]
+__all__ = [
+    "Planned",
+    "json_on_error",
+    "load_and_plan",
+    "load_desired",
+    "open_for",
+    "plan_live",
+]
 
 
 def load_desired(
@@ -40,7 +51,8 @@ def load_desired(
     Selectors are parsed here, before any request, so a typo fails fast. The
     manifest's warnings are shown on stderr, as ``validate`` shows them.
     """
-    desired = load_manifest(list(files), on_warning=lambda w: click.echo(str(w), err=True))
+    sources = manifest_sources(files)
+    desired = load_manifest(sources, on_warning=lambda w: click.echo(str(w), err=True))
     return select_scopes(desired, targets, excludes)
 
 
@@ -85,21 +97,27 @@ async def plan_live(
     """
     specs = {spec.scope: spec for spec in desired.scopes}
     planned: dict[Scope, ScopePlan] = {}
+    status = StatusLine(sys.stderr)
+    noun = common_noun(specs, of_resources=False)
 
     def plan_as_listed(live: LiveScope) -> None:
         planned[live.scope] = plan_scope(specs[live.scope], live)
+        status.show(f"Listing... {len(planned)}/{len(specs)} {noun}s")
 
     await fetch_live(providers, list(specs), on_listed=plan_as_listed)
+    status.close()
     plan = Plan(tuple(planned[scope] for scope in specs), manifest_digest=desired.digest)
     return select_plan(plan, targets, excludes)
 
 
 @dataclass(frozen=True)
 class Planned:
-    """What ``load_and_plan`` made: the narrowed manifest and its plan."""
+    """What ``load_and_plan`` made: the narrowed manifest, its plan, and the
+    server's verdict on its writes when ``preflight`` was asked for."""
 
     desired: DesiredState
     plan: Plan
+    preflight: PreflightVerdict | None = None
 
 
 def load_and_plan(
@@ -110,16 +128,36 @@ def load_and_plan(
     endpoint: str | None,
     sandbox_db: str | None,
     parallelism: int,
+    preflight: bool = False,
 ) -> Planned:
     """``load_desired`` then ``plan_live``, for commands that only read.
 
     It opens the providers and closes them again; ``desired`` comes back too,
-    for ``plan --out`` to hash the secrets the plan relies on.
+    for ``plan --out`` to hash the secrets the plan relies on. ``preflight``
+    also sends the plan's writes as dry runs, which change nothing.
     """
     desired = load_desired(files, targets, excludes)
 
-    async def run() -> Plan:
+    async def run() -> Planned:
         async with open_for(desired, endpoint, sandbox_db, parallelism) as providers:
-            return await plan_live(providers, desired, targets, excludes)
+            plan = await plan_live(providers, desired, targets, excludes)
+            verdict = await check_writes(providers, plan) if preflight else None
+            return Planned(desired, plan, verdict)
 
-    return Planned(desired, asyncio.run(run()))
+    return asyncio.run(run())
+
+
+@contextmanager
+def json_on_error(output_format: str, document: Callable[[str], str]) -> Iterator[None]:
+    """With ``--format json``, a failing command still prints a document on stdout.
+
+    ``document`` turns the error's message into that document's text (a plan,
+    a drift report); the message goes to stderr as usual, so a script reading
+    stdout and a person reading the log both learn what went wrong.
+    """
+    try:
+        yield
+    except ExportctlError as error:
+        if output_format == "json":
+            sys.stdout.write(document(error.message))
+        raise

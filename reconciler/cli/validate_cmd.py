@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli.options import format_option, manifest_option
+from reconciler.cli.options import format_option, manifest_option, manifest_sources
 from reconciler.diagnostics import Diagnostic, Severity, first_lines
 from reconciler.manifest import check_manifest, expand_paths
 from reconciler.manifest.envsubst import EveryVariableSet
@@ -42,9 +42,10 @@ def validate(
       exportctl validate -f exports/ --skip-env --format json
     """
     environ = EveryVariableSet(os.environ) if skip_env else None
-    state, diagnostics = check_manifest(files, environ)
+    sources = manifest_sources(files)
+    state, diagnostics = check_manifest(sources, environ)
     if output_format == "json":
-        read = [str(path) for path in expand_paths(files)]
+        read = [str(path) for path in expand_paths(sources)]
         click.echo(json.dumps(_as_json(state, read, diagnostics), indent=2))
     else:
         for line in first_lines(diagnostics):

@@ -21,7 +21,7 @@ from pathlib import Path as FsPath
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ManifestError
-from reconciler.manifest.files import find_files
+from reconciler.manifest.files import ManifestText, Source, find_files
 from reconciler.manifest.schema_check import SchemaChecker, check
 from reconciler.manifest.sections import LoadContext, SectionLoader
 from reconciler.manifest.yaml_source import YamlDocument, parse_yaml
@@ -33,7 +33,7 @@ __all__ = ["check_manifest", "expand_paths", "load_manifest"]
 VERSION_FIELD = "version"
 
 
-def expand_paths(paths: Sequence[str | FsPath]) -> list[FsPath]:
+def expand_paths(paths: Sequence[str | FsPath | ManifestText]) -> list[Source]:
     """The manifest files ``-f`` names, in load order; ``ManifestError`` if one is missing."""
     files, problems = find_files(paths)
     if problems:
@@ -42,7 +42,7 @@ def expand_paths(paths: Sequence[str | FsPath]) -> list[FsPath]:
 
 
 def load_manifest(
-    paths: Sequence[str | FsPath],
+    paths: Sequence[str | FsPath | ManifestText],
     environ: Mapping[str, str] | None = None,
     on_warning: Callable[[Diagnostic], None] | None = None,
 ) -> DesiredState:
@@ -60,7 +60,7 @@ def load_manifest(
 
 
 def check_manifest(
-    paths: Sequence[str | FsPath], environ: Mapping[str, str] | None = None
+    paths: Sequence[str | FsPath | ManifestText], environ: Mapping[str, str] | None = None
 ) -> tuple[DesiredState | None, list[Diagnostic]]:
     """The desired state (None if anything is wrong) and every diagnostic found.
 
@@ -88,7 +88,7 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 
 def _check_manifest(
-    paths: Sequence[str | FsPath], environ: Mapping[str, str]
+    paths: Sequence[str | FsPath | ManifestText], environ: Mapping[str, str]
 ) -> tuple[DesiredState | None, list[Diagnostic]]:
     files, problems = find_files(paths)
     run = _Run(environ)
@@ -110,7 +110,7 @@ def _check_manifest(
     return DesiredState(run.scopes(), sources, digest.hexdigest()), warnings
 
 
-def _read(path: FsPath, diagnostics: list[Diagnostic]) -> bytes | None:
+def _read(path: Source, diagnostics: list[Diagnostic]) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError as error:

@@ -22,6 +22,9 @@ __all__ = [
     "hidden_line",
     "is_change",
     "no_changes",
+    "preflight_heading",
+    "preflight_line",
+    "preflight_verdicts",
     "scope_title",
     "summary_line",
 ]
@@ -114,3 +117,36 @@ def field_line(field: Mapping[str, Any]) -> tuple[str, str]:
 
 def _sensitive(value: Any) -> str:
     return "null" if value is None else SENSITIVE
+
+
+def preflight_verdicts(failures: list[Mapping[str, Any]]) -> str:
+    """``refused 2 changes and gave no verdict on 1 change``: what the server said."""
+    refused = sum(1 for f in failures if f["failure"] == "refused")
+    verdicts = [f"refused {_plural(refused, 'change')}"] if refused else []
+    if refused < len(failures):
+        verdicts.append(f"gave no verdict on {_plural(len(failures) - refused, 'change')}")
+    return " and ".join(verdicts)
+
+
+def preflight_line(failure: Mapping[str, Any]) -> str:
+    """``dataview 1/1/123/456: warehouse (400): the server's detail``."""
+    status = f" ({failure['status_code']})" if failure["status_code"] is not None else ""
+    return f"{failure['noun']} {failure['address']}: {failure['key']}{status}: {failure['detail']}"
+
+
+def preflight_heading(preflight: Mapping[str, Any]) -> str:
+    """The verdict of ``plan --preflight``, above its refusals (if any)."""
+    failures = preflight["failures"]
+    if not preflight["sent"]:
+        return "Preflight: no add or edit to send as a dry run."
+    if not failures:
+        accepted = _plural(preflight["sent"], "change")
+        return f"Preflight passed: the server accepted {accepted} sent with validate_only."
+    return (
+        f"Preflight failed: the server {preflight_verdicts(failures)} sent with "
+        "validate_only, so apply would stop before changing anything:"
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

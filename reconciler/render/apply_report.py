@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.apply.result import Failure, Outcome
+from reconciler.render._lines import preflight_line, preflight_verdicts
 
 __all__ = ["render_result_text"]
 
@@ -27,25 +28,22 @@ def render_result_text(data: Mapping[str, Any]) -> str:
 
 
 def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
-    refused = len(_refused(failures))
-    verdicts = [f"refused {_plural(refused, 'change')}"] if refused else []
-    if refused < len(failures):
-        verdicts.append(f"gave no verdict on {_plural(len(failures) - refused, 'change')}")
     yield (
-        f"Preflight failed: the server {' and '.join(verdicts)} sent with validate_only. "
-        "Nothing was changed."
+        f"Preflight failed: the server {preflight_verdicts(failures)} sent with "
+        "validate_only. Nothing was changed."
     )
     for f in failures:
-        status = f" ({f['status_code']})" if f["status_code"] is not None else ""
-        yield f"  {_title(f)}: {f['key']}{status}: {f['detail']}"
+        yield f"  {preflight_line(f)}"
     yield _next_step(failures, _PREFLIGHT_ADVICE)
 
 
 def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
     heading = "Apply complete" if data["ok"] else "Apply finished with failures"
     yield f"{heading}: {_counts(data['summary'])}."
+    # A scope with nothing to do (only no-ops) would be noise in a 500-dataview log.
     for scope in data["scopes"]:
-        yield f"  {_title(scope)}: {_counts(scope['summary'])}"
+        if any(scope["summary"].values()):
+            yield f"  {_title(scope)}: {_counts(scope['summary'])}"
     failed = [
         (_title(scope), a)
         for scope in data["scopes"]

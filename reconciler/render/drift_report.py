@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from reconciler.drift_json import DRIFT_KINDS
+from reconciler.drift_json import DRIFT_KINDS, INFORMATION
 from reconciler.render._lines import change_title, common_word, field_line
 from reconciler.render.style import bold, paint
 
@@ -46,9 +46,34 @@ def render_drift_text(report: Mapping[str, Any], *, color: bool = False) -> str:
             title = f"{scope['scope']['noun']} {scope['scope']['address']}"
             lines += ["", bold(title, color=color)]
             lines.extend(_text_kinds(scope, color=color))
+    lines.extend(_text_information(report))
     if not report["in_sync"]:
         lines += ["", "Run `exportctl plan` to see what apply would do about it."]
     return "\n".join(lines) + "\n"
+
+
+def _information_line(report: Mapping[str, Any]) -> str | None:
+    """``Not drift: 2 unmanaged exports ...`` for scopes that say ``unmanaged: information``."""
+    count = report["counts"].get(INFORMATION, 0)
+    if not count:
+        return None
+    noun = common_word(report, "resource_noun", "resource")
+    return (
+        f"Not drift: {count} unmanaged {noun}{'s' if count != 1 else ''} where the manifest "
+        "says `unmanaged: information`."
+    )
+
+
+def _text_information(report: Mapping[str, Any]) -> Iterator[str]:
+    line = _information_line(report)
+    if line is None:
+        return
+    yield ""
+    yield line
+    for scope in report["scopes"]:
+        for entry in scope.get(INFORMATION, []):
+            address = scope["scope"]["address"]
+            yield f"  ? {address} {change_title(entry, scope['scope']['resource_noun'])}"
 
 
 def _text_kinds(scope: Mapping[str, Any], *, color: bool) -> Iterator[str]:
@@ -69,6 +94,9 @@ def render_drift_markdown(report: Mapping[str, Any]) -> str:
     bullets = [_bullet(s) for s in report["scopes"] if not s["in_sync"]]
     if bullets:
         lines += ["", *bullets]
+    information = _information_line(report)
+    if information is not None:
+        lines += ["", information]
     return "\n".join(lines) + "\n"
 
 

@@ -24,6 +24,8 @@ from reconciler.render._lines import (
     hidden_line,
     is_change,
     no_changes,
+    preflight_heading,
+    preflight_line,
     summary_line,
 )
 
@@ -107,7 +109,7 @@ def _assemble(
     *,
     note: str,
 ) -> str:
-    parts = [MARKER, "## exportctl plan", "", *_summary(plan_json)]
+    parts = [MARKER, "## exportctl plan", "", *_summary(plan_json), *_preflight(plan_json)]
     if note:
         parts += ["", note]
     columns = _columns(plan_json)
@@ -137,6 +139,21 @@ def _summary(plan_json: Mapping[str, Any]) -> Iterator[str]:
         noun = "change" if refused == 1 else "changes"
         yield ""
         yield f"> **Warning:** apply will refuse {refused} {noun} marked `! refused`."
+
+
+def _preflight(plan_json: Mapping[str, Any]) -> Iterator[str]:
+    """``plan --preflight``'s verdict; the refusals in a fence, as the server worded them."""
+    preflight = plan_json.get("preflight")
+    if preflight is None:
+        return
+    yield ""
+    if not preflight["failures"]:
+        yield preflight_heading(preflight)
+        return
+    yield f"> **{preflight_heading(preflight)}**"
+    body = "\n".join(preflight_line(f) for f in preflight["failures"])
+    fence = _fence(body)
+    yield from ("", f"{fence}text", body, fence)
 
 
 def _columns(plan_json: Mapping[str, Any]) -> _Columns:
@@ -171,11 +188,15 @@ def _section(scope_plan: Mapping[str, Any], columns: _Columns) -> _Section:
         for action, heading in columns
         if counts[action] and action not in _UNCHANGED
     )
+    # A reviewer must not have to unfold a scope to see that something is deleted.
+    destroys = bool(counts.get("delete") or counts.get("replace"))
     return _Section(
         row=f"| `{address}` | {cells} |",
-        details=_details(address, summary, _diff_lines(scope_plan, with_fields=True)),
+        details=_details(
+            address, summary, _diff_lines(scope_plan, with_fields=True), opened=destroys
+        ),
         details_without_fields=_details(
-            address, summary, _diff_lines(scope_plan, with_fields=False)
+            address, summary, _diff_lines(scope_plan, with_fields=False), opened=destroys
         ),
     )
 
@@ -187,11 +208,12 @@ def _counts(scope_plan: Mapping[str, Any], columns: _Columns) -> dict[str, int]:
     return counts
 
 
-def _details(address: str, summary: str, lines: Iterable[str]) -> str:
+def _details(address: str, summary: str, lines: Iterable[str], *, opened: bool) -> str:
     body = "\n".join(lines)
     fence = _fence(body)
+    tag = "<details open>" if opened else "<details>"
     return (
-        f"<details><summary><code>{address}</code>: {summary}</summary>\n\n"
+        f"{tag}<summary><code>{address}</code>: {summary}</summary>\n\n"
         f"{fence}diff\n{body}\n{fence}\n\n</details>"
     )
 

@@ -16,6 +16,8 @@ from reconciler.render._lines import (
     hidden_line,
     is_change,
     no_changes,
+    preflight_heading,
+    preflight_line,
     scope_title,
     summary_line,
 )
@@ -33,6 +35,7 @@ def render_text(plan_json: Mapping[str, Any], *, color: bool) -> str:
         lines.extend(_scope_lines(scope_plan, color=color))
     lines.extend(_unmanaged_lines(plan_json, color=color))
     lines.extend(_summary_lines(plan_json, color=color))
+    lines.extend(_preflight_lines(plan_json, color=color))
     return "\n".join(lines) + "\n"
 
 
@@ -90,3 +93,14 @@ def _summary_lines(plan_json: Mapping[str, Any], *, color: bool) -> Iterator[str
         noun = "change" if refused == 1 else "changes"
         warning = f'Warning: apply will refuse {refused} {noun} marked "! refused".'
         yield bold(warning, color=color, fg="red")
+
+
+def _preflight_lines(plan_json: Mapping[str, Any], *, color: bool) -> Iterator[str]:
+    """``plan --preflight``'s verdict, after the summary; absent without the flag."""
+    preflight = plan_json.get("preflight")
+    if preflight is None:
+        return
+    failed = bool(preflight["failures"])
+    yield bold(preflight_heading(preflight), color=color, fg="red" if failed else None)
+    for failure in preflight["failures"]:
+        yield f"  ! {preflight_line(failure)}"

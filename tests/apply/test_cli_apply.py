@@ -240,9 +240,11 @@ def test_ctrl_c_at_the_prompt_interrupts_at_once_inside_the_event_loop() -> None
     assert answered == []
 
 
-def test_ctrl_c_during_apply_says_what_may_have_changed_and_what_to_do(
+def test_a_second_ctrl_c_aborts_at_once_and_says_what_may_have_changed(
     sandbox_factory: SandboxFactory, tmp_path: Path
 ) -> None:
+    """The first Ctrl-C waits for requests in flight (tests/cli/test_interrupt.py);
+    a second one, while a slow request is still out, stops at once."""
     server = sandbox_factory(db_path=tmp_path / "sandbox.db", latency_ms=40)
     server.store.ensure_dataviews([REF])
     manifest = _manifest(tmp_path / "exports.yaml", count=12)
@@ -255,10 +257,15 @@ def test_ctrl_c_during_apply_says_what_may_have_changed_and_what_to_do(
         text=True,
         env={**os.environ, **ENV},
     )
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
     for line in process.stdout:
+        if line.endswith("[1/12]\n"):
+            server.set_faults(latency_ms=1_500)  # the third request stays out a while
         if line.endswith("[2/12]\n"):
             break
+    process.send_signal(signal.SIGINT)
+    assert process.stderr.readline() == "\n"
+    assert process.stderr.readline().startswith("Interrupted: the requests in flight will finish")
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=10)
     assert (process.returncode, stderr) == (

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +14,8 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from reconciler.cli.main import cli
-from tests.apply.helpers import REF, REF2, client
+from reconciler.providers.mammoth.model import DataviewRef
+from tests.apply.helpers import REF, REF2, client, seed
 
 SECRET = "pg-Secret-0f9e8d7c"
 SECRET_VARIABLE = "EXPORTCTL_TEST_PG_PASSWORD"
@@ -67,14 +72,16 @@ def all_output(result: Result) -> str:
     return result.stdout + result.stderr
 
 
-def hand_edit(base_url: str, export_id: int, changes: Mapping[str, Any]) -> None:
-    """Change an export through the API, as a person in Mammoth's UI would."""
+def hand_edit(
+    base_url: str, export_id: int, changes: Mapping[str, Any], *, ref: DataviewRef = REF
+) -> None:
+    """Change an export of dataview ``ref`` through the API, as a person in Mammoth's UI would."""
 
     async def run() -> None:
         async with client(base_url) as api:
-            record = next(r for r in await api.list_exports(REF) if r["id"] == export_id)
+            record = next(r for r in await api.list_exports(ref) if r["id"] == export_id)
             body = {name: record[name] for name in _EDITABLE if name in record}
-            await api.edit_export(REF, export_id, {**body, **changes, "run_immediately": False})
+            await api.edit_export(ref, export_id, {**body, **changes, "run_immediately": False})
 
     asyncio.run(run())
 
@@ -105,3 +112,39 @@ def export_ids(base_url: str) -> dict[str, int]:
         if key is not None and record.get("status") != "deleted":
             found[key] = int(record["id"])
     return found
+
+
+def on_a_terminal(args: list[str], *, stderr: bool, **env: str) -> str:
+    """Run ``exportctl ARGS`` in a subprocess whose stdout (and, if ``stderr``, stderr)
+    is a pseudo-terminal, and read everything it printed there."""
+    main, terminal = pty.openpty()
+    command = [sys.executable, "-m", "reconciler", *args]
+    environ = {**os.environ, "TERM": "xterm", **env}
+    errors = terminal if stderr else subprocess.DEVNULL
+    try:
+        subprocess.run(command, stdout=terminal, stderr=errors, env=environ, timeout=60)
+    finally:
+        os.close(terminal)
+    chunks = []
+    with os.fdopen(main, "rb", buffering=0) as screen:
+        while True:
+            try:
+                chunk = screen.read(65536)
+            except OSError:  # EIO: the terminal is closed and everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
+
+
+def apply_all(base_url: str, manifest: Path) -> None:
+    """``exportctl apply`` the whole manifest, as a merge to main would."""
+    applied = invoke("apply", "-f", manifest, "--endpoint", base_url, "--auto-approve")
+    assert applied.exit_code == 0, applied.stderr
+
+
+def add_by_hand(base_url: str, ref: DataviewRef, file: str) -> None:
+    """An unmarked S3 export to ``file`` in ``ref``, as another team would add it in the UI."""
+    theirs = {"handler_type": "s3", "trigger_type": "none", "run_immediately": False}
+    seed(base_url, ref, [{**theirs, "target_properties": {"file": file}}])

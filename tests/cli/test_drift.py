@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
 
 from tests.apply.helpers import REF2, dump, seed
-from tests.cli.support import MANIFEST, export_ids, hand_edit, invoke, lines, write_manifest
+from tests.cli.support import (
+    MANIFEST,
+    export_ids,
+    hand_edit,
+    invoke,
+    lines,
+    on_a_terminal,
+    write_manifest,
+)
 from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
@@ -194,25 +198,7 @@ def test_json_and_the_report_stay_colourless_under_color(
 
 
 def _drift_on_a_terminal(server: RunningSandbox, manifest: Path, **env: str) -> str:
-    """Run drift in a subprocess whose stdout is a pseudo-terminal, and read what it printed."""
-    main, terminal = pty.openpty()
-    command = [sys.executable, "-m", "reconciler", *_drift(server, manifest)]
-    environ = {**os.environ, "TERM": "xterm", **env}
-    try:
-        subprocess.run(command, stdout=terminal, stderr=subprocess.DEVNULL, env=environ, timeout=60)
-    finally:
-        os.close(terminal)
-    chunks = []
-    with os.fdopen(main, "rb", buffering=0) as screen:
-        while True:
-            try:
-                chunk = screen.read(65536)
-            except OSError:  # EIO: the terminal is closed and everything was read
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b"".join(chunks).decode()
+    return on_a_terminal(_drift(server, manifest), stderr=False, **env)
 
 
 def test_no_color_wins_over_a_terminal(server: RunningSandbox, drifted: Path) -> None:

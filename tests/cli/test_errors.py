@@ -112,7 +112,7 @@ def test_malformed_manifest_names_every_problem(
             f"{bad}:3:5: dataviews[0]: missing required field 'exports'",
             f"{bad}:3:5: dataviews[0]: missing required field 'project_id'",
             f"{bad}:4:5: dataviews[0].colour: unknown field 'colour'; expected one of: "
-            "workspace_id, project_id, dataset_id, dataview_id, prune, exports",
+            "workspace_id, project_id, dataset_id, dataview_id, prune, unmanaged, exports",
             "5 errors in the manifest.",
         ],
     )

@@ -14,12 +14,14 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
+from reconciler.selectors import parse_selector
 from tests.examples.recipes import command_lines, problems_with
 
 ROOT = Path(__file__).parents[2]
 GITHUB = sorted((ROOT / "examples" / "ci" / "github").glob("*.yml"))
 GITLAB = ROOT / "examples" / "ci" / "gitlab" / ".gitlab-ci.yml"
 PRE_COMMIT = ROOT / ".pre-commit-hooks.yaml"
+ACTION = ROOT / "action.yml"
 # GitLab top-level keys that are settings, not jobs.
 GITLAB_SETTINGS = frozenset(
     {"stages", "default", "variables", "include", "workflow", "image", "services", "cache"}
@@ -44,6 +46,10 @@ def gitlab_shell() -> list[str]:
     return [item for script in scripts for item in script]
 
 
+def action_shell() -> list[str]:
+    return [step["run"] for step in load(ACTION)["runs"]["steps"] if "run" in step]
+
+
 def pre_commit_calls() -> list[list[str]]:
     calls = []
     for hook in load(PRE_COMMIT):
@@ -57,6 +63,7 @@ def all_calls() -> list[tuple[str, list[str]]]:
     found: list[tuple[str, list[str]]] = []
     shells = [(p.name, text) for p in GITHUB for text in github_shell(p)]
     shells += [(GITLAB.name, text) for text in gitlab_shell()]
+    shells += [(ACTION.name, text) for text in action_shell()]
     for name, text in shells:
         found += [(name, args) for args in command_lines(text)]
     found += [(PRE_COMMIT.name, args) for args in pre_commit_calls()]
@@ -70,13 +77,34 @@ def test_every_recipe_file_is_covered() -> None:
     assert {path.name for path in GITHUB} == {
         "exportctl-apply.yml",
         "exportctl-drift.yml",
+        "exportctl-drift-sharded.yml",
+        "exportctl-drift-slack.yml",
         "exportctl-plan.yml",
     }
     assert {name for name, _ in CALLS} == {
         *(path.name for path in GITHUB),
         GITLAB.name,
         PRE_COMMIT.name,
+        ACTION.name,
     }
+
+
+def test_the_action_installs_from_its_own_checkout_and_no_recipe_asks_an_index() -> None:
+    install = "\n".join(action_shell())
+    assert 'pip install --quiet "$GITHUB_ACTION_PATH"' in install
+    texts = [p.read_text(encoding="utf-8") for p in (*GITHUB, GITLAB)]
+    assert not any("pip install exportctl" in t or "install --quiet exportctl" in t for t in texts)
+    assert all("your-org/exportctl@" in p.read_text(encoding="utf-8") for p in GITHUB)
+
+
+def test_the_pr_comment_names_the_planned_commit_and_replaces_a_stale_plan_on_failure() -> None:
+    steps = load(ROOT / "examples" / "ci" / "github" / "exportctl-plan.yml")["jobs"]["plan"][
+        "steps"
+    ]
+    comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
+    assert comment["if"].startswith("always()")
+    assert comment["env"]["PLANNED_SHA"] == "${{ github.event.pull_request.head.sha }}"
+    assert "plan-error.txt" in comment["with"]["script"]
 
 
 @pytest.mark.parametrize("path", GITHUB, ids=lambda p: p.name)
@@ -164,3 +192,22 @@ def test_command_lines_are_found_where_commands_start(
 )
 def test_problems_are_reported(args: list[str], problems: list[str]) -> None:
     assert problems_with(args) == problems
+
+
+def test_gitlab_applies_the_saved_plan_of_its_own_pipeline_behind_a_manual_gate() -> None:
+    document = load(GITLAB)
+    apply = document["apply"]
+    assert apply["needs"] == ["plan"]
+    assert [rule.get("when") for rule in apply["rules"]] == ["manual"]
+    assert apply["script"][0].startswith("exportctl apply exportctl.plan")
+    assert "exportctl.plan" in document["plan"]["artifacts"]["paths"]
+    install = " ".join(document["default"]["before_script"])
+    assert "${EXPORTCTL_SOURCE}@${EXPORTCTL_REF}" in install
+
+
+def test_every_drift_shard_is_a_selector_exportctl_accepts() -> None:
+    sharded = load(ROOT / "examples" / "ci" / "github" / "exportctl-drift-sharded.yml")
+    shards = sharded["jobs"]["drift"]["strategy"]["matrix"]["shard"]
+    assert len(shards) > 1
+    for shard in shards:
+        assert parse_selector(shard["target"], ["mammoth"]).text == shard["target"]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.plan_json import FORMAT_VERSION
 from tests.cli.support import invoke
 from tests.conftest import SandboxFactory
 
@@ -65,7 +66,7 @@ def _as_format_2(text: str) -> str:
     counts = {**old["summary"]["counts"], "run": 0, "wait": 0, "fresh": 0}
     return json.dumps(
         {
-            "format_version": "2.0",
+            "format_version": FORMAT_VERSION,
             "manifest_digest": old["manifest_digest"],
             "summary": {**old["summary"], "counts": counts},
             "scopes": [_scope_plan(dataview) for dataview in old["dataviews"]],

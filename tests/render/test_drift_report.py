@@ -66,6 +66,7 @@ def test_report_sorts_entries_by_drift_kind() -> None:
         "unmanaged": 1,
         "stale": 0,
         "failed": 0,
+        "information": 0,
     }
     first = report["scopes"][0]
     assert [e["key"] for e in first["changed_by_hand"]] == ["weekly"]

@@ -40,7 +40,7 @@ def test_summary_counts_every_action_and_says_whether_apply_acts() -> None:
 def test_a_change_carries_its_scope_symbol_and_fields() -> None:
     data = plan_to_json(every_action_plan())
     scope_plan = data["scopes"][1]
-    assert data["format_version"] == FORMAT_VERSION == "2.0"
+    assert data["format_version"] == FORMAT_VERSION == "2.1"
     assert data["manifest_digest"] == "sha256:abc"
     assert (scope_plan["provider"], scope_plan["kind"]) == ("mammoth", "exports")
     assert scope_plan["scope"] == {
@@ -125,23 +125,23 @@ _DELETE = object()
         (
             _with(("format_version",), "3.0"),
             "The plan uses format_version 3.0, which this exportctl cannot read (it reads "
-            "2.0). Use the exportctl version that wrote it, or re-create it with "
+            "2.0 to 2.1). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
         ),
         (
             _with(("format_version",), "2.7"),
             "The plan uses format_version 2.7, which this exportctl cannot read (it reads "
-            "2.0). Use the exportctl version that wrote it, or re-create it with "
+            "2.0 to 2.1). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
         ),
         (
             _with(("format_version",), "1.0"),
             "The plan uses format_version 1.0, written by an older exportctl; this one reads "
-            "2.0. Run plan again to make a new one (`exportctl plan --out FILE`).",
+            "2.1. Run plan again to make a new one (`exportctl plan --out FILE`).",
         ),
         (
             _with(("format_version",), 1),
-            "The plan has an invalid format_version 1; expected MAJOR.MINOR such as '2.0'. "
+            "The plan has an invalid format_version 1; expected MAJOR.MINOR such as '2.1'. "
             "Re-create it with `exportctl plan --out`.",
         ),
         (

@@ -44,7 +44,7 @@ EVERY_ACTION = """\
 
 </details>
 
-<details><summary><code>1/1/123/789</code>: 1 to replace, 1 to destroy, 1 to adopt</summary>
+<details open><summary><code>1/1/123/789</code>: 1 to replace, 1 to destroy, 1 to adopt</summary>
 
 ```diff
 -/+ orders (postgres, export 13): handler_type changed

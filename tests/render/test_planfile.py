@@ -167,31 +167,31 @@ def _old_format(document: dict[str, Any]) -> dict[str, Any]:
         (
             _edited(format_version="4.0", exportctl_version="9.0.0"),
             "Saved plan {path} (written by exportctl 9.0.0) uses format_version 4.0, which "
-            "this exportctl cannot read (it reads 3.0). Use the exportctl version that wrote "
-            "it, or re-create it with `exportctl plan --out`.",
+            "this exportctl cannot read (it reads 3.0 to 3.1). Use the exportctl version that "
+            "wrote it, or re-create it with `exportctl plan --out`.",
         ),
         (
-            _edited(format_version="3.1", exportctl_version="9.0.0"),
-            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.1, which "
-            "this exportctl cannot read (it reads 3.0). Use the exportctl version that wrote "
-            "it, or re-create it with `exportctl plan --out`.",
+            _edited(format_version="3.2", exportctl_version="9.0.0"),
+            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.2, which "
+            "this exportctl cannot read (it reads 3.0 to 3.1). Use the exportctl version that "
+            "wrote it, or re-create it with `exportctl plan --out`.",
         ),
         (
             _old_format,
             "Saved plan {path} (written by exportctl 0.1.0) uses format_version 1.0, written "
-            "by an older exportctl; this one reads 3.0. Run plan again to make a new one "
+            "by an older exportctl; this one reads 3.1. Run plan again to make a new one "
             "(`exportctl plan --out FILE`).",
         ),
         (
             _edited(format_version="2.0", exportctl_version="0.2.0"),
             "Saved plan {path} (written by exportctl 0.2.0) uses format_version 2.0, written "
-            "by an older exportctl; this one reads 3.0. Run plan again to make a new one "
+            "by an older exportctl; this one reads 3.1. Run plan again to make a new one "
             "(`exportctl plan --out FILE`).",
         ),
         (
             _edited(plan_version="3.1"),
             "The plan in {path} uses format_version 3.1, which this exportctl cannot read (it "
-            "reads 2.0). Use the exportctl version that wrote it, or re-create it with "
+            "reads 2.0 to 2.1). Use the exportctl version that wrote it, or re-create it with "
             "`exportctl plan --out`.",
         ),
         (

@@ -31,7 +31,7 @@ from reconciler.manifest.paths import Path
 from reconciler.manifest.schema_check import SchemaChecker, check
 from reconciler.manifest.sections import Entry, LoadContext
 from reconciler.manifest.yaml_source import YamlDocument
-from reconciler.model import Prune, Scope, ScopeSpec, SnapshotSpec, freeze
+from reconciler.model import Prune, Scope, ScopeSpec, SnapshotSpec, Unmanaged, freeze
 from reconciler.providers.base import SchemaParts
 from reconciler.providers.datatools.kind import TEMPLATES
 from reconciler.providers.datatools.section import SECTION, section_schema, section_warnings
@@ -94,6 +94,7 @@ class _Found:
     snapshots: list[SnapshotSpec] = field(default_factory=list)
     first: dict[tuple[str, str, object], Entry] = field(default_factory=dict)
     prune: tuple[str, SourceLocation] | None = None
+    unmanaged: str | None = None
     location: SourceLocation | None = None
 
 
@@ -109,8 +110,16 @@ class DatatoolsLoader:
         prune = Prune(found.prune[0]) if found.prune else Prune.MANAGED
         if TEMPLATES_KIND in found.present:
             scope = scope_for(TEMPLATES_KIND, self._username)
+            unmanaged = Unmanaged(found.unmanaged or Unmanaged.DRIFT.value)
             specs.append(
-                ScopeSpec(scope, tuple(found.templates), prune, found.location, kind=TEMPLATES)
+                ScopeSpec(
+                    scope,
+                    tuple(found.templates),
+                    prune,
+                    found.location,
+                    unmanaged=unmanaged,
+                    kind=TEMPLATES,
+                )
             )
         if SNAPSHOTS in found.present:
             scope = scope_for(SNAPSHOTS, self._username)
@@ -134,6 +143,8 @@ class DatatoolsLoader:
                 context.warn(doc, warning.path, warning.message)
         self._found.location = self._found.location or doc.at((SECTION,))
         self._prune(doc, section, context)
+        if isinstance(section.get("unmanaged"), str):  # the schema checks the word
+            self._found.unmanaged = section["unmanaged"]
         for kind in (TEMPLATES_KIND, SNAPSHOTS):
             entries = section.get(kind)
             if not isinstance(entries, list):

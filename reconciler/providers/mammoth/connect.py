@@ -35,6 +35,8 @@ DEFAULT_BASE_URL = "https://app.mammoth.io/api/v2"
 # The in-process sandbox needs a URL; nothing resolves or connects to this host.
 SANDBOX_BASE_URL = "http://sandbox.invalid/api/v2"
 CREDENTIAL_VARIABLES = ("MAMMOTH_API_KEY", "MAMMOTH_API_SECRET")
+# The seed file (`sandbox serve --seed` format) the embedded sandbox starts from.
+SANDBOX_SEED_VARIABLE = "EXPORTCTL_SANDBOX_SEED"
 
 
 def open_client(
@@ -113,16 +115,26 @@ def _sandbox_client(
     # Imported here: the sandbox (starlette, sqlite) is not needed against the real API.
     from reconciler.providers.mammoth.sandbox.app import create_app, sandbox_service
     from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
+    from reconciler.providers.mammoth.sandbox.seed import SeedError
     from reconciler.sandbox.transport import in_process_transport
 
     credentials = SandboxCredentials.from_env(env)
+    # With the served sandbox's seed, the embedded one knows the same connections
+    # and refuses the same unknown ones; without, it takes the manifest's as given.
+    seed = env.get(SANDBOX_SEED_VARIABLE) or None
     problem = None
     try:
         Path(db).parent.mkdir(parents=True, exist_ok=True)
-        app = create_app(db, credentials=credentials)
+        app = create_app(db, credentials=credentials, seed_file=seed)
         store = sandbox_service(app).store
         store.ensure_dataviews(dataviews)
-        store.add_connections(connections)
+        if seed is None:
+            store.add_connections(connections)
+    except SeedError as exc:
+        raise ConfigError(
+            f"{exc} (the seed named by {SANDBOX_SEED_VARIABLE}). Fix the seed file, or "
+            f"unset {SANDBOX_SEED_VARIABLE}."
+        ) from None
     except (OSError, sqlite3.Error) as exc:
         problem = f"{type(exc).__name__}: {exc}"
     if problem:  # raised outside the except block: the message says it all

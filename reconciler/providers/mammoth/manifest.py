@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -23,7 +23,7 @@ from reconciler.manifest.paths import Path
 from reconciler.manifest.schema_check import SchemaChecker, SchemaProblem, check, did_you_mean
 from reconciler.manifest.sections import Entry, LoadContext, merge_defaults
 from reconciler.manifest.yaml_source import YamlDocument
-from reconciler.model import Prune, ScopeSpec, freeze
+from reconciler.model import Prune, ScopeSpec, Unmanaged, freeze
 from reconciler.providers.base import SchemaParts
 from reconciler.providers.mammoth import handlers
 from reconciler.providers.mammoth.kind import COMPARED_FIELDS, MAPPING_FIELDS, dataview_spec
@@ -98,6 +98,7 @@ class _DataviewParts:
     location: SourceLocation
     prune: str | None = None
     prune_location: SourceLocation | None = None
+    unmanaged: str | None = None
     exports: list[ExportSpec] = field(default_factory=list)
 
 
@@ -111,7 +112,10 @@ class DataviewsLoader:
 
     def scopes(self) -> tuple[ScopeSpec, ...]:
         return tuple(
-            dataview_spec(p.ref, p.exports, Prune(p.prune or "managed"), p.location)
+            replace(
+                dataview_spec(p.ref, p.exports, Prune(p.prune or "managed"), p.location),
+                unmanaged=Unmanaged(p.unmanaged or Unmanaged.DRIFT.value),
+            )
             for p in self.parts.values()
         )
 
@@ -153,6 +157,9 @@ class DataviewsLoader:
         context: LoadContext,
     ) -> _DataviewParts:
         parts = self.parts.setdefault(ref, _DataviewParts(ref, doc.at(base)))
+        unmanaged = dataview.get("unmanaged")
+        if isinstance(unmanaged, str):  # the schema checks the word; any file may say it
+            parts.unmanaged = unmanaged
         prune = dataview.get("prune")
         if not isinstance(prune, str):
             return parts

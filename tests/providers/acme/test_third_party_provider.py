@@ -91,7 +91,7 @@ def test_validate_and_plan_speak_the_providers_words(acme: Path) -> None:
     assert "+ token: (sensitive)" in text
     assert TOKEN not in text
     document = plan_json(acme)
-    assert document["format_version"] == "2.0"
+    assert document["format_version"] == "2.1"
     assert actions(document) == [
         ("widgets", "add", "door"),
         ("widgets", "add", "knob"),

@@ -7,9 +7,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.manifest import load_manifest
 from reconciler.providers.datatools import snapshots, templates
 from reconciler.providers.datatools.section import (
     SectionWarning,
@@ -184,3 +186,20 @@ def test_plan_shows_the_manifests_warnings_too(tmp_path: Path) -> None:
         in result.stderr
     )
     assert "+ weekly (user)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ({"unmanaged": "information"}, "information"),
+        ({"prune": "none"}, "drift"),
+    ],
+)
+def test_the_section_says_whether_unmanaged_templates_are_drift(
+    tmp_path: Path, section: dict[str, str], expected: str
+) -> None:
+    manifest = tmp_path / "exports.yaml"
+    body = {**section, "templates": [TEMPLATE]}
+    manifest.write_text(yaml.safe_dump({"version": 1, "datatools": body}), encoding="utf-8")
+    (spec,) = load_manifest([str(manifest)]).scopes
+    assert spec.unmanaged.value == expected

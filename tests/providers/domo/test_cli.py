@@ -365,9 +365,11 @@ def test_the_example_applies_in_the_embedded_sandbox(tmp_path: Path) -> None:
 def test_selectors_speak_of_datasets(tmp_path: Path, dataset: str) -> None:
     path = manifest(tmp_path, dataset)
     db = tmp_path / "sandbox.db"
-    kept = cli(None, "plan", "-f", path, "--sandbox", db, "--target", f"dataset={dataset}/x")
+    kept = cli(
+        None, "plan", "-f", path, "--sandbox", db, "--target", f"dataset={dataset}/daily-sales"
+    )
     assert kept.exit_code == 0, all_output(kept)
-    assert "No changes." in kept.stdout
+    assert "+ daily-sales (s3_export)" in kept.stdout
     bad = cli(None, "plan", "-f", path, "--sandbox", db, "--target", "dataset=")
     assert bad.exit_code == 1
     assert "dataset=ID, dataset=ID/KEY, type=s3_export" in bad.stderr

@@ -1,0 +1,102 @@
+"""The embedded ``--sandbox`` refuses what a served sandbox with the same seed refuses.
+
+A database export naming a connection the seed does not list is refused at
+preflight by ``sandbox serve --seed`` (over a real socket); with
+``EXPORTCTL_SANDBOX_SEED`` naming that seed, the in-process sandbox must say
+the same, word for word.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.support import (
+    CONNECTION,
+    DATAVIEWS,
+    MANIFEST,
+    SECRET,
+    SECRET_VARIABLE,
+    invoke,
+    write_manifest,
+)
+from tests.conftest import SandboxFactory
+
+SEED = f"connections: [{CONNECTION}]\ndataviews: []\n"
+
+
+@pytest.fixture
+def seed_file(tmp_path: Path) -> Path:
+    path = tmp_path / "seed.yaml"
+    path.write_text(SEED, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def unknown_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
+    monkeypatch.setenv("MAMMOTH_API_KEY", "sandbox")
+    monkeypatch.setenv("MAMMOTH_API_SECRET", "sandbox")
+    return write_manifest(tmp_path, MANIFEST.replace(CONNECTION, "pg_gone"))
+
+
+def _failures(*args: str | Path) -> list[dict[str, object]]:
+    result = invoke("plan", *args, "--preflight", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    failures: list[dict[str, object]] = json.loads(result.stdout)["preflight"]["failures"]
+    return failures
+
+
+def test_the_embedded_sandbox_with_the_seed_refuses_as_the_served_one(
+    sandbox_factory: SandboxFactory,
+    seed_file: Path,
+    unknown_connection: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served = sandbox_factory(seed_file=seed_file)
+    served.store.ensure_dataviews(DATAVIEWS)  # as --sandbox creates the manifest's
+    over_socket = _failures("-f", unknown_connection, "--endpoint", served.base_url)
+    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(seed_file))
+    in_process = _failures("-f", unknown_connection, f"--sandbox={tmp_path / 'embedded.db'}")
+    assert in_process == over_socket
+    assert [f["key"] for f in in_process] == ["warehouse"]
+
+
+def test_without_a_seed_the_embedded_sandbox_takes_the_manifests_connections(
+    unknown_connection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXPORTCTL_SANDBOX_SEED", raising=False)
+    result = invoke(
+        "plan", "-f", unknown_connection, f"--sandbox={tmp_path / 'e.db'}", "--preflight"
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_broken_seed_is_named_with_the_variable(
+    unknown_connection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("connections: 7\n", encoding="utf-8")
+    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(broken))
+    result = invoke("plan", "-f", unknown_connection, f"--sandbox={tmp_path / 'e.db'}")
+    assert result.exit_code == 1
+    assert "(the seed named by EXPORTCTL_SANDBOX_SEED). Fix the seed file, or unset" in (
+        result.stderr
+    )
+
+
+def test_the_example_seed_knows_every_connection_the_example_manifest_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(examples / "seed.yaml"))
+    monkeypatch.delenv("PG_WRITER_PASSWORD", raising=False)
+    args = ("-f", examples / "exports.yaml", f"--sandbox={tmp_path / 'e.db'}", "--preflight")
+    result = invoke("plan", *args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.endswith(
+        "Preflight passed: the server accepted 7 changes sent with validate_only.\n"
+    )
