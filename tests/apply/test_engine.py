@@ -85,7 +85,16 @@ def test_preflight_failure_reports_every_refusal_and_mutates_nothing(
     before = dump(tmp_path / "sandbox.db")
     state = desired(
         (REF, [s3("a", "taken.csv"), s3("b", "b.csv")]),
-        (REF2, [spec("pg", "postgres", {"connection_id": "nowhere", "table_name": "pg"})]),
+        (
+            REF2,
+            [
+                spec(
+                    "pg",
+                    "powerbi",
+                    {"connection_id": "nowhere", "dataset_name": "d", "table_name": "pg"},
+                )
+            ],
+        ),
     )
     result = apply_now(server.base_url, state)
     assert dump(tmp_path / "sandbox.db") == before

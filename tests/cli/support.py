@@ -14,7 +14,7 @@ from tests.apply.helpers import REF, REF2, client
 
 SECRET = "pg-Secret-0f9e8d7c"
 SECRET_VARIABLE = "EXPORTCTL_TEST_PG_PASSWORD"
-CONNECTION = "pg_prod"
+DATABASE_HOST = "pg.example.com"
 
 MANIFEST = f"""\
 version: 1
@@ -31,8 +31,9 @@ dataviews:
       - key: warehouse
         handler_type: postgres
         target_properties:
-          connection_id: {CONNECTION}
-          table_name: sales
+          host: {DATABASE_HOST}
+          database: dw
+          table: sales
           username: writer
           password: ${{env:{SECRET_VARIABLE}}}
   - workspace_id: 1

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reconciler.providers.mammoth import handlers
-from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, admin, client, make_dataview
+from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, client, make_dataview
 from tests.sandboxes import RunningSandbox
 
 
@@ -208,8 +208,7 @@ def test_sequences_insert_move_and_close_gaps(api: httpx.Client) -> None:
 def test_secret_fields_are_masked_in_every_answer(
     sandbox: RunningSandbox, api: httpx.Client
 ) -> None:
-    admin(sandbox, "POST", "/connections", json={"connection_ids": ["pg"]})
-    target = {"connection_id": "pg", "table_name": "t", "username": "u", "password": "hunter2"}
+    target = {"host": "pg", "database": "d", "table": "t", "username": "u", "password": "hunter2"}
     body = add_body(handler_type="postgres", target_properties=target)
     created = api.post(EXPORTS, json=body)
     assert created.status_code == 201, created.text
@@ -246,8 +245,8 @@ def test_secret_fields_are_masked_in_every_answer(
         (
             add_body("x.csv"),
             add_body(
-                handler_type="postgres",
-                target_properties={"connection_id": "nope", "table_name": "t"},
+                handler_type="powerbi",
+                target_properties={"connection_id": "nope", "dataset_name": "d", "table_name": "t"},
             ),
             "target_properties.connection_id 'nope' is not a known connection (known: none); "
             "create the connection in Mammoth first",
