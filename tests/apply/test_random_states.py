@@ -82,7 +82,7 @@ def test_one_apply_converges_from_any_live_state(
     state, slots, hand_made = case
     with (
         tempfile.TemporaryDirectory() as tmp,
-        serve_in_thread(Path(tmp) / "sandbox.db", SandboxConfig()) as server,
+        serve_in_thread(Path(tmp) / "sandbox.db", SandboxConfig(job_delay_ms=0)) as server,
     ):
         server.store.ensure_dataviews([REF, REF2])
         bodies = [b for key in KEYS for b in _seed_bodies(key, slots[key])]

@@ -314,7 +314,24 @@ class _MammothWording(StandardWording):
     key_noun = "export key"
 
     def detail(self, response: httpx.Response) -> str:
-        return body_detail(response, ("detail",))
+        """The server's sentence, its error code and its hint, as Mammoth sends them.
+
+        The sentence is in ``message``, or in ``detail`` (null on a 404, so
+        reading ``detail`` alone loses it); ``error_code`` (e.g. ``4GENR007``)
+        and ``hint`` follow when the server sent them.
+        """
+        body = _error_body(response)
+        if body is None:
+            return body_detail(response, ("message", "detail"))
+        text = _error_sentence(body) or body_detail(response, ())
+        if response.status_code >= 500 or response.status_code == 429:
+            return text  # retried, or "try later": a code and hint would only add noise
+        code, hint = body.get("error_code"), body.get("hint")
+        if isinstance(code, str) and code:
+            text += f" [{code}]"
+        if isinstance(hint, str) and hint.strip():
+            text += f". Hint: {hint.strip()}"
+        return text
 
     def auth_failure(self, status: int, endpoint: str) -> str:
         if status == 401:
@@ -377,16 +394,33 @@ def _endpoint_suspect(endpoint: str, response: httpx.Response) -> str | None:
     return None
 
 
-def _error_body_detail(response: httpx.Response) -> str | None:
-    """The ``detail`` of an answer in the API's error body shape, else None."""
+def _error_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's body when it has the API's error shape (a ``status_code``), else None."""
     try:
         body = response.json()
     except ValueError:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("status_code"), int):
         return None
-    detail = body.get("detail")
-    return detail if isinstance(detail, str) else None
+    return body
+
+
+def _error_sentence(body: Mapping[str, Any]) -> str | None:
+    """The error's sentence: ``message``, else ``detail`` (a text, or an object holding one)."""
+    for value in (body.get("message"), body.get("detail")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, Mapping):
+            inner = value.get("message") or value.get("detail")
+            if isinstance(inner, str) and inner.strip():
+                return inner.strip()
+    return None
+
+
+def _error_body_detail(response: httpx.Response) -> str | None:
+    """The sentence of an answer in the API's error body shape, else None."""
+    body = _error_body(response)
+    return None if body is None else _error_sentence(body)
 
 
 def _ids_hint(about: _About) -> str:

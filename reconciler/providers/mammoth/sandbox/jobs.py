@@ -6,8 +6,13 @@ that are due, in id order, in one write transaction. So a job's outcome is
 deterministic, it survives a restart, and a client polling ``/jobs`` sees
 ``processing`` until ``job_delay_ms`` has passed, then ``success`` or
 ``failure``. The mutation is re-checked when the job runs, so a clash that
-arose meanwhile (another export took the S3 file) fails the job with a
-``failure_reason``, as on a real server.
+arose meanwhile (another export took the S3 file) fails the job, as on a
+real server.
+
+A failed job says why where the official SDK looks (``jobs._failure_message``):
+a refused change carries the server's error body at ``response.response``
+(its ``detail``) and the error's sentence at ``response.error``; an injected
+failure, like a failed background future, carries ``response.reason``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.providers.mammoth.sandbox.errors import error_body
 from reconciler.providers.mammoth.sandbox.pipeline import Action, apply_action
 from reconciler.providers.mammoth.sandbox.store import Store, Tx, timestamp
 from reconciler.sandbox.problems import HttpProblem
@@ -43,6 +49,8 @@ def create_job(
             "action": json.dumps(action),
         }
     )
+    if delay_ms <= 0:  # due at once: the 202 answer carries the finished job
+        _settle(tx, tx.jobs([job_id])[0])
     return render_job(tx.jobs([job_id])[0])
 
 
@@ -58,13 +66,15 @@ def settle_due_jobs(store: Store) -> None:
 
 def _settle(tx: Tx, job: Mapping[str, Any]) -> None:
     if job["will_fail"]:
-        tx.finish_job(job["id"], "failure", {"failure_reason": INJECTED_FAILURE})
+        tx.finish_job(job["id"], "failure", {"reason": INJECTED_FAILURE})
         return
     try:
         with tx.savepoint(keep=True):
             result = apply_action(tx, json.loads(job["action"]))
     except HttpProblem as problem:
-        tx.finish_job(job["id"], "failure", {"failure_reason": problem.detail})
+        refusal = error_body(problem.status_code, problem.detail, problem.extra)
+        failed = {"status_code": problem.status_code, "error": problem.detail, "response": refusal}
+        tx.finish_job(job["id"], "failure", failed)
         return
     tx.finish_job(job["id"], "success", result)
 

@@ -87,6 +87,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     action TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, due_at);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status_code INTEGER,
+    body TEXT,
+    created_at REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 JSON_COLUMNS = frozenset(
@@ -266,6 +274,27 @@ class Tx:
         texts: list[str] = [row[0] for row in self.conn.execute(sql, params)]
         return texts[:limit], len(texts) > limit
 
+    # -- idempotency keys ----------------------------------------------------------
+
+    def key_record(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+        return None if row is None else dict(row)
+
+    def reserve_key(self, key: str, request: str, now: float) -> None:
+        """Mark ``key`` as running ``request`` (replacing an expired or abandoned record)."""
+        sql = (
+            "INSERT OR REPLACE INTO idempotency_keys (key, request, state, created_at) "
+            "VALUES (?, ?, 'running', ?)"
+        )
+        self.conn.execute(sql, (key, request, now))
+
+    def finish_key(self, key: str, status_code: int, body: Any) -> None:
+        sql = "UPDATE idempotency_keys SET state = 'done', status_code = ?, body = ? WHERE key = ?"
+        self.conn.execute(sql, (status_code, json.dumps(body), key))
+
+    def release_key(self, key: str) -> None:
+        self.conn.execute("DELETE FROM idempotency_keys WHERE key = ?", (key,))
+
     # -- jobs ------------------------------------------------------------------------
 
     def insert_job(self, values: Mapping[str, Any]) -> int:
@@ -344,6 +373,17 @@ class Store:
     def has_due_jobs(self, now: float) -> bool:
         sql = "SELECT 1 FROM jobs WHERE status = 'processing' AND due_at <= ? LIMIT 1"
         return self._connection().execute(sql, (now,)).fetchone() is not None
+
+    def find_dataview(
+        self, workspace_id: int, project_id: int, dataview_id: int
+    ) -> DataviewRef | None:
+        """The dataview with this id in the project, whatever its dataset."""
+        sql = (
+            "SELECT * FROM dataviews WHERE workspace_id = ? AND project_id = ? "
+            "AND dataview_id = ? ORDER BY dataset_id LIMIT 1"
+        )
+        row = self._connection().execute(sql, (workspace_id, project_id, dataview_id)).fetchone()
+        return None if row is None else DataviewRef(*row)
 
     def ensure_dataviews(self, refs: Iterable[DataviewRef]) -> list[DataviewRef]:
         """Create the dataviews that do not exist yet; returns those created."""
