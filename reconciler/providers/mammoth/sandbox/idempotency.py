@@ -9,8 +9,10 @@ Decisions where the spec and the SDK say nothing (``docs/sandbox.md``):
 - while the first attempt runs, a replay is answered 409 ``4GENR038``; a
   reservation older than ``ABANDONED_AFTER_S`` (its server died mid-request)
   is taken over;
-- a write the server refused (4xx) frees its key, so a corrected request may
-  use it again; keys expire after ``KEY_TTL_S``;
+- a write the server refused (4xx), or whose job failed, frees its key: it did
+  not happen, so the same write may be sent again with it; keys expire after
+  ``KEY_TTL_S``; a ``validate_only`` request changes nothing, so its key is
+  echoed but not stored;
 - with ``ignore_idempotency_keys`` the header is neither stored nor echoed,
   like a server without key support.
 """

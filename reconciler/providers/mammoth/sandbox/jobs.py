@@ -66,17 +66,26 @@ def settle_due_jobs(store: Store) -> None:
 
 def _settle(tx: Tx, job: Mapping[str, Any]) -> None:
     if job["will_fail"]:
-        tx.finish_job(job["id"], "failure", {"reason": INJECTED_FAILURE})
+        _fail(tx, job["id"], {"reason": INJECTED_FAILURE})
         return
     try:
         with tx.savepoint(keep=True):
             result = apply_action(tx, json.loads(job["action"]))
     except HttpProblem as problem:
         refusal = error_body(problem.status_code, problem.detail, problem.extra)
-        failed = {"status_code": problem.status_code, "error": problem.detail, "response": refusal}
-        tx.finish_job(job["id"], "failure", failed)
+        _fail(
+            tx,
+            job["id"],
+            {"status_code": problem.status_code, "error": problem.detail, "response": refusal},
+        )
         return
     tx.finish_job(job["id"], "success", result)
+
+
+def _fail(tx: Tx, job_id: int, response: Mapping[str, Any]) -> None:
+    """End a job in failure; the write it served did not happen, so its key is free again."""
+    tx.finish_job(job_id, "failure", response)
+    tx.release_keys_of_job(job_id)
 
 
 def render_job(job: Mapping[str, Any]) -> dict[str, Any]:

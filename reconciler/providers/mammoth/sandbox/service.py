@@ -23,7 +23,7 @@ from reconciler.providers.mammoth.sandbox.listing import (
     render_export,
 )
 from reconciler.providers.mammoth.sandbox.pipeline import Action, apply_action, require_dataview
-from reconciler.providers.mammoth.sandbox.store import Store
+from reconciler.providers.mammoth.sandbox.store import Store, Tx
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.problems import HttpProblem, bad_request, not_found
 
@@ -100,6 +100,9 @@ class SandboxService:
         settle_due_jobs(self.store)
         if keyed is None or self.faults.config.ignore_idempotency_keys:
             return self._mutate(action, validate_only, path, success_status, None)
+        if validate_only:  # changes nothing, so nothing to run once: echoed, not stored
+            outcome = self._mutate(action, validate_only, path, success_status, None)
+            return Outcome(outcome.status_code, outcome.body, echo_key=keyed.key)
         with self.store.write() as tx:
             replay = claim(tx, keyed, time.time())
         if replay is not None:
@@ -124,10 +127,7 @@ class SandboxService:
                 with tx.savepoint(keep=False):
                     apply_action(tx, action)
                 nothing = {"trigger_id": action.get("export_id", 0), "status": None}
-                answer = {**nothing, "future_id": None}
-                if keyed is not None:
-                    tx.finish_key(keyed.key, success_status, answer)
-                return Outcome(success_status, answer, echo_key=keyed.key if keyed else None)
+                return Outcome(success_status, {**nothing, "future_id": None})
             as_job, will_fail = self.faults.job_plan()
             if as_job:
                 with tx.savepoint(keep=False):
@@ -138,9 +138,18 @@ class SandboxService:
             else:
                 status_code, body = success_status, apply_action(tx, action)
             if keyed is not None:
-                tx.finish_key(keyed.key, status_code, body)
+                self._record_key(tx, keyed, status_code, body)
             failure = self.faults.after_commit()
         return Outcome(status_code, body, failure, keyed.key if keyed else None)
+
+    @staticmethod
+    def _record_key(tx: Tx, keyed: KeyedRequest, status_code: int, body: dict[str, Any]) -> None:
+        """Store the answer for replays; a job that already failed leaves the key free."""
+        job = body.get("job") if status_code == 202 else None
+        if isinstance(job, dict) and job["status"] == "failure":
+            tx.release_key(keyed.key)
+        else:
+            tx.finish_key(keyed.key, status_code, body, job["id"] if job else None)
 
     def jobs(self, job_ids: Sequence[int]) -> list[dict[str, Any]]:
         settle_due_jobs(self.store)

@@ -93,6 +93,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     state TEXT NOT NULL,
     status_code INTEGER,
     body TEXT,
+    job_id INTEGER,
     created_at REAL NOT NULL
 ) WITHOUT ROWID;
 """
@@ -288,12 +289,18 @@ class Tx:
         )
         self.conn.execute(sql, (key, request, now))
 
-    def finish_key(self, key: str, status_code: int, body: Any) -> None:
-        sql = "UPDATE idempotency_keys SET state = 'done', status_code = ?, body = ? WHERE key = ?"
-        self.conn.execute(sql, (status_code, json.dumps(body), key))
+    def finish_key(self, key: str, status_code: int, body: Any, job_id: int | None) -> None:
+        sql = (
+            "UPDATE idempotency_keys SET state = 'done', status_code = ?, body = ?, job_id = ? "
+            "WHERE key = ?"
+        )
+        self.conn.execute(sql, (status_code, json.dumps(body), job_id, key))
 
     def release_key(self, key: str) -> None:
         self.conn.execute("DELETE FROM idempotency_keys WHERE key = ?", (key,))
+
+    def release_keys_of_job(self, job_id: int) -> None:
+        self.conn.execute("DELETE FROM idempotency_keys WHERE job_id = ?", (job_id,))
 
     # -- jobs ------------------------------------------------------------------------
 
