@@ -27,9 +27,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reconciler.providers.mammoth.idempotency import HEADER as IDEMPOTENCY_HEADER
 from reconciler.providers.mammoth.model import DataviewRef
+from reconciler.providers.mammoth.sandbox import extras
 from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.providers.mammoth.sandbox.errors import error_response
 from reconciler.providers.mammoth.sandbox.idempotency import KeyedRequest
+from reconciler.providers.mammoth.sandbox.jobs import FILES_PREFIX
 from reconciler.providers.mammoth.sandbox.seed import load_seed
 from reconciler.providers.mammoth.sandbox.service import Outcome, SandboxService
 from reconciler.providers.mammoth.sandbox.store import Store
@@ -39,7 +41,7 @@ from reconciler.sandbox.drop import DropConnectionResponse
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.problems import HttpProblem, bad_request, not_found
 
-__all__ = ["ADMIN_PREFIX", "API_PREFIX", "create_app", "sandbox_service"]
+__all__ = ["ADMIN_PREFIX", "API_PREFIX", "FILES_PREFIX", "create_app", "sandbox_service"]
 
 API_PREFIX = "/api/v2"
 ADMIN_PREFIX = "/_sandbox"
@@ -147,9 +149,19 @@ async def _mutate(
     return _answer(outcome)
 
 
+def _with_file_url(request: Request, job: dict[str, Any]) -> dict[str, Any]:
+    """A run's file URL made absolute, on this server (a real one is signed, elsewhere)."""
+    response = job.get("response")
+    if isinstance(response, dict) and str(response.get("url", "")).startswith(FILES_PREFIX):
+        root = str(request.base_url).rstrip("/")
+        return {**job, "response": {**response, "url": root + response["url"]}}
+    return job
+
+
 async def job_item(request: Request) -> Response:
     job_id = _path_id(request, "job_id")
-    return JSONResponse({"job": await run_in_threadpool(_service(request).job, job_id)})
+    job = await run_in_threadpool(_service(request).job, job_id)
+    return JSONResponse({"job": _with_file_url(request, job)})
 
 
 async def job_collection(request: Request) -> Response:
@@ -162,7 +174,7 @@ async def job_collection(request: Request) -> Response:
             [{"key": "job_ids", "message": "expected comma-separated integers", "source": "query"}],
         )
     jobs = await run_in_threadpool(_service(request).jobs, [int(t) for t in tokens])
-    return JSONResponse({"jobs": jobs})
+    return JSONResponse({"jobs": [_with_file_url(request, job) for job in jobs]})
 
 
 async def dataview_resource(request: Request) -> Response:
@@ -292,6 +304,19 @@ def _routes() -> list[Route]:
             export_item,
             methods=["GET", "PATCH", "DELETE"],
         ),
+        Route(API_PREFIX + _EXPORTS + "/{export_id:int}/runs", extras.export_runs),
+        Route(API_PREFIX + _EXPORTS + "/rest-fill", extras.rest_fill, methods=["POST"]),
+        Route(
+            API_PREFIX + _EXPORTS.removesuffix("/pipeline/exports") + "/publish-to-db",
+            extras.publish_to_db,
+            methods=["POST", "PATCH"],
+        ),
+        Route(
+            API_PREFIX + "/workspaces/{workspace_id:int}/export-hosts",
+            extras.export_hosts,
+            methods=["GET", "PUT"],
+        ),
+        Route(FILES_PREFIX + "/{export_id:int}/{name}", extras.download),
         Route(API_PREFIX + "/jobs/{job_id:int}", job_item, methods=["GET"]),
         Route(API_PREFIX + "/jobs", job_collection, methods=["GET"]),
         Route(

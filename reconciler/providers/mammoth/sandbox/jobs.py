@@ -21,13 +21,25 @@ import json
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from reconciler.providers.mammoth.sandbox.errors import error_body
 from reconciler.providers.mammoth.sandbox.pipeline import Action, apply_action
 from reconciler.providers.mammoth.sandbox.store import Store, Tx, timestamp
 from reconciler.sandbox.problems import HttpProblem
 
-__all__ = ["INJECTED_FAILURE", "create_job", "render_job", "settle_due_jobs"]
+__all__ = [
+    "FILES_PREFIX",
+    "INJECTED_FAILURE",
+    "create_job",
+    "finished_job",
+    "render_job",
+    "settle_due_jobs",
+]
+
+# Where a run's file is served, as the signed download URL of a real run would
+# be: no credentials needed (the SDK's to_file downloads it with none).
+FILES_PREFIX = "/_files/mammoth"
 
 INJECTED_FAILURE = "sandbox fault: job_failure_rate made this job fail; nothing was changed"
 
@@ -79,7 +91,37 @@ def _settle(tx: Tx, job: Mapping[str, Any]) -> None:
             {"status_code": problem.status_code, "error": problem.detail, "response": refusal},
         )
         return
-    tx.finish_job(job["id"], "success", result)
+    tx.finish_job(job["id"], "success", {**result, **_download(json.loads(job["action"]), result)})
+
+
+def _download(action: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, str]:
+    """The ``url`` of the file an S3 export's run wrote (the SDK's to_file reads it)."""
+    spec = action.get("spec") or {}
+    if spec.get("handler_type") != "s3" or not spec.get("run_immediately"):
+        return {}
+    name = quote(str(spec["target_properties"].get("file", "export.csv")))
+    return {"url": f"{FILES_PREFIX}/{result['trigger_id']}/{name}"}
+
+
+def finished_job(
+    tx: Tx, *, path: str, operation: str, response: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A job that ended the moment it started (work the sandbox does at once)."""
+    now = timestamp()
+    job_id = tx.insert_job(
+        {
+            "status": "success",
+            "response": json.dumps(response),
+            "created_at": now,
+            "last_updated_at": now,
+            "path": path,
+            "operation": operation,
+            "due_at": 0,
+            "will_fail": 0,
+            "action": "{}",
+        }
+    )
+    return render_job(tx.jobs([job_id])[0])
 
 
 def _fail(tx: Tx, job_id: int, response: Mapping[str, Any]) -> None:

@@ -87,6 +87,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     action TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, due_at);
+CREATE TABLE IF NOT EXISTS export_hosts (
+    workspace_id INTEGER PRIMARY KEY,
+    restricted INTEGER NOT NULL,
+    hosts TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     key TEXT PRIMARY KEY,
     request TEXT NOT NULL,
@@ -274,6 +279,33 @@ class Tx:
         params = (*_ref_params(ref), *(value for _, value in filters), limit + 1, offset)
         texts: list[str] = [row[0] for row in self.conn.execute(sql, params)]
         return texts[:limit], len(texts) > limit
+
+    # -- export host policy ----------------------------------------------------------
+
+    def export_hosts(self, workspace_id: int) -> tuple[bool, list[str]]:
+        sql = "SELECT restricted, hosts FROM export_hosts WHERE workspace_id = ?"
+        row = self.conn.execute(sql, (workspace_id,)).fetchone()
+        return (False, []) if row is None else (bool(row[0]), json.loads(row[1]))
+
+    def set_export_hosts(self, workspace_id: int, restricted: bool, hosts: list[str]) -> None:
+        sql = "INSERT OR REPLACE INTO export_hosts VALUES (?, ?, ?)"
+        self.conn.execute(sql, (workspace_id, int(restricted), json.dumps(hosts)))
+
+    def rest_export_targets(self, workspace_id: int) -> list[dict[str, Any]]:
+        """The targets of the workspace's live REST exports (the hosts they send to)."""
+        sql = (
+            "SELECT target_properties FROM exports WHERE workspace_id = ? AND status != 'deleted' "
+            "AND handler_type = 'generic_rest_api_export'"
+        )
+        return [json.loads(r[0]) for r in self.conn.execute(sql, (workspace_id,))]
+
+    def live_exports_of(self, ref: DataviewRef, handler_type: str) -> list[dict[str, Any]]:
+        sql = (
+            f"SELECT * FROM exports WHERE {_DATAVIEW_WHERE} AND status != 'deleted' "
+            "AND handler_type = ? ORDER BY id"
+        )
+        rows = self.conn.execute(sql, (*_ref_params(ref), handler_type))
+        return [_decode_export(r) for r in rows]
 
     # -- idempotency keys ----------------------------------------------------------
 
