@@ -7,6 +7,7 @@ server over a fresh database.
 """
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,30 @@ def _seed_bodies(key: str, slot: str) -> list[dict[str, Any]]:
 
 @st.composite
 def _export(draw: st.DrawFn, key: str) -> ExportSpec:
+    mid_pipeline = draw(st.booleans())  # a step inside the pipeline names its position
     extra = {
         "suspended": draw(st.booleans()),
-        "end_of_pipeline": draw(st.booleans()),
+        "end_of_pipeline": not mid_pipeline,
+        "sequence": 1 if mid_pipeline else None,
     }
     if draw(st.integers(0, 4)) == 0:  # sometimes another handler: a replace or an add
         return spec(key, "internal_dataset", {"dataset_name": f"ds-{key}"}, **extra)
     return s3(key, f"{key}.csv", **extra)
 
 
+def _one_position_each(exports: list[ExportSpec]) -> list[ExportSpec]:
+    """Only the first mid-pipeline export keeps position 1 (validate refuses a shared one)."""
+    first = next((i for i, e in enumerate(exports) if e.sequence is not None), None)
+    return [
+        e if e.sequence is None or i == first else replace(e, sequence=None, end_of_pipeline=True)
+        for i, e in enumerate(exports)
+    ]
+
+
 @st.composite
 def _case(draw: st.DrawFn) -> tuple[DesiredState, dict[str, str], int]:
     keys = draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=len(KEYS)))
-    exports = [draw(_export(key)) for key in keys]
+    exports = _one_position_each([draw(_export(key)) for key in keys])
     prune = draw(st.sampled_from(list(Prune)))
     slots = {key: draw(st.sampled_from(SLOTS)) for key in KEYS}
     hand_made = draw(st.integers(0, 2))

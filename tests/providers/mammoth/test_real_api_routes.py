@@ -54,6 +54,12 @@ def test_the_sdks_dataview_lookup_finds_the_dataset(sandbox_factory: SandboxFact
         ("/jobs/99999999999999999999", {}),
         ("/jobs", {"job_ids": "\u00b3"}),
         ("/jobs", {"job_ids": "\u0663"}),
+        (
+            "/workspaces/1/projects/1/datasets/1/dataviews/1/pipeline/exports/2"
+            + "0" * 20
+            + "/runs",
+            {},
+        ),
         ("/workspaces/1/projects/1/datasets/1/dataviews/99999999999999999999/pipeline/exports", {}),
         ("/workspaces/1/projects/1/datasets/1/dataviews/1/pipeline/exports", {"offset": "\u0663"}),
         (

@@ -32,6 +32,7 @@ from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.providers.mammoth.sandbox.errors import error_response
 from reconciler.providers.mammoth.sandbox.idempotency import KeyedRequest
 from reconciler.providers.mammoth.sandbox.jobs import FILES_PREFIX
+from reconciler.providers.mammoth.sandbox.paths import MAX_ID, dataview_of, path_id
 from reconciler.providers.mammoth.sandbox.seed import load_seed
 from reconciler.providers.mammoth.sandbox.service import Outcome, SandboxService
 from reconciler.providers.mammoth.sandbox.store import Store
@@ -50,8 +51,6 @@ _EXPORTS = (
     "/dataviews/{dataview_id:int}/pipeline/exports"
 )
 _COMMIT_THEN_FAIL_DETAIL = "sandbox fault: the change was saved, but the answer failed (503)"
-# Ids are stored as SQLite integers: 64-bit signed. Larger ones are a 400, not a 500.
-_MAX_ID = 2**63 - 1
 _ASCII_ID = re.compile(r"[0-9]+")
 
 
@@ -62,22 +61,6 @@ def sandbox_service(app: Starlette) -> SandboxService:
 
 def _service(request: Request) -> SandboxService:
     return sandbox_service(request.app)
-
-
-def _path_id(request: Request, name: str) -> int:
-    """An id from the URL (the route already matched ASCII digits), if it fits in 64 bits."""
-    value: int = request.path_params[name]
-    if value > _MAX_ID:
-        raise bad_request(
-            f"path parameter {name}: {value} is out of range (ids are below 2**63)",
-            [{"key": name, "message": "out of range", "source": "path"}],
-        )
-    return value
-
-
-def _ref(request: Request) -> DataviewRef:
-    names = ("workspace_id", "project_id", "dataset_id", "dataview_id")
-    return DataviewRef(*(_path_id(request, name) for name in names))
 
 
 async def _json_body(request: Request) -> Any:
@@ -100,7 +83,7 @@ def _answer(outcome: Outcome) -> Response:
 
 
 async def exports_collection(request: Request) -> Response:
-    service, ref = _service(request), _ref(request)
+    service, ref = _service(request), dataview_of(request)
     if request.method == "GET":
         page_url = str(request.url.replace(query=""))
         params = dict(request.query_params)
@@ -116,8 +99,8 @@ async def exports_collection(request: Request) -> Response:
 
 
 async def export_item(request: Request) -> Response:
-    service, ref = _service(request), _ref(request)
-    export_id = _path_id(request, "export_id")
+    service, ref = _service(request), dataview_of(request)
+    export_id = path_id(request, "export_id")
     base = {"ref": list(_ref_tuple(ref)), "export_id": export_id}
     if request.method == "GET":
         params = dict(request.query_params)
@@ -159,7 +142,7 @@ def _with_file_url(request: Request, job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def job_item(request: Request) -> Response:
-    job_id = _path_id(request, "job_id")
+    job_id = path_id(request, "job_id")
     job = await run_in_threadpool(_service(request).job, job_id)
     return JSONResponse({"job": _with_file_url(request, job)})
 
@@ -168,7 +151,7 @@ async def job_collection(request: Request) -> Response:
     text = request.query_params.get("job_ids", "")
     tokens = [t.strip() for t in text.split(",") if t.strip()]
     # ASCII digits only: str.isdigit() also takes "³", which int() then refuses.
-    if not all(_ASCII_ID.fullmatch(t) and int(t) <= _MAX_ID for t in tokens):
+    if not all(_ASCII_ID.fullmatch(t) and int(t) <= MAX_ID for t in tokens):
         raise bad_request(
             f"query parameter job_ids: expected comma-separated job ids, got {text!r}",
             [{"key": "job_ids", "message": "expected comma-separated integers", "source": "query"}],
@@ -183,8 +166,8 @@ async def dataview_resource(request: Request) -> Response:
     The SDK reads only ``resource.dataset.id`` (``PipelineAPI._find_dataset_for_dataview``)
     and takes a 404 as "no such dataview in this project".
     """
-    workspace_id, project_id = _path_id(request, "workspace_id"), _path_id(request, "project_id")
-    dataview_id = _path_id(request, "dataview_id")
+    workspace_id, project_id = path_id(request, "workspace_id"), path_id(request, "project_id")
+    dataview_id = path_id(request, "dataview_id")
     store = _service(request).store
     found = await run_in_threadpool(store.find_dataview, workspace_id, project_id, dataview_id)
     if found is None:

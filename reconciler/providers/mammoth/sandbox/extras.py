@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.jobs import finished_job
+from reconciler.providers.mammoth.sandbox.paths import dataview_of, path_id
 from reconciler.providers.mammoth.sandbox.service import SandboxService
 from reconciler.providers.mammoth.sandbox.validation import check_target
 from reconciler.sandbox.problems import bad_request, not_found
@@ -41,11 +41,6 @@ def _service(request: Request) -> SandboxService:
     return service
 
 
-def _ref(request: Request) -> DataviewRef:
-    p = request.path_params
-    return DataviewRef(p["workspace_id"], p["project_id"], p["dataset_id"], p["dataview_id"])
-
-
 async def _object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -58,7 +53,7 @@ async def _object(request: Request) -> dict[str, Any]:
 
 async def export_runs(request: Request) -> Response:
     """``GET .../exports/{id}/runs?limit=``: the export's runs, newest first (1..50)."""
-    ref, export_id = _ref(request), request.path_params["export_id"]
+    ref, export_id = dataview_of(request), path_id(request, "export_id")
     text = request.query_params.get("limit", "20")
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= _RUNS_MAX:
         raise bad_request(
@@ -112,8 +107,8 @@ async def rest_fill(request: Request) -> Response:
 
     def create() -> dict[str, Any]:
         with store.write() as tx:
-            if not tx.dataview_exists(_ref(request)):
-                raise not_found(f"dataview {_ref(request)} does not exist")
+            if not tx.dataview_exists(dataview_of(request)):
+                raise not_found(f"dataview {dataview_of(request)} does not exist")
             response = {"suggestion": suggestion}
             return finished_job(tx, path=request.url.path, operation="rest_fill", response=response)
 
@@ -122,7 +117,7 @@ async def rest_fill(request: Request) -> Response:
 
 async def export_hosts(request: Request) -> Response:
     """``GET|PUT /workspaces/{w}/export-hosts``: where custom destinations may send."""
-    workspace_id = request.path_params["workspace_id"]
+    workspace_id = path_id(request, "workspace_id")
     store = _service(request).store
     if request.method == "PUT":
         body = await _object(request)
@@ -150,7 +145,7 @@ async def publish_to_db(request: Request) -> Response:
     target), answered like any add; PATCH replaces its ``credentials``
     (``{"op": "replace", "path": "credentials", "value": {...}}``) in place.
     """
-    ref, body = _ref(request), await _object(request)
+    ref, body = dataview_of(request), await _object(request)
     service = _service(request)
     if request.method == "POST":
         target = body.get("target_properties")
