@@ -20,7 +20,7 @@ from reconciler.identity import new_salt
 from reconciler.providers.mammoth.idempotency import HEADER, IN_PROGRESS_CODE, change_key
 from reconciler.providers.mammoth.kind import EXPORTS
 from tests.apply.convergence import assert_converged
-from tests.apply.helpers import REF, apply_now, desired, live_exports, provider, s3
+from tests.apply.helpers import REF, apply_now, client, desired, live_exports, provider, s3
 from tests.conftest import SANDBOX_HEADERS, SandboxFactory
 from tests.providers.mammoth.sandbox.api import EXPORTS as EXPORTS_PATH
 from tests.providers.mammoth.sandbox.api import add_body
@@ -185,3 +185,29 @@ def test_a_changes_key_depends_on_the_change_not_on_the_run() -> None:
         change_key(str(REF), "a", "add", None, {**form, "trigger_type": "pipeline"}),
     ]
     assert key not in others and len(set(others)) == len(others)
+
+
+@pytest.mark.parametrize("ignore", [False, True], ids=["keys honoured", "keys ignored"])
+def test_the_client_resends_a_lost_keyed_write_only_to_a_server_that_echoed_keys(
+    sandbox_factory: SandboxFactory, ignore: bool
+) -> None:
+    server = _sandbox(sandbox_factory, ignore=ignore)
+    body = add_body("lost.csv")
+    dry = {**body, "validate_only": True}
+
+    async def scenario() -> object:
+        async with client(server.base_url) as api:
+            await api.add_export(REF, dry, idempotency_key="learn")  # the echo, if any
+            server.set_faults(commit_then_fail_every=1, commit_then_fail_mode="drop")
+            try:
+                return await api.add_export(REF, body, idempotency_key="lost-once")
+            except MaybeLandedError as lost:
+                return lost
+
+    outcome = asyncio.run(scenario())
+    server.set_faults(commit_then_fail_every=0)
+    if ignore:  # no echo: the core's re-list-by-marker path has to decide
+        assert isinstance(outcome, MaybeLandedError)
+    else:  # resent with the same key: the stored answer came back
+        assert not isinstance(outcome, MaybeLandedError), outcome
+    assert [e.target_properties["file"] for e in live_exports(server.base_url, REF)] == ["lost.csv"]
