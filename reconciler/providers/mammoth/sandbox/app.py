@@ -3,9 +3,12 @@
 ``create_app`` needs no lifespan events (httpx's ASGITransport sends none):
 the database is opened, and the seed file loaded, in the factory.
 
-Routes under ``/api/v2`` are the spec's; ``/_sandbox/...`` are the sandbox's
-own admin routes. Both need the ``X-API-KEY`` / ``X-API-SECRET`` headers;
-faults apply to ``/api/v2`` only.
+Routes under ``/api/v2`` are the spec's, plus the dataview lookup here and
+the others the official SDK calls around exports (``extras.py``);
+``/_sandbox/...`` are the sandbox's own admin routes. Both need the
+``X-API-KEY`` / ``X-API-SECRET`` headers; faults apply to ``/api/v2`` only.
+``/_files/mammoth/...`` serves what runs wrote, without credentials, as a
+signed download URL would.
 """
 
 from __future__ import annotations
