@@ -42,8 +42,9 @@ def export_lines(view: int, index: int) -> list[str]:
             "        handler_type: postgres",
             "        trigger_type: schedule",
             "        target_properties:",
-            "          connection_id: postgres_prod",
-            f"          table_name: t_{view}_{index}",
+            "          host: pg.example.com",
+            "          database: dw",
+            f"          table: t_{view}_{index}",
             "          username: writer",
             "          password: ${env:PG_PASSWORD:-sandbox}",
         ]

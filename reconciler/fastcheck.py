@@ -44,7 +44,7 @@ _TYPES: dict[str, Check] = {
 _ANNOTATIONS = {
     "$schema", "$id", "$defs", "title", "description", "default", "examples",
     "x-exportctl-address", "x-exportctl-default-trigger-type", "x-exportctl-hint",
-    "x-exportctl-unique-within",
+    "x-exportctl-unique-within", "x-exportctl-replaced", "writeOnly",
 }  # fmt: skip
 
 

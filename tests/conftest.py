@@ -61,6 +61,9 @@ def sandbox_factory(tmp_path: Path) -> Iterator[SandboxFactory]:
         ) -> RunningSandbox:
             nonlocal count
             count += 1
+            # Jobs end the moment they start unless a test asks for slow ones: the
+            # answers keep the real shape (202 with a job) without a poll's wait.
+            knobs.setdefault("job_delay_ms", 0)
             chosen = config if config is not None else SandboxConfig(**knobs)
             db = db_path if db_path is not None else tmp_path / f"sandbox-{count}.db"
             return stack.enter_context(

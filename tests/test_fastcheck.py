@@ -17,7 +17,7 @@ from reconciler.providers.mammoth.manifest import sections_validator, target_val
 from tests.render.plans import every_action_plan, in_sync_plan
 
 NAMES = ["key", "handler_type", "s3", "file", "file_type", "csv", "version", "dataviews"]
-NAMES += ["exports", "connection_id", "table_name", "password", "username", "prune", "all"]
+NAMES += ["exports", "host", "table", "password", "username", "prune", "all"]
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-2, 3) | st.sampled_from(NAMES),
     lambda inner: (

@@ -67,8 +67,9 @@ def sandbox() -> None:
 @click.option(
     "--job-rate",
     type=_RATE,
-    default=0,
-    help="Share of changes answered 202 with a job instead of done at once.",
+    default=1,
+    show_default=True,
+    help="Share of changes answered 202 with a job (as Mammoth does) instead of done at once.",
 )
 @click.option(
     "--job-delay-ms",
@@ -103,6 +104,12 @@ def sandbox() -> None:
     help="How such an answer fails: a 503, or a dropped connection.",
 )
 @click.option(
+    "--ignore-idempotency-keys",
+    is_flag=True,
+    help="Run every keyed write again on a retry (no Idempotency-Key echo), like a server "
+    "without key support.",
+)
+@click.option(
     "--fault-seed",
     "seed",
     type=int,
@@ -122,7 +129,7 @@ def serve(host: str, port: int, db_path: str, seed_file: Path | None, **knobs: A
     Examples:
       exportctl sandbox serve --port 8765 --seed seed.yaml
       exportctl sandbox serve --port 8765 --throttle-rate 0.2 --retry-after 0.5
-      exportctl sandbox serve --port 8765 --job-rate 1 --commit-then-fail-every 3
+      exportctl sandbox serve --port 8765 --job-rate 0 --commit-then-fail-every 3
 
     \b
     Point exportctl at it, e.g. for Mammoth:

@@ -30,12 +30,16 @@ class SandboxConfig:
     error_rate: float = 0
     throttle_rate: float = 0
     retry_after_s: float = 1
-    job_rate: float = 0
+    # Mammoth answers adds and edits 202 with a job (its spec); 0 answers at once.
+    job_rate: float = 1
     job_delay_ms: float = 50
     job_failure_rate: float = 0
     commit_then_fail_rate: float = 0
     commit_then_fail_every: int = 0
     commit_then_fail_mode: CommitThenFailMode = "503"
+    # Run a keyed write again on every retry, like a server without
+    # Idempotency-Key support (Mammoth's sandbox honours keys by default).
+    ignore_idempotency_keys: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -46,6 +50,9 @@ class SandboxConfig:
         for name in _NON_NEGATIVE:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        ignore = self.ignore_idempotency_keys
+        if not isinstance(ignore, bool):
+            raise ValueError(f"ignore_idempotency_keys must be true or false, got {ignore!r}")
         if self.commit_then_fail_mode not in ("503", "drop"):
             raise ValueError(
                 f"commit_then_fail_mode must be '503' or 'drop', got {self.commit_then_fail_mode!r}"

@@ -46,8 +46,9 @@ def test_apply_converges_and_reports_one_line_per_change(server: RunningSandbox)
     result = apply_now(server.base_url, state, log=log)
     assert result.ok
     assert log.getvalue().splitlines() == [
-        "dataview 1/1/123/456: <= legacy (s3) adopted (marker written) export 1, suspended [1/2]",
-        "dataview 1/1/123/456: + a (s3) created as export 2 [2/2]",
+        "dataview 1/1/123/456: <= legacy (s3) adopted (marker written) export 1, "
+        "suspended via job 2 [1/2]",
+        "dataview 1/1/123/456: + a (s3) created as export 2 via job 4 [2/2]",
     ]
     assert not plan_now(server.base_url, state).has_changes
 
@@ -61,9 +62,9 @@ def test_deletes_then_edits_then_adds_so_a_freed_file_can_be_taken(server: Runni
     result = apply_now(server.base_url, state, log=log)
     assert result.ok
     assert [line.split(": ", 1)[1] for line in log.getvalue().splitlines()] == [
-        "- old (s3) deleted export 1 [1/3]",
-        "~ x (s3) updated export 2 [2/3]",
-        "+ y (s3) created as export 3 [3/3]",
+        "- old (s3) deleted export 1 via job 3 [1/3]",
+        "~ x (s3) updated export 2 via job 4 [2/3]",
+        "+ y (s3) created as export 3 via job 5 [3/3]",
     ]
 
 
@@ -85,7 +86,16 @@ def test_preflight_failure_reports_every_refusal_and_mutates_nothing(
     before = dump(tmp_path / "sandbox.db")
     state = desired(
         (REF, [s3("a", "taken.csv"), s3("b", "b.csv")]),
-        (REF2, [spec("pg", "postgres", {"connection_id": "nowhere", "table_name": "pg"})]),
+        (
+            REF2,
+            [
+                spec(
+                    "pg",
+                    "powerbi",
+                    {"connection_id": "nowhere", "dataset_name": "d", "table_name": "pg"},
+                )
+            ],
+        ),
     )
     result = apply_now(server.base_url, state)
     assert dump(tmp_path / "sandbox.db") == before

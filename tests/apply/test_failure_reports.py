@@ -124,7 +124,9 @@ def test_dry_runs_without_a_verdict_advise_applying_again_later(
 
 
 def test_a_refused_dry_run_still_says_fix_the_manifest(server: RunningSandbox) -> None:
-    pg = spec("pg", "postgres", {"connection_id": "nowhere", "table_name": "pg"})
+    pg = spec(
+        "pg", "powerbi", {"connection_id": "nowhere", "dataset_name": "d", "table_name": "pg"}
+    )
 
     document, lines = _report(_preflight_now(server, desired((REF, [pg]))))
 

@@ -43,7 +43,10 @@ SECOND = desired(
     ),
     (
         REF2,
-        [s3("b0", "b0.csv", end_of_pipeline=False), *(s3(f"m{i}", f"m{i}.csv") for i in range(4))],
+        [
+            s3("b0", "b0.csv", end_of_pipeline=False, sequence=1),
+            *(s3(f"m{i}", f"m{i}.csv") for i in range(4)),
+        ],
     ),
 )
 HAND_MADE = {

@@ -17,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,19 +74,30 @@ def _copies(base_url: str) -> list[tuple[str, object]]:
 
 @st.composite
 def _export(draw: st.DrawFn, key: str) -> ExportSpec:
+    mid_pipeline = draw(st.booleans())  # a step inside the pipeline names its position
     extra = {
         "suspended": draw(st.booleans()),
-        "end_of_pipeline": draw(st.booleans()),
+        "end_of_pipeline": not mid_pipeline,
+        "sequence": 1 if mid_pipeline else None,
     }
     if draw(st.integers(0, 4)) == 0:  # sometimes another handler: a replace or an add
         return spec(key, "internal_dataset", {"dataset_name": f"ds-{key}"}, **extra)
     return s3(key, f"{key}.csv", **extra)
 
 
+def _one_position_each(exports: list[ExportSpec]) -> list[ExportSpec]:
+    """Only the first mid-pipeline export keeps position 1 (validate refuses a shared one)."""
+    first = next((i for i, e in enumerate(exports) if e.sequence is not None), None)
+    return [
+        e if e.sequence is None or i == first else replace(e, sequence=None, end_of_pipeline=True)
+        for i, e in enumerate(exports)
+    ]
+
+
 @st.composite
 def _case(draw: st.DrawFn) -> tuple[DesiredState, dict[str, str], int]:
     keys = draw(st.lists(st.sampled_from(KEYS), unique=True, max_size=len(KEYS)))
-    exports = [draw(_export(key)) for key in keys]
+    exports = _one_position_each([draw(_export(key)) for key in keys])
     prune = draw(st.sampled_from(list(Prune)))
     slots = {key: draw(st.sampled_from(SLOTS)) for key in KEYS}
     # A conflict's copy outlives the export it copies only while its key is
@@ -109,6 +121,8 @@ def _faults(draw: st.DrawFn) -> dict[str, Any]:
         "commit_then_fail_every": draw(st.sampled_from([0, 3, 5])),
         "commit_then_fail_mode": draw(st.sampled_from(["503", "drop"])),
         "seed": draw(st.integers(0, 1000)),
+        # A server that honours idempotency keys, or one that ignores them (the re-list path).
+        "ignore_idempotency_keys": draw(st.booleans()),
     }
 
 
@@ -125,7 +139,7 @@ def _seeded(slots: dict[str, str], hand_made: int) -> Iterator[RunningSandbox]:
     """A fresh sandbox holding the live state the slots describe, and hand-made exports."""
     with (
         tempfile.TemporaryDirectory() as tmp,
-        serve_in_thread(Path(tmp) / "sandbox.db", SandboxConfig()) as server,
+        serve_in_thread(Path(tmp) / "sandbox.db", SandboxConfig(job_delay_ms=0)) as server,
     ):
         server.store.ensure_dataviews([REF, REF2])
         bodies = [b for key in KEYS for b in _seed_bodies(key, slots[key])]

@@ -117,8 +117,9 @@ dataviews:
         trigger_type: none
         run_immediately: false
         target_properties:
-          connection_id: pg_prod
-          table_name: sales
+          host: pg.example.com
+          database: dw
+          table: sales
           username: writer
           password: ${env:EXPORTCTL_TEST_SAVED_PW}
 """

@@ -1,9 +1,11 @@
 """Apply says done only when a fresh listing agrees: no copy left behind, none promised away.
 
-Over a real socket against the sandbox: an add whose answer is lost while its
-job is still running (so the look that follows cannot see it) is sent again;
-the check after the scope finds the late copy and removes it. Two applies of
-one manifest at once leave one export per key, and both say what happened.
+Over a real socket against the sandbox started with idempotency keys ignored
+(the re-list path: a server that does not echo the key): an add whose answer
+is lost while its job is still running (so the look that follows cannot see
+it) is sent again; the check after the scope finds the late copy and removes
+it. Two or three applies of one manifest at once leave one export per key,
+against a sandbox that ignores keys and one that honours them.
 """
 
 from __future__ import annotations
@@ -26,12 +28,26 @@ COPYABLE = desired((REF, [spec(f"c{i}", "csv_file", {"file": f"c{i}.csv"}) for i
 # Every second write's answer is dropped, and jobs take longer than the look
 # that follows a lost answer: the add is sent again while the first still runs.
 SLOW_AND_LOSSY = {
+    "ignore_idempotency_keys": True,
     "job_rate": 1,
     "job_delay_ms": 300,
     "commit_then_fail_every": 2,
     "commit_then_fail_mode": "drop",
 }
 CALM = {"job_rate": 0, "commit_then_fail_every": 0, "latency_ms": 0}
+
+
+def test_with_keys_honoured_a_lost_answer_is_resent_and_makes_no_copy(
+    server: RunningSandbox,
+) -> None:
+    server.set_faults(**{**SLOW_AND_LOSSY, "ignore_idempotency_keys": False})
+    result = apply_now(server.base_url, COPYABLE)
+    messages = [a.message for a in result.actions()]
+    assert result.ok, messages
+    assert not any("copy" in m for m in messages), messages
+    server.set_faults(**CALM)
+    assert duplicate_keys(server.base_url, COPYABLE) == []
+    assert_converged(server.base_url, COPYABLE)
 
 
 def test_a_lost_answer_whose_job_lands_late_leaves_no_copy(server: RunningSandbox) -> None:
@@ -85,12 +101,15 @@ def _at_once(base_url: str, state: DesiredState, count: int) -> list[ApplyResult
     return results
 
 
+@pytest.mark.parametrize("keys_ignored", [True, False], ids=["keys-ignored", "keys-honoured"])
 @pytest.mark.parametrize("state", [STATE, COPYABLE], ids=["unique-destinations", "copyable"])
 @pytest.mark.parametrize("count", [2, 3])
 def test_applies_at_once_leave_one_export_per_key(
-    server: RunningSandbox, state: DesiredState, count: int
+    server: RunningSandbox, state: DesiredState, count: int, keys_ignored: bool
 ) -> None:
-    server.set_faults(latency_ms=20, job_rate=0.5, job_delay_ms=40)
+    server.set_faults(
+        latency_ms=20, job_rate=0.5, job_delay_ms=40, ignore_idempotency_keys=keys_ignored
+    )
     results = _at_once(server.base_url, state, count)
     server.set_faults(**CALM)
     messages = [a.message for r in results for a in r.actions()]

@@ -1,4 +1,4 @@
-"""The CLI tests' sandbox (with the manifest's dataviews and connection) and environment."""
+"""The CLI tests' sandbox (with the manifest's dataviews) and environment."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import CONNECTION, DATAVIEWS, SECRET, SECRET_VARIABLE, write_manifest
+from tests.cli.support import DATAVIEWS, SECRET, SECRET_VARIABLE, write_manifest
 from tests.conftest import SandboxFactory
 from tests.sandboxes import RunningSandbox
 
@@ -15,7 +15,6 @@ from tests.sandboxes import RunningSandbox
 def server(sandbox_factory: SandboxFactory) -> RunningSandbox:
     running = sandbox_factory()
     running.store.ensure_dataviews(DATAVIEWS)
-    running.store.add_connections([CONNECTION])
     return running
 
 

@@ -19,7 +19,7 @@ from tests.apply.helpers import REF, REF2, client, seed
 
 SECRET = "pg-Secret-0f9e8d7c"
 SECRET_VARIABLE = "EXPORTCTL_TEST_PG_PASSWORD"
-CONNECTION = "pg_prod"
+DATABASE_HOST = "pg.example.com"
 
 MANIFEST = f"""\
 version: 1
@@ -36,8 +36,9 @@ dataviews:
       - key: warehouse
         handler_type: postgres
         target_properties:
-          connection_id: {CONNECTION}
-          table_name: sales
+          host: {DATABASE_HOST}
+          database: dw
+          table: sales
           username: writer
           password: ${{env:{SECRET_VARIABLE}}}
   - workspace_id: 1
@@ -51,6 +52,21 @@ dataviews:
 """
 
 DATAVIEWS = (REF, REF2)
+
+# A refusal only the server can make: an internal dataset's name is unique in
+# its project, and a hand-made export of dataview 457 already writes this one.
+TAKEN_DATASET = "curated_sales"
+TAKEN_BODY: Mapping[str, Any] = {
+    "handler_type": "internal_dataset",
+    "trigger_type": "none",
+    "target_properties": {"dataset_name": TAKEN_DATASET},
+}
+REFUSED_MANIFEST = MANIFEST.replace(
+    "  - workspace_id: 1\n    project_id: 1\n    dataset_id: 123\n    dataview_id: 457\n",
+    "      - key: curated\n        handler_type: internal_dataset\n"
+    f"        target_properties: {{dataset_name: {TAKEN_DATASET}}}\n"
+    "  - workspace_id: 1\n    project_id: 1\n    dataset_id: 123\n    dataview_id: 457\n",
+)
 
 
 def write_manifest(directory: Path, text: str = MANIFEST) -> Path:

@@ -93,6 +93,6 @@ def test_a_word_other_than_drift_or_information_is_refused_where_it_is(tmp_path:
     result = invoke("validate", "-f", manifest)
     assert result.exit_code == 1
     assert lines(result.stderr) == [
-        f'{manifest}:24:16: dataviews[1].unmanaged: expected one of drift, information; got "ok"',
+        f'{manifest}:25:16: dataviews[1].unmanaged: expected one of drift, information; got "ok"',
         "Invalid: 1 error.",
     ]

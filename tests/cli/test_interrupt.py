@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import CONNECTION, DATAVIEWS, export_ids, invoke
+from tests.cli.support import DATAVIEWS, export_ids, invoke
 from tests.conftest import SandboxFactory
 
 pytestmark = pytest.mark.usefixtures("credentials")
@@ -27,7 +27,6 @@ def test_the_first_ctrl_c_finishes_what_is_in_flight_and_sends_nothing_new(
 ) -> None:
     server = sandbox_factory(latency_ms=150)
     server.store.ensure_dataviews(DATAVIEWS)
-    server.store.add_connections([CONNECTION])
     command = [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest)]
     command += ["--endpoint", server.base_url, "--auto-approve", "--parallelism", "1"]
     process = subprocess.Popen(

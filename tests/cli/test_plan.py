@@ -32,11 +32,11 @@ SALES = [
 WAREHOUSE = [
     f"    + warehouse (postgres): {REASON}",
     "        + end_of_pipeline: true",
-    '        + target_properties.connection_id: "pg_prod"',
-    '        + target_properties.mode: "replace"',
+    '        + target_properties.database: "dw"',
+    '        + target_properties.host: "pg.example.com"',
     "        + target_properties.password: (sensitive)",
-    '        + target_properties.schema: "public"',
-    '        + target_properties.table_name: "sales"',
+    "        + target_properties.port: 5432",
+    '        + target_properties.table: "sales"',
     '        + target_properties.username: "writer"',
     '        + trigger_type: "none"',
 ]

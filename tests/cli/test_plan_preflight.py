@@ -1,7 +1,8 @@
 """``plan --preflight``: the server's refusals in the plan, before anything is applied.
 
-Against the sandbox on a real socket, which refuses a database export whose
-``connection_id`` it does not know, as Mammoth does, and only at the server.
+Against the sandbox on a real socket, which refuses an internal dataset whose
+name another export of the project already writes, as Mammoth does, and only
+at the server.
 """
 
 from __future__ import annotations
@@ -11,29 +12,37 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import CONNECTION, MANIFEST, export_ids, invoke, lines, write_manifest
+from tests.apply.helpers import REF2, seed
+from tests.cli.support import (
+    REFUSED_MANIFEST,
+    TAKEN_BODY,
+    TAKEN_DATASET,
+    export_ids,
+    invoke,
+    lines,
+    write_manifest,
+)
 from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
 
-UNKNOWN = "pg_gone"
 DETAIL = (
-    f"target_properties.connection_id {UNKNOWN!r} is not a known connection "
-    f"(known: {CONNECTION}); create the connection in Mammoth first"
+    f"target_properties.dataset_name {TAKEN_DATASET!r} is already used by export 1 of "
+    "this project (dataview 457); choose another dataset_name [4GENR007]. Hint: Fix the "
+    "field the message names and send the request again."
 )
 REFUSED = [
     "Preflight failed: the server refused 1 change sent with validate_only, so apply would "
     "stop before changing anything:",
-    f"  ! dataview 1/1/123/456: warehouse (400): {DETAIL}",
+    f"  ! dataview 1/1/123/456: curated (400): {DETAIL}",
 ]
 
 
 @pytest.fixture
-def refused_manifest(tmp_path: Path) -> Path:
-    return write_manifest(
-        tmp_path, MANIFEST.replace(f"connection_id: {CONNECTION}", f"connection_id: {UNKNOWN}")
-    )
+def refused_manifest(tmp_path: Path, server: RunningSandbox) -> Path:
+    seed(server.base_url, REF2, [TAKEN_BODY])
+    return write_manifest(tmp_path, REFUSED_MANIFEST)
 
 
 def _plan(server: RunningSandbox, manifest: Path, *extra: str) -> list[str]:
@@ -63,14 +72,14 @@ def test_the_json_plan_carries_the_verdict_in_the_published_schema(
     document = json.loads(result.stdout)
     assert errors("plan.schema.json", document) == []
     assert document["preflight"] == {
-        "sent": 3,
+        "sent": 4,
         "failures": [
             {
                 "provider": "mammoth",
                 "kind": "exports",
                 "address": "1/1/123/456",
                 "noun": "dataview",
-                "key": "warehouse",
+                "key": "curated",
                 "action": "add",
                 "status_code": 400,
                 "detail": DETAIL,
@@ -87,8 +96,7 @@ def test_the_pr_comment_warns_before_the_merge(
     result = invoke(*_plan(server, refused_manifest, "--format", "markdown"))
     text = result.stdout
     assert (
-        f"> **{REFUSED[0]}**\n\n```text\ndataview 1/1/123/456: warehouse (400): {DETAIL}\n```"
-        in text
+        f"> **{REFUSED[0]}**\n\n```text\ndataview 1/1/123/456: curated (400): {DETAIL}\n```" in text
     )
     assert result.exit_code == 1
 

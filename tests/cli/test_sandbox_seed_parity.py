@@ -1,7 +1,7 @@
 """The embedded ``--sandbox`` refuses what a served sandbox with the same seed refuses.
 
-A database export naming a connection the seed does not list is refused at
-preflight by ``sandbox serve --seed`` (over a real socket); with
+An internal dataset whose name an export of the seed already writes is
+refused at preflight by ``sandbox serve --seed`` (over a real socket); with
 ``EXPORTCTL_SANDBOX_SEED`` naming that seed, the in-process sandbox must say
 the same, word for word.
 """
@@ -14,17 +14,28 @@ from pathlib import Path
 import pytest
 
 from tests.cli.support import (
-    CONNECTION,
     DATAVIEWS,
-    MANIFEST,
+    REFUSED_MANIFEST,
     SECRET,
     SECRET_VARIABLE,
+    TAKEN_DATASET,
     invoke,
     write_manifest,
 )
 from tests.conftest import SandboxFactory
 
-SEED = f"connections: [{CONNECTION}]\ndataviews: []\n"
+SEED = f"""\
+dataviews:
+  - workspace_id: 1
+    project_id: 1
+    dataset_id: 123
+    dataview_id: 457
+    exports:
+      - handler_type: internal_dataset
+        trigger_type: none
+        run_immediately: false
+        target_properties: {{dataset_name: {TAKEN_DATASET}}}
+"""
 
 
 @pytest.fixture
@@ -35,11 +46,11 @@ def seed_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def unknown_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def taken_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(SECRET_VARIABLE, SECRET)
     monkeypatch.setenv("MAMMOTH_API_KEY", "sandbox")
     monkeypatch.setenv("MAMMOTH_API_SECRET", "sandbox")
-    return write_manifest(tmp_path, MANIFEST.replace(CONNECTION, "pg_gone"))
+    return write_manifest(tmp_path, REFUSED_MANIFEST)
 
 
 def _failures(*args: str | Path) -> list[dict[str, object]]:
@@ -52,36 +63,34 @@ def _failures(*args: str | Path) -> list[dict[str, object]]:
 def test_the_embedded_sandbox_with_the_seed_refuses_as_the_served_one(
     sandbox_factory: SandboxFactory,
     seed_file: Path,
-    unknown_connection: Path,
+    taken_dataset: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     served = sandbox_factory(seed_file=seed_file)
     served.store.ensure_dataviews(DATAVIEWS)  # as --sandbox creates the manifest's
-    over_socket = _failures("-f", unknown_connection, "--endpoint", served.base_url)
+    over_socket = _failures("-f", taken_dataset, "--endpoint", served.base_url)
     monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(seed_file))
-    in_process = _failures("-f", unknown_connection, f"--sandbox={tmp_path / 'embedded.db'}")
+    in_process = _failures("-f", taken_dataset, f"--sandbox={tmp_path / 'embedded.db'}")
     assert in_process == over_socket
-    assert [f["key"] for f in in_process] == ["warehouse"]
+    assert [f["key"] for f in in_process] == ["curated"]
 
 
-def test_without_a_seed_the_embedded_sandbox_takes_the_manifests_connections(
-    unknown_connection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_without_a_seed_the_embedded_sandbox_has_nothing_to_clash_with(
+    taken_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("EXPORTCTL_SANDBOX_SEED", raising=False)
-    result = invoke(
-        "plan", "-f", unknown_connection, f"--sandbox={tmp_path / 'e.db'}", "--preflight"
-    )
+    result = invoke("plan", "-f", taken_dataset, f"--sandbox={tmp_path / 'e.db'}", "--preflight")
     assert result.exit_code == 0, result.stderr
 
 
 def test_a_broken_seed_is_named_with_the_variable(
-    unknown_connection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    taken_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("connections: 7\n", encoding="utf-8")
     monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(broken))
-    result = invoke("plan", "-f", unknown_connection, f"--sandbox={tmp_path / 'e.db'}")
+    result = invoke("plan", "-f", taken_dataset, f"--sandbox={tmp_path / 'e.db'}")
     assert result.exit_code == 1
     assert "(the seed named by EXPORTCTL_SANDBOX_SEED). Fix the seed file, or unset" in (
         result.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.progress import StatusLine, TerminalProgress
-from tests.cli.support import CONNECTION, DATAVIEWS, invoke, on_a_terminal
+from tests.cli.support import DATAVIEWS, invoke, on_a_terminal
 from tests.conftest import SandboxFactory
 from tests.sandboxes import RunningSandbox
 
@@ -41,7 +41,6 @@ def test_a_terminal_sees_listing_preflight_and_job_progress(
 ) -> None:
     server: RunningSandbox = sandbox_factory(job_rate=1.0, job_delay_ms=800)
     server.store.ensure_dataviews(DATAVIEWS)
-    server.store.add_connections([CONNECTION])
     where = ["-f", str(manifest), "--endpoint", server.base_url]
     planned = on_a_terminal(["plan", *where, "--preflight"], stderr=True)
     assert "Listing... 2/2 dataviews" in planned

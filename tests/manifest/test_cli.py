@@ -85,7 +85,7 @@ def test_schema_prints_a_self_contained_schema_the_example_satisfies() -> None:
 def test_schema_target_prints_one_handler_schema() -> None:
     code, out, _ = run("schema", "--target", "bigquery")
     assert code == 0
-    assert json.loads(out)["x-exportctl-address"] == ["project_id", "dataset_id", "table_id"]
+    assert json.loads(out)["x-exportctl-address"] == ["selected_profile", "database", "table"]
 
 
 def test_validate_skip_env_accepts_unset_variables_but_still_checks_their_syntax(
@@ -98,7 +98,7 @@ def test_validate_skip_env_accepts_unset_variables_but_still_checks_their_syntax
         "dataviews:\n"
         "  - {workspace_id: 1, project_id: 1, dataset_id: 2, dataview_id: 3,\n"
         "     exports: [{key: pg, handler_type: postgres,\n"
-        "                target_properties: {connection_id: c, table_name: t, username: u,\n"
+        "                target_properties: {host: h, database: d, table: t, username: u,\n"
         "                                    password: '${env:NOT_SET_ANYWHERE}'}}]}\n"
     )
     assert run("validate", "-f", str(manifest))[0] == 1

@@ -85,21 +85,21 @@ def test_defaults_merge_under_each_export_and_the_export_wins(tmp_path: Path) ->
 def test_env_references_resolve_and_are_recorded(tmp_path: Path) -> None:
     export_text = (
         "      - key: pg\n        handler_type: postgres\n        target_properties:\n"
-        "          connection_id: postgres_prod\n          table_name: ${env:TABLE}_v2\n"
+        "          host: db.example.com\n          table: ${env:TABLE}_v2\n"
         "          username: writer\n          password: ${env:PW}\n"
-        "          schema: ${env:SCHEMA:-analytics}\n"
+        "          database: ${env:DATABASE:-analytics}\n"
     )
     path = one_export(tmp_path, export_text)
     export = (
         load_manifest([path], environ={"TABLE": "sales", "PW": "s3cret"}).scopes[0].resources[0]
     )
-    assert export.target_properties["table_name"] == "sales_v2"
+    assert export.target_properties["table"] == "sales_v2"
     assert export.target_properties["password"] == "s3cret"
-    assert export.target_properties["schema"] == "analytics"
+    assert export.target_properties["database"] == "analytics"
     assert export.env_refs == {
-        "target_properties.table_name": "${env:TABLE}_v2",
+        "target_properties.table": "${env:TABLE}_v2",
         "target_properties.password": "${env:PW}",
-        "target_properties.schema": "${env:SCHEMA:-analytics}",
+        "target_properties.database": "${env:DATABASE:-analytics}",
     }
 
 
@@ -113,7 +113,8 @@ def test_a_doubled_dollar_keeps_the_reference_literally(tmp_path: Path) -> None:
 def test_a_missing_variable_is_named_and_its_neighbours_values_never_shown(tmp_path: Path) -> None:
     export_text = (
         "      - key: pg\n        handler_type: postgres\n        target_properties:\n"
-        "          connection_id: ${env:CONN}\n          table_name: ${env:MISSING}\n"
+        "          host: ${env:CONN}\n          table: ${env:MISSING}\n"
+        "          username: u\n          password: p\n          database: d\n"
     )
     with pytest.raises(ManifestError) as raised:
         load_manifest([one_export(tmp_path, export_text)], environ={"CONN": "hidden-value"})

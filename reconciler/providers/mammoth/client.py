@@ -16,6 +16,14 @@ tree of ``reconciler.errors``::
 Jobs are only read here (``get_jobs``); waiting for them is the applier's one
 poll loop (``reconciler.apply.jobs``), which serves every provider.
 
+Idempotency keys: every write may carry an ``Idempotency-Key`` (the provider
+derives it from the change, ``idempotency.change_key``). Once the server has
+echoed one, it is known to run a keyed write once, so a write whose answer was
+lost, or that is answered "first attempt still running" (409 ``4GENR038``),
+is sent again with the same key instead of handing the core a
+``MaybeLandedError``. A server that never echoes keeps today's path: the core
+re-lists and looks for the marker (``reconciler.apply.landed``).
+
 Secrets: the key and secret live only in the prepared request headers.
 Errors are raised outside ``except`` blocks and carry only an exception's type
 name and text, never the httpx exception (whose request holds the headers), so
@@ -24,20 +32,21 @@ no traceback, ``__cause__`` or ``__context__`` can leak them.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from reconciler.errors import (
-    ApiError,
-)
-from reconciler.http.api import ApiClient, ApiSession, Call, StandardWording, body_detail
+from reconciler.errors import ApiError, MaybeLandedError
+from reconciler.http.api import ApiClient, ApiSession, Call, Reply, StandardWording, body_detail
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import endpoint_label
 from reconciler.model import FrozenDict, loads_frozen, thaw
 from reconciler.providers.base import IdsFrom
+from reconciler.providers.mammoth import idempotency
 from reconciler.providers.mammoth.jobs import int_or_none, trigger_id_of
 from reconciler.providers.mammoth.model import DataviewRef
 
@@ -67,6 +76,7 @@ PATCH_PATHS = {
     "discard": "command",
 }
 DETAIL_LIMIT = 500  # characters of a non-JSON error body worth showing
+KEYED_ATTEMPTS = 4  # sends of one keyed write to a server known to honour keys
 API_ROOT_SUFFIX = "/api/v2"  # the spec's server path: every API URL starts with it
 
 
@@ -85,6 +95,7 @@ class MutationResult:
     status: str | None
     body: Any
     already_gone: bool = False
+    once: bool = False  # the server echoed the idempotency key: it runs this write once
 
     @classmethod
     def from_response(cls, status_code: int, body: Any) -> MutationResult:
@@ -148,6 +159,8 @@ class MammothClient(ApiClient):
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
     ) -> None:
+        self._retry = retry or RetryPolicy()
+        self.keys_honoured = False  # learned from the first echoed Idempotency-Key
         super().__init__(
             ApiSession(
                 base_url,
@@ -204,31 +217,47 @@ class MammothClient(ApiClient):
         return page
 
     async def add_export(
-        self, ref: DataviewRef, body: Mapping[str, Any], *, key: str | None = None
+        self,
+        ref: DataviewRef,
+        body: Mapping[str, Any],
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
     ) -> MutationResult:
         """POST a new export; ``DATAVIEW_ID`` comes from ``ref``, here and nowhere else."""
         payload = {**thaw(body), "DATAVIEW_ID": ref.dataview_id}
         call = _call("POST", _exports_path(ref), f"add an export to dataview {ref}", ref, key)
-        return await self._mutate(call, payload)
+        return await self._mutate(call, payload, idempotency_key)
 
     async def edit_export(
-        self, ref: DataviewRef, export_id: int, body: Mapping[str, Any], *, key: str | None = None
+        self,
+        ref: DataviewRef,
+        export_id: int,
+        body: Mapping[str, Any],
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
     ) -> MutationResult:
         """Replace an export's spec: Mammoth edits by POSTing it with ``TRIGGER_ID``."""
         payload = {"DATAVIEW_ID": ref.dataview_id, **thaw(body), "TRIGGER_ID": export_id}
         action = f"edit export {export_id} of dataview {ref}"
         call = _call("POST", _exports_path(ref), action, ref, key, export_id)
-        return await self._mutate(call, payload)
+        return await self._mutate(call, payload, idempotency_key)
 
     async def delete_export(
-        self, ref: DataviewRef, export_id: int, *, key: str | None = None
+        self,
+        ref: DataviewRef,
+        export_id: int,
+        *,
+        key: str | None = None,
+        idempotency_key: str | None = None,
     ) -> MutationResult:
         """DELETE an export; a 404 on a retry comes back as ``already_gone``."""
         path = f"{_exports_path(ref)}/{export_id}"
         call = _call(
             "DELETE", path, f"delete export {export_id} of dataview {ref}", ref, key, export_id
         )
-        reply = await self._api.send(call)
+        reply = await self._write(call, None, idempotency_key)
         if reply.response.status_code == 404 and reply.attempts > 1:
             return MutationResult(404, export_id, None, "deleted", None, already_gone=True)
         return self._result(call, reply.response)
@@ -241,6 +270,7 @@ class MammothClient(ApiClient):
         value: Mapping[str, Any] | None = None,
         *,
         key: str | None = None,
+        idempotency_key: str | None = None,
     ) -> MutationResult:
         """PATCH one of ``run``/``suspend``/``restore``/``discard`` or replace ``params``."""
         if path not in PATCH_PATHS:
@@ -253,11 +283,44 @@ class MammothClient(ApiClient):
         action = f"{path} export {export_id} of dataview {ref}"
         url = f"{_exports_path(ref)}/{export_id}"
         call = _call("PATCH", url, action, ref, key, export_id)
-        return await self._mutate(call, {"patches": [patch]})
+        return await self._mutate(call, {"patches": [patch]}, idempotency_key)
 
-    async def _mutate(self, call: Call, payload: Mapping[str, Any]) -> MutationResult:
-        reply = await self._api.send(call, body=payload)
-        return self._result(call, reply.response)
+    async def _mutate(
+        self, call: Call, payload: Mapping[str, Any], idempotency_key: str | None
+    ) -> MutationResult:
+        reply = await self._write(call, payload, idempotency_key)
+        result = self._result(call, reply.response)
+        echoed = reply.response.headers.get(idempotency.HEADER)
+        if idempotency_key is None or echoed != idempotency_key:
+            return result
+        return dataclasses.replace(result, once=True)
+
+    async def _write(
+        self, call: Call, payload: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Reply:
+        """Send a write, with its key; resend it with that key where the server honours keys."""
+        headers = None if idempotency_key is None else {idempotency.HEADER: idempotency_key}
+        attempt = 0
+        while True:
+            attempt += 1
+            replayable = idempotency_key is not None and self.keys_honoured
+            lost: MaybeLandedError | None = None
+            try:
+                reply = await self._api.send(call, body=payload, headers=headers)
+            except MaybeLandedError as error:
+                lost = error
+            if lost is not None:
+                if not replayable or attempt >= KEYED_ATTEMPTS:
+                    raise lost
+            else:
+                echoed = reply.response.headers.get(idempotency.HEADER)
+                if idempotency_key is not None and echoed == idempotency_key:
+                    self.keys_honoured = True
+                if not (replayable and _first_attempt_running(reply.response)):
+                    return reply
+                if attempt >= KEYED_ATTEMPTS:
+                    return reply
+            await self._retry.sleep(self._retry.delay(attempt))
 
     def _result(self, call: Call, response: httpx.Response) -> MutationResult:
         self._api.check(call, response)
@@ -283,6 +346,17 @@ class MammothClient(ApiClient):
         if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
             raise self._api.unexpected(call, reply.response, "no list of jobs in the answer")
         return jobs
+
+
+def _first_attempt_running(response: httpx.Response) -> bool:
+    """Whether a keyed write was refused because its first attempt still runs (409 4GENR038)."""
+    if response.status_code != 409:
+        return False
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("error_code") == idempotency.IN_PROGRESS_CODE
 
 
 def _exports_path(ref: DataviewRef) -> str:
@@ -314,7 +388,24 @@ class _MammothWording(StandardWording):
     key_noun = "export key"
 
     def detail(self, response: httpx.Response) -> str:
-        return body_detail(response, ("detail",))
+        """The server's sentence, its error code and its hint, as Mammoth sends them.
+
+        The sentence is in ``message``, or in ``detail`` (null on a 404, so
+        reading ``detail`` alone loses it); ``error_code`` (e.g. ``4GENR007``)
+        and ``hint`` follow when the server sent them.
+        """
+        body = _error_body(response)
+        if body is None:
+            return body_detail(response, ("message", "detail"))
+        text = _error_sentence(body) or body_detail(response, ())
+        if response.status_code >= 500 or response.status_code == 429:
+            return text  # retried, or "try later": a code and hint would only add noise
+        code, hint = body.get("error_code"), body.get("hint")
+        if isinstance(code, str) and code:
+            text += f" [{code}]"
+        if isinstance(hint, str) and hint.strip():
+            text += f". Hint: {hint.strip()}"
+        return text
 
     def auth_failure(self, status: int, endpoint: str) -> str:
         if status == 401:
@@ -377,16 +468,33 @@ def _endpoint_suspect(endpoint: str, response: httpx.Response) -> str | None:
     return None
 
 
-def _error_body_detail(response: httpx.Response) -> str | None:
-    """The ``detail`` of an answer in the API's error body shape, else None."""
+def _error_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The answer's body when it has the API's error shape (a ``status_code``), else None."""
     try:
         body = response.json()
     except ValueError:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("status_code"), int):
         return None
-    detail = body.get("detail")
-    return detail if isinstance(detail, str) else None
+    return body
+
+
+def _error_sentence(body: Mapping[str, Any]) -> str | None:
+    """The error's sentence: ``message``, else ``detail`` (a text, or an object holding one)."""
+    for value in (body.get("message"), body.get("detail")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, Mapping):
+            inner = value.get("message") or value.get("detail")
+            if isinstance(inner, str) and inner.strip():
+                return inner.strip()
+    return None
+
+
+def _error_body_detail(response: httpx.Response) -> str | None:
+    """The sentence of an answer in the API's error body shape, else None."""
+    body = _error_body(response)
+    return None if body is None else _error_sentence(body)
 
 
 def _ids_hint(about: _About) -> str:

@@ -12,6 +12,16 @@ defaults as ``default``), plus two exportctl keywords:
 - ``x-exportctl-unique-within``: ``dataview`` or ``project`` where Mammoth
   refuses a second export writing to the same address (an S3 file, an
   internal dataset name), so ``validate`` can catch it before apply.
+- ``x-exportctl-replaced``: target fields of older Mammoth examples (the
+  seed documents' ``connection_id``/``table_name``, ``recipients``) and the
+  current SDK's fields that replace them, so a manifest written the old way
+  is told what to write instead.
+
+The fields the current official SDK requires, allows and defaults for each
+handler (``mammoth/_pure/builders.py``) are the schema's ``required``,
+``properties`` and ``default``; ``additionalProperties`` is true only for the
+handlers the SDK lets carry open-ended keys. Secret fields are marked
+``writeOnly`` (sent, never shown back).
 
 The manifest validator, the planner's normalization and the sandbox all read
 these, so they cannot disagree.
@@ -36,6 +46,8 @@ __all__ = [
     "address_of",
     "default_trigger_type",
     "is_secret_field",
+    "replaced_fields",
+    "secret_fields",
     "secret_paths",
     "target_defaults",
     "target_schema",
@@ -78,16 +90,52 @@ STATUSES: tuple[str, ...] = (
 # What the API shows instead of a secret value.
 MASK = "********"
 
+# Secret-looking names, for fields no handler schema declares (the open-ended
+# keys of bigquery and generic_rest_api_export, nested header maps).
 _SECRET_NAME = re.compile(
-    r"password|passwd|secret|token|credential|private_?key|api_?key|access_?key"
+    r"password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key"
     r"|account_?key|sas_?key|^key$",
     re.IGNORECASE,
 )
 
 
+def secret_fields(handler_type: str) -> frozenset[str]:
+    """The target fields of a handler that hold secrets (``writeOnly`` in its schema)."""
+    properties = target_schema(handler_type).get("properties", {})
+    return frozenset(name for name, spec in properties.items() if spec.get("writeOnly"))
+
+
+def replaced_fields(handler_type: str) -> Mapping[str, tuple[str, ...]]:
+    """Old target field -> the current SDK's fields that replace it (none: just remove it)."""
+    replaced = target_schema(handler_type).get("x-exportctl-replaced", {})
+    return {old: tuple(new) for old, new in replaced.items()}
+
+
+@cache
+def _declared_fields() -> tuple[frozenset[str], frozenset[str]]:
+    """(secret, plain): every handler's declared target fields, by whether they are secret."""
+    secret: set[str] = set()
+    plain: set[str] = set()
+    for handler_type in HANDLER_TYPES:
+        fields = set(target_schema(handler_type).get("properties", {}))
+        marked = secret_fields(handler_type)
+        secret |= marked
+        plain |= fields - marked
+    return frozenset(secret), frozenset(plain)
+
+
+@cache
 def is_secret_field(name: str) -> bool:
-    """Whether a target field holds a secret the API masks in every answer."""
-    return bool(_SECRET_NAME.search(name))
+    """Whether a target field holds a secret the API masks in every answer.
+
+    A field some handler declares is secret exactly when its schema marks it
+    ``writeOnly`` (so ``token_name`` is not, ``passphrase`` is); any other
+    field is secret when its name looks like one.
+    """
+    secret, plain = _declared_fields()
+    if name in secret:
+        return True
+    return name not in plain and bool(_SECRET_NAME.search(name))
 
 
 def secret_paths(value: Any, prefix: str = "") -> list[str]:

@@ -50,9 +50,9 @@ __all__ = [
 # The manifest schema's key pattern (schemas/manifest.schema.json).
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _KEY_MAX = 63
-# Address fields that name a saved connection, not the destination inside it:
-# they make keys long and rarely tell two exports of one dataview apart.
-_KEY_SKIPPED_FIELDS = frozenset({"connection_id"})
+# Address fields that name a server or a saved connection, not the destination
+# inside it: they make keys long and rarely tell two exports of one dataview apart.
+_KEY_SKIPPED_FIELDS = frozenset({"connection_id", "host", "port"})
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _NOT_ENV = re.compile(r"[^A-Z0-9]+")
@@ -246,7 +246,9 @@ class _Writer:
         body: dict[str, Any] = {"key": key, "handler_type": export.handler_type}
         if export.trigger_type is not None:
             body["trigger_type"] = export.trigger_type
-        target = _ordered_target(export.handler_type, _without_defaults(export))
+        target = _ordered_target(
+            export.handler_type, _renamed(export.handler_type, _without_defaults(export))
+        )
         objects = {
             "target_properties": target,
             "condition": thaw(export.condition),
@@ -259,7 +261,12 @@ class _Writer:
             if value:
                 body[name] = value
         if export.end_of_pipeline is False:
-            body["end_of_pipeline"] = False
+            # A position in the pipeline is its sequence, which implies
+            # end_of_pipeline: false (and is what the manifest must say).
+            if export.sequence is not None:
+                body["sequence"] = export.sequence
+            else:
+                body["end_of_pipeline"] = False
         if export.suspended:
             body["suspended"] = True
         return body
@@ -302,6 +309,20 @@ def _without_defaults(export: LiveExport) -> dict[str, Any]:
         for name, value in export.target_properties.items()
         if value is not None and not (name in defaults and defaults[name] == value)
     }
+
+
+def _renamed(handler_type: str, target: Mapping[str, Any]) -> dict[str, Any]:
+    """Fields of older Mammoth examples under the one current name that replaces them
+    (``table_name`` -> ``table``, ``recipients`` -> ``emails``), so the imported
+    manifest validates; fields with no one-to-one successor stay, for validate to
+    explain."""
+    replaced = handlers.replaced_fields(handler_type)
+    renamed: dict[str, Any] = {}
+    for name, value in target.items():
+        new = replaced.get(name, ())
+        single = new[0] if len(new) == 1 and new[0] not in target else None
+        renamed[single or name] = value
+    return renamed
 
 
 def _ordered_target(handler_type: str, target: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 A 202 answer carries a job (``{"job": {"id", "status", "response"}}``); polling
 ``/jobs?job_ids=`` returns more of them. When a job ends, its ``response``
-names the export it made (``trigger_id``) or says why it failed: Mammoth's
-own SDK reads ``failure_reason``, and error bodies stored as a job's response
-use ``detail``, ``error`` or ``message``.
+names the export it made (``trigger_id``) or says why it failed. The reason
+is read where Mammoth's current SDK reads it (``jobs._failure_message``):
+``response.error``, then ``response.response.detail`` or ``.error``, then
+``response.reason`` (failed futures); then the older ``failure_reason`` and a
+top-level ``detail`` or ``message``.
 """
 
 from __future__ import annotations
@@ -14,12 +16,28 @@ from typing import Any
 
 from reconciler.providers.base import JobState
 
-__all__ = ["FINAL_JOB_STATUSES", "int_or_none", "job_state", "text_id", "trigger_id_of"]
+__all__ = [
+    "FINAL_JOB_STATUSES",
+    "failure_reason",
+    "int_or_none",
+    "job_state",
+    "text_id",
+    "trigger_id_of",
+]
 
 _SUCCEEDED = frozenset({"success"})
 _FAILED = frozenset({"failure", "error"})
 FINAL_JOB_STATUSES = _SUCCEEDED | _FAILED
-_REASON_FIELDS = ("failure_reason", "detail", "error", "message")
+_REASON_PATHS: tuple[tuple[str, ...], ...] = (
+    ("error",),
+    ("response", "detail"),
+    ("response", "error"),
+    ("response", "message"),
+    ("reason",),
+    ("failure_reason",),
+    ("detail",),
+    ("message",),
+)
 
 
 def trigger_id_of(job: Mapping[str, Any]) -> int | None:
@@ -33,12 +51,7 @@ def job_state(record: Mapping[str, Any]) -> JobState:
     status = str(record.get("status"))
     response = record.get("response")
     response = response if isinstance(response, Mapping) else {}
-    failure = None
-    if status in _FAILED:
-        failure = next(
-            (str(response[name]) for name in _REASON_FIELDS if response.get(name)),
-            "no detail given",
-        )
+    failure = failure_reason(response) if status in _FAILED else None
     return JobState(
         job_id=str(int(record["id"])),
         status=status,
@@ -46,6 +59,17 @@ def job_state(record: Mapping[str, Any]) -> JobState:
         failure=failure,
         resource_id=text_id(trigger_id_of(record)),
     )
+
+
+def failure_reason(response: Mapping[str, Any]) -> str:
+    """Why a failed job failed, from the first place a server puts it."""
+    for path in _REASON_PATHS:
+        value: Any = response
+        for name in path:
+            value = value.get(name) if isinstance(value, Mapping) else None
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return "no detail given"
 
 
 def int_or_none(value: Any) -> int | None:

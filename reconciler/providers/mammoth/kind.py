@@ -20,6 +20,7 @@ another one is a replace.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -53,7 +54,20 @@ COMPARED_FIELDS = (
     "additional_properties",
 )
 MAPPING_FIELDS = ("target_properties", "condition", "additional_properties")
-_SEQUENCE = CompareOptions(optional=frozenset({"sequence"}))
+_SEQUENCE = frozenset({"sequence"})
+
+
+@dataclass(frozen=True)
+class _Positioned(CompareOptions):
+    """Options of an export whose manifest sets ``sequence``: the position it asks for.
+
+    The server puts an export asked to sit beyond the end of the pipeline at
+    the end (``sequence: 5`` among two exports is 2), so an export at the end
+    whose live position is below the one asked for is where it will stay:
+    compared as if it held that position, or every plan would move it again.
+    """
+
+    sequence: int = 0
 
 
 @cache
@@ -96,13 +110,13 @@ class ExportsKind:
 
     def options(self, desired: DesiredResource) -> CompareOptions:
         spec = _spec(desired)
+        if spec.sequence is not None:
+            return _Positioned(
+                _SEQUENCE, spec.ignore_changes, frozenset(spec.sensitive), spec.sequence
+            )
         if not spec.ignore_changes and not spec.sensitive:
-            return PLAIN_OPTIONS if spec.sequence is None else _SEQUENCE
-        return CompareOptions(
-            optional=_SEQUENCE.optional if spec.sequence is not None else frozenset(),
-            ignore_changes=spec.ignore_changes,
-            sensitive=frozenset(spec.sensitive),
-        )
+            return PLAIN_OPTIONS
+        return CompareOptions(frozenset(), spec.ignore_changes, frozenset(spec.sensitive))
 
     def normalize_desired(
         self, desired: DesiredResource, options: CompareOptions | None = None
@@ -117,9 +131,7 @@ class ExportsKind:
         without ``handler_type`` (already on the change's line) or ``suspended:
         false`` (says nothing)."""
         options = self.options(desired)
-        normalized = normalize(
-            _spec(desired), CompareOptions(options.optional, (), options.sensitive)
-        )
+        normalized = normalize(_spec(desired), replace(options, ignore_changes=()))
         form = {
             name: value
             for name, value in normalized.form.items()
@@ -187,7 +199,7 @@ def normalize(export: ExportSpec | LiveExport, options: CompareOptions) -> Norma
     if export.end_of_pipeline is not None:
         form["end_of_pipeline"] = export.end_of_pipeline
     if options.optional and export.sequence is not None and "sequence" in options.optional:
-        form["sequence"] = export.sequence
+        form["sequence"] = _position(export, options)
     form["suspended"] = export.suspended
     secrets: dict[str, Any] = {}
     sensitive = options.sensitive
@@ -205,6 +217,19 @@ def normalize(export: ExportSpec | LiveExport, options: CompareOptions) -> Norma
     if not options.ignore_changes:
         return Normalized(form, tuple(sorted(secrets.items())) if secrets else ())
     return without_ignored(form, secrets, options.ignore_changes)
+
+
+def _position(export: ExportSpec | LiveExport, options: CompareOptions) -> int | None:
+    """The export's sequence, or the one asked for where the server clamps it to the end."""
+    if (
+        isinstance(export, LiveExport)
+        and export.last
+        and isinstance(options, _Positioned)
+        and export.sequence is not None
+        and options.sequence > export.sequence
+    ):
+        return options.sequence
+    return export.sequence
 
 
 def _with_defaults(handler_type: str, target: Mapping[str, Any]) -> Mapping[str, Any]:

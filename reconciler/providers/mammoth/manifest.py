@@ -109,6 +109,7 @@ class DataviewsLoader:
         self.parts: dict[DataviewRef, _DataviewParts] = {}
         self.keys: dict[tuple[DataviewRef, str], Entry] = {}
         self.destinations: dict[tuple[object, ...], Entry] = {}
+        self.positions: dict[tuple[DataviewRef, int], Entry] = {}
 
     def scopes(self) -> tuple[ScopeSpec, ...]:
         return tuple(
@@ -186,6 +187,9 @@ class DataviewsLoader:
         for name in ("ignore_changes", "sensitive"):
             _check_field_paths(entry, name, known, context)
         _check_marker(entry, context)
+        _check_position(entry, context)
+        if ref is not None:
+            self._check_shared_position(entry, ref, context)
         resolved, env_refs = context.resolve_env(entry)
         if context.has_problems or known is None:
             return None  # the model is only ever built from a fully valid manifest
@@ -208,6 +212,22 @@ class DataviewsLoader:
                 "keys must be unique per dataview"
             )
             context.report_at(entry, ("key",), message)
+
+    def _check_shared_position(self, entry: Entry, ref: DataviewRef, context: LoadContext) -> None:
+        """Two exports at one position cannot both keep it: the server shifts one
+        along, and every plan would then move it back."""
+        sequence = entry.value.get("sequence")
+        if not isinstance(sequence, int) or isinstance(sequence, bool):
+            return
+        first = self.positions.setdefault((ref, sequence), entry)
+        if first is not entry:
+            other = first.value.get("key")
+            message = (
+                f"sequence {sequence} is already the position of export '{other}' at "
+                f"{first.doc.at((*first.base, 'sequence'))}; each export of a dataview "
+                "needs its own position"
+            )
+            context.report_at(entry, ("sequence",), message)
 
     def _check_destination(
         self, entry: Entry, ref: DataviewRef, spec: ExportSpec, context: LoadContext
@@ -235,8 +255,31 @@ def _check_target(entry: Entry, handler: str, context: LoadContext) -> None:
     target = entry.value.get("target_properties", {})
     if not isinstance(target, dict):
         return
+    replaced = handlers.replaced_fields(handler)
+    old = {name for name in target if name in replaced}
     for problem in check(target_validator(handler), target):
+        if problem.at_key and len(problem.path) == 1 and problem.path[0] in old:
+            continue  # said below, with the field that replaces it
         _report_target(entry, handler, problem, context)
+    # Reported even where the handler accepts open-ended keys: an old name
+    # there would be sent, and silently ignored by the server.
+    for name in sorted(old):
+        message = _replaced_message(handler, name, replaced[name])
+        context.report_at(entry, ("target_properties", name), message, key=True)
+
+
+def _replaced_message(handler: str, name: str, new: tuple[str, ...]) -> str:
+    """What to write instead of a target field of older Mammoth examples."""
+    if not new:
+        instead = "remove it"
+    elif len(new) == 1:
+        instead = f"write '{new[0]}' instead"
+    else:
+        instead = "write " + ", ".join(f"'{n}'" for n in new[:-1]) + f" and '{new[-1]}' instead"
+    return (
+        f"'{name}' is not a field of the {handler} handler in the current Mammoth SDK; "
+        f"{instead} (see schemas/targets/{handler}.json)"
+    )
 
 
 def _report_target(
@@ -258,6 +301,30 @@ def _check_field_paths(entry: Entry, name: str, handler: str | None, context: Lo
             problem = _field_path_problem(item, handler)
             if problem:
                 context.report_at(entry, (name, index), problem)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_position(entry: Entry, context: LoadContext) -> None:
+    """``sequence`` and ``end_of_pipeline`` as the SDK's export builder accepts them:
+    one or the other, and ``end_of_pipeline: false`` only with a position."""
+    sequence = entry.value.get("sequence")
+    end = entry.value.get("end_of_pipeline")
+    if _is_int(sequence) and end is True:
+        message = (
+            f"end_of_pipeline: true and sequence {sequence} exclude each other (the Mammoth "
+            "SDK refuses both): remove end_of_pipeline to place the export at the sequence, "
+            "or remove sequence to run it at the end"
+        )
+        context.report_at(entry, ("end_of_pipeline",), message)
+    elif end is False and sequence is None:
+        message = (
+            "end_of_pipeline: false needs a sequence (the position in the pipeline); "
+            "set sequence, or remove end_of_pipeline to run the export at the end"
+        )
+        context.report_at(entry, ("end_of_pipeline",), message)
 
 
 def _check_marker(entry: Entry, context: LoadContext) -> None:
@@ -307,7 +374,7 @@ def _spec(
         target_properties=freeze(target),
         condition=freeze(value.get("condition", {})),
         additional_properties=freeze(value.get("additional_properties", {})),
-        end_of_pipeline=value.get("end_of_pipeline", True),
+        end_of_pipeline=value.get("end_of_pipeline", value.get("sequence") is None),
         sequence=value.get("sequence"),
         run_immediately=value.get("run_immediately", True),
         suspended=value.get("suspended", False),

@@ -10,7 +10,7 @@ handler type) and the export's fields by their API names, which is what
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.diagnostics import SourceLocation
@@ -123,6 +123,9 @@ class LiveExport:
     target_properties: FrozenDict
     condition: FrozenDict
     additional_properties: FrozenDict
+    # At the end of the dataview's pipeline: where the server puts an export
+    # asked to sit at a position beyond the end (``kind.normalize`` uses it).
+    last: bool = False
 
     @classmethod
     def from_api(cls, record: Mapping[str, Any]) -> LiveExport:
@@ -170,4 +173,11 @@ def present_exports(live: LiveScope) -> list[LiveExport]:
 def live_dataview(ref: DataviewRef, records: Iterable[Mapping[str, Any]]) -> LiveScope:
     """A dataview's listing as the core's ``LiveScope``, exports by id."""
     exports = sorted((LiveExport.from_api(r) for r in records), key=lambda e: e.id)
+    positions = [e.sequence for e in exports if e.sequence is not None and e.status != "deleted"]
+    end = max(positions, default=None)
+    if end is not None:
+        exports = [
+            replace(e, last=True) if e.sequence == end and e.status != "deleted" else e
+            for e in exports
+        ]
     return LiveScope(ref.scope, tuple(exports))

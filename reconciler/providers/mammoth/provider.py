@@ -4,7 +4,9 @@ Scopes are dataviews; resources are their exports. Writes go out as
 ``AddExportSpec`` bodies (``wire``), an edit being a POST with ``TRIGGER_ID``;
 a 202 answer is a job (``jobs``). Suspending and restoring an export are
 separate PATCH calls, so they come back to the core as follow-ups after the
-write that set everything else.
+write that set everything else. Every write carries an ``Idempotency-Key``
+derived from the change (``change_key``): the same change sends the same key
+from any process, so a server that honours keys runs it once.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from reconciler.model import (
     LiveRun,
     LiveScope,
     Scope,
+    thaw,
 )
 from reconciler.providers.base import (
     ClientBacked,
@@ -38,7 +41,9 @@ from reconciler.providers.mammoth import handlers
 from reconciler.providers.mammoth.client import MammothClient, MutationResult
 from reconciler.providers.mammoth.connect import open_client
 from reconciler.providers.mammoth.handlers import HANDLER_TYPES
+from reconciler.providers.mammoth.idempotency import change_key
 from reconciler.providers.mammoth.jobs import job_state, text_id
+from reconciler.providers.mammoth.kind import EXPORTS
 from reconciler.providers.mammoth.manifest import (
     DATAVIEWS_SECTION,
     DEFAULTS_SECTION,
@@ -90,9 +95,11 @@ class MammothProvider(ClientBacked[MammothClient]):
     async def create(
         self, scope: Scope, spec: DesiredResource, *, salt: str, dry_run: bool = False
     ) -> Written:
-        export = _spec(spec)
+        export, ref = _spec(spec), DataviewRef.of(scope)
         body = add_body(export, salt=salt, validate_only=dry_run)
-        return as_written(await self.client.add_export(DataviewRef.of(scope), body, key=spec.key))
+        keyed = _key(ref, export, "validate-add" if dry_run else "add", None)
+        answer = await self.client.add_export(ref, body, key=spec.key, idempotency_key=keyed)
+        return as_written(answer)
 
     async def update(
         self,
@@ -106,11 +113,17 @@ class MammothProvider(ClientBacked[MammothClient]):
         export, listed = _spec(spec), _live(live)
         body = edit_body(export, salt=salt, validate_only=dry_run, live=listed)
         ref = DataviewRef.of(scope)
-        return as_written(await self.client.edit_export(ref, listed.id, body, key=spec.key))
+        keyed = _key(ref, export, "validate-edit" if dry_run else "edit", listed.id)
+        answer = await self.client.edit_export(
+            ref, listed.id, body, key=spec.key, idempotency_key=keyed
+        )
+        return as_written(answer)
 
     async def delete(self, scope: Scope, live: ListedResource | LiveRun, *, key: str) -> Written:
-        ref = DataviewRef.of(scope)
-        return as_written(await self.client.delete_export(ref, _live(live).id, key=key))
+        ref, export_id = DataviewRef.of(scope), _live(live).id
+        keyed = change_key(str(ref), key, "delete", export_id)
+        answer = await self.client.delete_export(ref, export_id, key=key, idempotency_key=keyed)
+        return as_written(answer)
 
     async def poll_jobs(self, job_ids: Sequence[str]) -> Sequence[JobState]:
         return [job_state(record) for record in await self.client.get_jobs(_job_ids(job_ids))]
@@ -137,8 +150,12 @@ class MammothProvider(ClientBacked[MammothClient]):
             return ()
         path = "suspend" if export.suspended else "restore"
 
+        keyed = change_key(str(ref), spec.key, path, export_id)
+
         async def send() -> Written:
-            answer = await self.client.patch_export(ref, export_id, path, key=spec.key)
+            answer = await self.client.patch_export(
+                ref, export_id, path, key=spec.key, idempotency_key=keyed
+            )
             return as_written(answer)
 
         async def landed() -> bool:
@@ -155,6 +172,14 @@ class MammothProvider(ClientBacked[MammothClient]):
         return None
 
 
+def _key(ref: DataviewRef, export: ExportSpec, action: str, target_id: int | None) -> str:
+    """The key of writing ``export``: its normalized form, secret values included."""
+    desired = EXPORTS.normalize_desired(export)
+    return change_key(
+        str(ref), export.key, action, target_id, [desired.form, thaw(desired.secrets)]
+    )
+
+
 def as_written(result: MutationResult) -> Written:
     """A client answer as the core reads it.
 
@@ -169,6 +194,7 @@ def as_written(result: MutationResult) -> Written:
         job_id=text_id(result.job_id),
         job=finished if result.job_id is not None else None,
         status=result.status if result.job_id is None else None,
+        once=result.once,
     )
 
 

@@ -3,15 +3,19 @@
 ``create_app`` needs no lifespan events (httpx's ASGITransport sends none):
 the database is opened, and the seed file loaded, in the factory.
 
-Routes under ``/api/v2`` are the spec's; ``/_sandbox/...`` are the sandbox's
-own admin routes. Both need the ``X-API-KEY`` / ``X-API-SECRET`` headers;
-faults apply to ``/api/v2`` only.
+Routes under ``/api/v2`` are the spec's, plus the dataview lookup here and
+the others the official SDK calls around exports (``extras.py``);
+``/_sandbox/...`` are the sandbox's own admin routes. Both need the
+``X-API-KEY`` / ``X-API-SECRET`` headers; faults apply to ``/api/v2`` only.
+``/_files/mammoth/...`` serves what runs wrote, without credentials, as a
+signed download URL would.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from reconciler.providers.mammoth.idempotency import HEADER as IDEMPOTENCY_HEADER
 from reconciler.providers.mammoth.model import DataviewRef
+from reconciler.providers.mammoth.sandbox import extras
 from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
+from reconciler.providers.mammoth.sandbox.errors import error_response
+from reconciler.providers.mammoth.sandbox.idempotency import KeyedRequest
+from reconciler.providers.mammoth.sandbox.jobs import FILES_PREFIX
+from reconciler.providers.mammoth.sandbox.paths import MAX_ID, dataview_of, path_id
 from reconciler.providers.mammoth.sandbox.seed import load_seed
 from reconciler.providers.mammoth.sandbox.service import Outcome, SandboxService
 from reconciler.providers.mammoth.sandbox.store import Store
@@ -33,9 +43,9 @@ from reconciler.providers.mammoth.sandbox.validation import parse_add_spec, pars
 from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.drop import DropConnectionResponse
 from reconciler.sandbox.faults import Faults
-from reconciler.sandbox.problems import HttpProblem, bad_request, problem_response
+from reconciler.sandbox.problems import HttpProblem, bad_request, not_found
 
-__all__ = ["ADMIN_PREFIX", "API_PREFIX", "create_app", "sandbox_service"]
+__all__ = ["ADMIN_PREFIX", "API_PREFIX", "FILES_PREFIX", "create_app", "sandbox_service"]
 
 API_PREFIX = "/api/v2"
 ADMIN_PREFIX = "/_sandbox"
@@ -44,6 +54,7 @@ _EXPORTS = (
     "/dataviews/{dataview_id:int}/pipeline/exports"
 )
 _COMMIT_THEN_FAIL_DETAIL = "sandbox fault: the change was saved, but the answer failed (503)"
+_ASCII_ID = re.compile(r"[0-9]+")
 
 
 def sandbox_service(app: Starlette) -> SandboxService:
@@ -53,11 +64,6 @@ def sandbox_service(app: Starlette) -> SandboxService:
 
 def _service(request: Request) -> SandboxService:
     return sandbox_service(request.app)
-
-
-def _ref(request: Request) -> DataviewRef:
-    p = request.path_params
-    return DataviewRef(p["workspace_id"], p["project_id"], p["dataset_id"], p["dataview_id"])
 
 
 async def _json_body(request: Request) -> Any:
@@ -71,15 +77,16 @@ def _answer(outcome: Outcome) -> Response:
     if outcome.failure == "drop":
         return DropConnectionResponse()
     if outcome.failure == "503":
-        return problem_response(503, _COMMIT_THEN_FAIL_DETAIL)
-    return JSONResponse(outcome.body, status_code=outcome.status_code)
+        return error_response(503, _COMMIT_THEN_FAIL_DETAIL)
+    echo = {IDEMPOTENCY_HEADER: outcome.echo_key} if outcome.echo_key else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=echo)
 
 
 # -- /api/v2 ------------------------------------------------------------------------
 
 
 async def exports_collection(request: Request) -> Response:
-    service, ref = _service(request), _ref(request)
+    service, ref = _service(request), dataview_of(request)
     if request.method == "GET":
         page_url = str(request.url.replace(query=""))
         params = dict(request.query_params)
@@ -95,8 +102,8 @@ async def exports_collection(request: Request) -> Response:
 
 
 async def export_item(request: Request) -> Response:
-    service, ref = _service(request), _ref(request)
-    export_id: int = request.path_params["export_id"]
+    service, ref = _service(request), dataview_of(request)
+    export_id = path_id(request, "export_id")
     base = {"ref": list(_ref_tuple(ref)), "export_id": export_id}
     if request.method == "GET":
         params = dict(request.query_params)
@@ -115,31 +122,67 @@ def _ref_tuple(ref: DataviewRef) -> tuple[int, int, int, int]:
 async def _mutate(
     request: Request, action: dict[str, Any], validate_only: bool, success_status: int
 ) -> Response:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    keyed = None if key is None else KeyedRequest(key, f"{request.method} {request.url.path}")
     outcome = await run_in_threadpool(
         _service(request).mutate,
         action,
         validate_only=validate_only,
         path=request.url.path,
         success_status=success_status,
+        keyed=keyed,
     )
     return _answer(outcome)
 
 
+def _with_file_url(request: Request, job: dict[str, Any]) -> dict[str, Any]:
+    """A run's file URL made absolute, on this server (a real one is signed, elsewhere)."""
+    response = job.get("response")
+    if isinstance(response, dict) and str(response.get("url", "")).startswith(FILES_PREFIX):
+        root = str(request.base_url).rstrip("/")
+        return {**job, "response": {**response, "url": root + response["url"]}}
+    return job
+
+
 async def job_item(request: Request) -> Response:
-    job_id: int = request.path_params["job_id"]
-    return JSONResponse({"job": await run_in_threadpool(_service(request).job, job_id)})
+    job_id = path_id(request, "job_id")
+    job = await run_in_threadpool(_service(request).job, job_id)
+    return JSONResponse({"job": _with_file_url(request, job)})
 
 
 async def job_collection(request: Request) -> Response:
     text = request.query_params.get("job_ids", "")
     tokens = [t.strip() for t in text.split(",") if t.strip()]
-    if not all(t.isdigit() for t in tokens):
+    # ASCII digits only: str.isdigit() also takes "³", which int() then refuses.
+    if not all(_ASCII_ID.fullmatch(t) and int(t) <= MAX_ID for t in tokens):
         raise bad_request(
             f"query parameter job_ids: expected comma-separated job ids, got {text!r}",
             [{"key": "job_ids", "message": "expected comma-separated integers", "source": "query"}],
         )
     jobs = await run_in_threadpool(_service(request).jobs, [int(t) for t in tokens])
-    return JSONResponse({"jobs": jobs})
+    return JSONResponse({"jobs": [_with_file_url(request, job) for job in jobs]})
+
+
+async def dataview_resource(request: Request) -> Response:
+    """``GET .../resources/dataview/{id}``: the lookup the SDK uses to find a dataview's dataset.
+
+    The SDK reads only ``resource.dataset.id`` (``PipelineAPI._find_dataset_for_dataview``)
+    and takes a 404 as "no such dataview in this project".
+    """
+    workspace_id, project_id = path_id(request, "workspace_id"), path_id(request, "project_id")
+    dataview_id = path_id(request, "dataview_id")
+    store = _service(request).store
+    found = await run_in_threadpool(store.find_dataview, workspace_id, project_id, dataview_id)
+    if found is None:
+        raise not_found(f"dataview {dataview_id} does not exist in project {project_id}")
+    resource = {
+        "id": found.dataview_id,
+        "type": "dataview",
+        "workspace_id": found.workspace_id,
+        "project_id": found.project_id,
+        "dataset": {"id": found.dataset_id},
+    }
+    return JSONResponse({"resource": resource})
 
 
 # -- /_sandbox admin ----------------------------------------------------------------
@@ -215,28 +258,28 @@ class _Guard:
         refusal = await self.faults.before_request()
         if refusal is None:
             return None
-        return problem_response(refusal.status, refusal.message, headers=refusal.headers)
+        return error_response(refusal.status, refusal.message, headers=refusal.headers)
 
     def _auth_refusal(self, scope: Scope) -> Response | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         key, secret = headers.get("x-api-key"), headers.get("x-api-secret")
         if key is None or secret is None:
-            return problem_response(401, "missing X-API-KEY or X-API-SECRET header")
+            return error_response(401, "missing X-API-KEY or X-API-SECRET header")
         good_key = hmac.compare_digest(key.encode(), self.credentials.key.encode())
         good_secret = hmac.compare_digest(secret.encode(), self.credentials.secret.encode())
         if not (good_key and good_secret):
-            return problem_response(401, "invalid API key or secret")
+            return error_response(401, "invalid API key or secret")
         return None
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpProblem)
-    return problem_response(exc.status_code, exc.detail, exc.extra)
+    return error_response(exc.status_code, exc.detail, exc.extra)
 
 
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return problem_response(exc.status_code, exc.detail, None, headers=exc.headers)
+    return error_response(exc.status_code, exc.detail, None, headers=exc.headers)
 
 
 def _routes() -> list[Route]:
@@ -247,8 +290,27 @@ def _routes() -> list[Route]:
             export_item,
             methods=["GET", "PATCH", "DELETE"],
         ),
+        Route(API_PREFIX + _EXPORTS + "/{export_id:int}/runs", extras.export_runs),
+        Route(API_PREFIX + _EXPORTS + "/rest-fill", extras.rest_fill, methods=["POST"]),
+        Route(
+            API_PREFIX + _EXPORTS.removesuffix("/pipeline/exports") + "/publish-to-db",
+            extras.publish_to_db,
+            methods=["POST", "PATCH"],
+        ),
+        Route(
+            API_PREFIX + "/workspaces/{workspace_id:int}/export-hosts",
+            extras.export_hosts,
+            methods=["GET", "PUT"],
+        ),
+        Route(FILES_PREFIX + "/{export_id:int}/{name}", extras.download),
         Route(API_PREFIX + "/jobs/{job_id:int}", job_item, methods=["GET"]),
         Route(API_PREFIX + "/jobs", job_collection, methods=["GET"]),
+        Route(
+            API_PREFIX + "/workspaces/{workspace_id:int}/projects/{project_id:int}"
+            "/resources/dataview/{dataview_id:int}",
+            dataview_resource,
+            methods=["GET"],
+        ),
         Route(ADMIN_PREFIX + "/health", admin_health, methods=["GET"]),
         Route(ADMIN_PREFIX + "/dataviews", admin_dataviews, methods=["POST"]),
         Route(ADMIN_PREFIX + "/connections", admin_connections, methods=["POST"]),

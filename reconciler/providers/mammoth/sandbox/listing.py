@@ -72,13 +72,19 @@ def _invalid(name: str, message: str) -> HttpProblem:
     )
 
 
+_INTEGER = re.compile(r"-?[0-9]+")
+_SQL_MAX = 2**63 - 1  # SQLite's largest integer
+
+
 def _parse_int(name: str, text: str, low: int, high: int | None) -> int:
+    """A query integer within ``low..high`` (``high`` None: as large as SQLite stores)."""
     bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
-    try:
-        value = int(text)
-    except ValueError:
-        raise _invalid(name, f"must be an integer {bounds}, got {text!r}") from None
-    if value < low or (high is not None and value > high):
+    high = _SQL_MAX if high is None else high
+    # ASCII only: int() would also read other scripts' digits ("٣" is 3).
+    if not _INTEGER.fullmatch(text):
+        raise _invalid(name, f"must be an integer {bounds}, got {text!r}")
+    value = int(text)
+    if value < low or value > high:
         raise _invalid(name, f"must be an integer {bounds}, got {value}")
     return value
 

@@ -10,6 +10,7 @@ from reconciler.providers.base import SandboxPart
 from reconciler.providers.mammoth.sandbox.app import (
     ADMIN_PREFIX,
     API_PREFIX,
+    FILES_PREFIX,
     create_app,
     sandbox_service,
 )
@@ -34,4 +35,6 @@ def sandbox_part(db_path: Path, config: SandboxConfig, seed_file: Path | None) -
     def describe(root_url: str) -> str:
         return f"Mammoth API on {root_url}{API_PREFIX} (credentials from {source})"
 
-    return SandboxPart((API_PREFIX, ADMIN_PREFIX), app, describe, sandbox_service(app).store.close)
+    return SandboxPart(
+        (API_PREFIX, ADMIN_PREFIX, FILES_PREFIX), app, describe, sandbox_service(app).store.close
+    )

@@ -87,6 +87,20 @@ CREATE TABLE IF NOT EXISTS jobs (
     action TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, due_at);
+CREATE TABLE IF NOT EXISTS export_hosts (
+    workspace_id INTEGER PRIMARY KEY,
+    restricted INTEGER NOT NULL,
+    hosts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    status_code INTEGER,
+    body TEXT,
+    job_id INTEGER,
+    created_at REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 JSON_COLUMNS = frozenset(
@@ -266,6 +280,60 @@ class Tx:
         texts: list[str] = [row[0] for row in self.conn.execute(sql, params)]
         return texts[:limit], len(texts) > limit
 
+    # -- export host policy ----------------------------------------------------------
+
+    def export_hosts(self, workspace_id: int) -> tuple[bool, list[str]]:
+        sql = "SELECT restricted, hosts FROM export_hosts WHERE workspace_id = ?"
+        row = self.conn.execute(sql, (workspace_id,)).fetchone()
+        return (False, []) if row is None else (bool(row[0]), json.loads(row[1]))
+
+    def set_export_hosts(self, workspace_id: int, restricted: bool, hosts: list[str]) -> None:
+        sql = "INSERT OR REPLACE INTO export_hosts VALUES (?, ?, ?)"
+        self.conn.execute(sql, (workspace_id, int(restricted), json.dumps(hosts)))
+
+    def rest_export_targets(self, workspace_id: int) -> list[dict[str, Any]]:
+        """The targets of the workspace's live REST exports (the hosts they send to)."""
+        sql = (
+            "SELECT target_properties FROM exports WHERE workspace_id = ? AND status != 'deleted' "
+            "AND handler_type = 'generic_rest_api_export'"
+        )
+        return [json.loads(r[0]) for r in self.conn.execute(sql, (workspace_id,))]
+
+    def live_exports_of(self, ref: DataviewRef, handler_type: str) -> list[dict[str, Any]]:
+        sql = (
+            f"SELECT * FROM exports WHERE {_DATAVIEW_WHERE} AND status != 'deleted' "
+            "AND handler_type = ? ORDER BY id"
+        )
+        rows = self.conn.execute(sql, (*_ref_params(ref), handler_type))
+        return [_decode_export(r) for r in rows]
+
+    # -- idempotency keys ----------------------------------------------------------
+
+    def key_record(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+        return None if row is None else dict(row)
+
+    def reserve_key(self, key: str, request: str, now: float) -> None:
+        """Mark ``key`` as running ``request`` (replacing an expired or abandoned record)."""
+        sql = (
+            "INSERT OR REPLACE INTO idempotency_keys (key, request, state, created_at) "
+            "VALUES (?, ?, 'running', ?)"
+        )
+        self.conn.execute(sql, (key, request, now))
+
+    def finish_key(self, key: str, status_code: int, body: Any, job_id: int | None) -> None:
+        sql = (
+            "UPDATE idempotency_keys SET state = 'done', status_code = ?, body = ?, job_id = ? "
+            "WHERE key = ?"
+        )
+        self.conn.execute(sql, (status_code, json.dumps(body), job_id, key))
+
+    def release_key(self, key: str) -> None:
+        self.conn.execute("DELETE FROM idempotency_keys WHERE key = ?", (key,))
+
+    def release_keys_of_job(self, job_id: int) -> None:
+        self.conn.execute("DELETE FROM idempotency_keys WHERE job_id = ?", (job_id,))
+
     # -- jobs ------------------------------------------------------------------------
 
     def insert_job(self, values: Mapping[str, Any]) -> int:
@@ -344,6 +412,17 @@ class Store:
     def has_due_jobs(self, now: float) -> bool:
         sql = "SELECT 1 FROM jobs WHERE status = 'processing' AND due_at <= ? LIMIT 1"
         return self._connection().execute(sql, (now,)).fetchone() is not None
+
+    def find_dataview(
+        self, workspace_id: int, project_id: int, dataview_id: int
+    ) -> DataviewRef | None:
+        """The dataview with this id in the project, whatever its dataset."""
+        sql = (
+            "SELECT * FROM dataviews WHERE workspace_id = ? AND project_id = ? "
+            "AND dataview_id = ? ORDER BY dataset_id LIMIT 1"
+        )
+        row = self._connection().execute(sql, (workspace_id, project_id, dataview_id)).fetchone()
+        return None if row is None else DataviewRef(*row)
 
     def ensure_dataviews(self, refs: Iterable[DataviewRef]) -> list[DataviewRef]:
         """Create the dataviews that do not exist yet; returns those created."""

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from reconciler.providers.mammoth import handlers
 from reconciler.sandbox.problems import HttpProblem, bad_request
 
-__all__ = ["PATCH_PATHS", "parse_add_spec", "parse_patches"]
+__all__ = ["PATCH_PATHS", "check_target", "parse_add_spec", "parse_patches"]
 
 _REQUIRED = ("DATAVIEW_ID", "handler_type", "run_immediately", "trigger_type")
 _OBJECT_FIELDS = ("target_properties", "additional_properties", "condition")
@@ -74,7 +74,7 @@ def _target_validator(handler_type: str) -> Draft202012Validator | None:
     return Draft202012Validator(schema)
 
 
-def _complete_target(where: str, handler_type: str, target: dict[str, Any]) -> dict[str, Any]:
+def check_target(where: str, handler_type: str, target: dict[str, Any]) -> dict[str, Any]:
     """Fill the handler's defaults in, as the real server does, then check the result."""
     validator = _target_validator(handler_type)
     if validator is None:
@@ -102,11 +102,14 @@ def parse_add_spec(body: Any, dataview_id: int, where: str = "AddExportSpec") ->
         )
     if body.get("sequence") is not None and body["sequence"] < 1:
         raise _field_problem(where, "sequence", "must be 1 or more (1 is the first position)")
+    if body.get("end_of_pipeline") is False and body.get("sequence") is None:
+        # The SDK's AddExportSpec refuses this too: a step inside the pipeline needs a place.
+        raise _field_problem(where, "sequence", "is required when end_of_pipeline is false")
     handler_type = body["handler_type"]
     return {
         "handler_type": handler_type,
         "trigger_type": body["trigger_type"],
-        "target_properties": _complete_target(
+        "target_properties": check_target(
             where, handler_type, dict(body.get("target_properties") or {})
         ),
         "additional_properties": dict(body.get("additional_properties") or {}),

@@ -1,5 +1,6 @@
 """fetch_live: many dataviews at once, within --parallelism, errors naming dataviews."""
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -184,7 +185,11 @@ def test_the_in_process_sandbox_creates_its_database_and_dataviews(tmp_path: Pat
 
     async def add_and_list() -> list[int]:
         async with client() as sandboxed:
-            await sandboxed.add_export(REF, s3_body("a.csv"))
+            added = await sandboxed.add_export(REF, s3_body("a.csv"))
+            # The embedded sandbox answers as Mammoth does: 202 with a job to wait for.
+            assert added.status_code == 202 and added.job_id is not None
+            while (await sandboxed.get_jobs([added.job_id]))[0]["status"] == "processing":
+                await asyncio.sleep(0.01)
             return [len(await sandboxed.list_exports(REF))]
 
     assert run(add_and_list()) == [1]

@@ -37,20 +37,24 @@ SUSPENDED_ID = 5  # the csv_file export of the seed
 # The secrets the seed stored, under the names import derives for them.
 SECRETS = {
     "EXPORTCTL_456_POSTGRES_ANALYTICS_CUSTOMER_EXPORTS_PASSWORD": "pg-secret-1",
+    "EXPORTCTL_456_POSTGRES_ANALYTICS_CUSTOMER_EXPORTS_2_PASSWORD": "pg-secret-9",
     "EXPORTCTL_456_MYSQL_OPS_ORDERS_PASSWORD": "my-secret-2",
+    "EXPORTCTL_456_MSSQL_ERP_INVOICES_PASSWORD": "ms-secret-3",
     "EXPORTCTL_456_FTP_FTP_EXAMPLE_COM_OUTGOING_SALES_TSV_PASSWORD": "ftp-secret-3",
-    "EXPORTCTL_456_SFTP_SFTP_EXAMPLE_COM_SALES_CSV_PRIVATE_KEY": "sftp-key-4",
-    "EXPORTCTL_457_REDSHIFT_FACT_SALES_PASSWORD": "rs-secret-5",
-    "EXPORTCTL_457_AZURE_BLOB_ACMELAKE_RAW_SALES_ORDERS_PARQUET_SAS_TOKEN": "az-secret-6",
-    "EXPORTCTL_457_TABLEAU_SERVER_TABLEAU_EXAMPLE_COM_FINANCE_SALES_ORDERS_TOKEN_NAME": (
-        "exportctl-token"
+    "EXPORTCTL_456_SFTP_SALES_CSV_PRIVATE_KEY": "sftp-key-4",
+    "EXPORTCTL_456_SFTP_SALES_CSV_PASSPHRASE": "sftp-pass-4",
+    "EXPORTCTL_457_ELASTICSEARCH_SALES_V2_PASSWORD": "es-secret-0",
+    "EXPORTCTL_457_REDSHIFT_DW_FACT_SALES_PASSWORD": "rs-secret-5",
+    "EXPORTCTL_457_SHAREPOINT_ACME_SHAREPOINT_COM_SITES_FINANCE_REPORTS_SALES_XLSX_CLIENT_SECRET": (
+        "sp-secret-6"
     ),
-    "EXPORTCTL_457_TABLEAU_SERVER_TABLEAU_EXAMPLE_COM_FINANCE_SALES_ORDERS_PERSONAL_ACCESS_TOKEN": (
+    "EXPORTCTL_457_ONEDRIVE_U_9_TEAM_SALES_CSV_CLIENT_SECRET": "od-secret-6",
+    "EXPORTCTL_457_AZURE_BLOB_ACMELAKE_RAW_SALES_ORDERS_PARQUET_CLIENT_SECRET": "az-secret-6",
+    "EXPORTCTL_457_TABLEAU_SERVER_TABLEAU_EXAMPLE_COM_FINANCE_SALES_ORDERS_TOKEN_SECRET": (
         "tab-secret-7"
     ),
-    "EXPORTCTL_457_GENERIC_REST_API_EXPORT_HOOKS_EXAMPLE_COM_SALES_PUT_HEADERS_X_API_TOKEN": (
-        "rest-secret-8"
-    ),
+    "EXPORTCTL_457_GENERIC_REST_API_EXPORT_HOOKS_EXAMPLE_COM_SALES_PUT_"
+    "DEFAULT_HEADERS_X_API_TOKEN": "rest-secret-8",
     "EXPORTCTL_457_WAREHOUSE_ORDERS_PASSWORD": "managed-secret-9",
 }
 
@@ -59,7 +63,7 @@ version: 1
 dataviews:
   - {workspace_id: 1, project_id: 1, dataset_id: 123, dataview_id: 457, exports: [
       {key: warehouse-orders, handler_type: postgres, run_immediately: false,
-       target_properties: {connection_id: pg_prod, table_name: orders_marked,
+       target_properties: {host: pg.example.com, database: dw, table: orders_marked,
                            username: etl, password: "${env:PRE_PASSWORD}"}}]}
 """
 
@@ -82,7 +86,7 @@ def seeded(sandbox_factory: SandboxFactory, tmp_path: Path) -> RunningSandbox:
     suspend = {"patches": [{"op": "command", "path": "suspend", "value": None}]}
     url = f"{server.base_url}/workspaces/1/projects/1/datasets/123/dataviews/456/pipeline/exports"
     answer = httpx.patch(f"{url}/{SUSPENDED_ID}", json=suspend, headers=SANDBOX_HEADERS)
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 202, answer.text  # Mammoth answers a PATCH with a job
     return server
 
 

@@ -45,10 +45,10 @@ def marked(export_id: int, key: str, file: str) -> LiveExport:
         ("s3", {"file": "monthly_sales.csv"}, "s3-monthly-sales-csv"),
         (
             "postgres",
-            {"connection_id": "pg_prod", "schema": "analytics", "table_name": "customer_exports"},
+            {"host": "pg.example.com", "database": "analytics", "table": "customer_exports"},
             "postgres-analytics-customer-exports",
         ),
-        ("postgres", {"connection_id": "pg", "schema": "public", "table_name": "t"}, "postgres-t"),
+        ("postgres", {"host": "pg", "port": 5432, "table": "t"}, "postgres-t"),
         (
             "internal_dataset",
             {"dataset_name": "Ventes été 2024"},
@@ -56,13 +56,13 @@ def marked(export_id: int, key: str, file: str) -> LiveExport:
         ),
         (
             "email",
-            {"recipients": ["b@x.io", "a@x.io"], "subject": "Hi"},
+            {"emails": ["b@x.io", "a@x.io"], "subject": "Hi"},
             "email-a-x-io-b-x-io-hi",
         ),
         (
             "generic_rest_api_export",
-            {"url": "https://h.io/in", "method": "POST"},
-            "generic-rest-api-export-h-io-in",
+            {"base_url": "https://h.io", "endpoint_path": "/in", "http_method": "POST"},
+            "generic-rest-api-export-h-io-in-post",
         ),
         ("s3", {"file": "___"}, "s3-7"),
         ("s3", {}, "s3-7"),
@@ -143,15 +143,15 @@ def test_env_var_names_are_upper_snake_case(key: str, path: str, expected: str) 
 
 
 def test_two_secrets_mapping_to_one_name_get_distinct_variables() -> None:
-    target = {"connection_id": "c", "table_name": "t", "username": "u", "password": "********"}
+    target = {"host": "h", "database": "d", "username": "u", "password": "********"}
     exports = (
-        live(1, "postgres", {**target, "table_name": "a_b"}),
-        live(2, "postgres", {**target, "table_name": "a-b"}),
+        live(1, "postgres", {**target, "table": "a_b"}),
+        live(2, "postgres", {**target, "table": "a-b"}),
     )
     result = render_manifest([LiveScope(REF.scope, exports)], source="test")
     assert [v.name for v in result.variables] == [
-        "EXPORTCTL_456_POSTGRES_A_B_PASSWORD",
-        "EXPORTCTL_456_POSTGRES_A_B_2_PASSWORD",
+        "EXPORTCTL_456_POSTGRES_D_A_B_PASSWORD",
+        "EXPORTCTL_456_POSTGRES_D_A_B_2_PASSWORD",
     ]
 
 
@@ -178,7 +178,7 @@ def test_render_leaves_defaults_out_and_keeps_what_differs() -> None:
             "handler_type": "s3",
             "trigger_type": "none",
             "target_properties": {"file": "a.csv", "use_format": False},
-            "end_of_pipeline": False,
+            "sequence": 3,
             "suspended": True,
         }
     ]

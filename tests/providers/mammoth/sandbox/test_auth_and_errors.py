@@ -26,7 +26,13 @@ def test_api_refuses_missing_or_wrong_credentials(
         for path in (EXPORTS, "/jobs", "/jobs/1"):
             response = api.get(path)
             assert response.status_code == 401
-            assert response.json() == {"status_code": 401, "detail": detail, "extra": None}
+            body = response.json()
+            assert (body["message"], body["detail"], body["error_code"]) == (
+                detail,
+                detail,
+                "4AUTH001",
+            )
+            assert body["request_id"] == response.headers["X-Request-ID"]
 
 
 def test_admin_routes_need_credentials_too(sandbox: RunningSandbox) -> None:
@@ -55,7 +61,7 @@ def test_unknown_dataview_is_404(sandbox: RunningSandbox) -> None:
     with client(sandbox) as api:
         for response in (api.get(EXPORTS), api.get(EXPORTS + "/1")):
             assert response.status_code == 404
-            assert response.json()["detail"] == (
+            assert response.json()["message"] == (
                 "dataview 1/1/123/456 does not exist (workspace/project/dataset/dataview)"
             )
 
@@ -65,14 +71,20 @@ def test_unknown_export_is_404(sandbox: RunningSandbox) -> None:
     with client(sandbox) as api:
         for response in (api.get(EXPORTS + "/99"), api.delete(EXPORTS + "/99")):
             assert response.status_code == 404
-            assert response.json()["detail"] == "export 99 does not exist in dataview 1/1/123/456"
+            assert response.json()["message"] == "export 99 does not exist in dataview 1/1/123/456"
 
 
 def test_unknown_route_and_method_answer_json_errors(sandbox: RunningSandbox) -> None:
     with client(sandbox) as api:
         missing = api.get("/workspaces/1/nothing")
         assert missing.status_code == 404
-        assert missing.json() == {"status_code": 404, "detail": "Not Found", "extra": None}
+        body = missing.json()
+        # A 404 carries its sentence in message and detail null, as the SDK reads it.
+        assert (body["message"], body["detail"], body["error_code"]) == (
+            "Not Found",
+            None,
+            "4GENR004",
+        )
         wrong_method = api.put(EXPORTS)
         assert wrong_method.status_code == 405
         assert wrong_method.json()["status_code"] == 405
@@ -85,4 +97,4 @@ def test_body_that_is_not_json_is_400(sandbox: RunningSandbox) -> None:
             EXPORTS, content=b"{not json", headers={"content-type": "application/json"}
         )
         assert response.status_code == 400
-        assert response.json()["detail"] == "the request body is not valid JSON"
+        assert response.json()["message"] == "the request body is not valid JSON"

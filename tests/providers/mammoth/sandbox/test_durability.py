@@ -15,7 +15,7 @@ from tests.conftest import SandboxFactory
 from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, client, make_dataview
 
 SEED = """
-connections: [postgres_prod]
+connections: [powerbi_prod]
 dataviews:
   - workspace_id: 1
     project_id: 1
@@ -25,7 +25,7 @@ dataviews:
       - {handler_type: s3, trigger_type: none, run_immediately: false,
          target_properties: {file: legacy.csv, file_type: csv}}
       - {handler_type: postgres, trigger_type: pipeline,
-         target_properties: {connection_id: postgres_prod, table_name: t}}
+         target_properties: {host: pg, username: u, password: p, database: d, table: t}}
 """
 
 
@@ -78,7 +78,7 @@ def test_seed_file_creates_connections_dataviews_and_exports(
         exports = api.get(EXPORTS).json()["exports"]
     assert [(e["handler_type"], e["sequence"]) for e in exports] == [("s3", 1), ("postgres", 2)]
     with server.store.read() as tx:
-        assert tx.connection_ids() == ["postgres_prod"]
+        assert tx.connection_ids() == ["powerbi_prod"]
 
 
 @pytest.mark.parametrize(

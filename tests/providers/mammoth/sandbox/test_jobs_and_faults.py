@@ -76,11 +76,14 @@ def test_a_job_fails_when_its_change_clashes_meanwhile(sandbox_factory: SandboxF
         assert _wait_job(api, first)["status"] == "success"
         failed = _wait_job(api, second)
         assert failed["status"] == "failure"
-        assert failed["response"] == {
-            "failure_reason": "target_properties.file 'same.csv' is "
-            "already used by export 1 of this dataview (dataview 456); "
-            "choose another file"
-        }
+        reason = (
+            "target_properties.file 'same.csv' is already used by export 1 of this "
+            "dataview (dataview 456); choose another file"
+        )
+        # Where the official SDK looks for it: response.error, then response.response.detail.
+        assert failed["response"]["error"] == reason
+        refusal = failed["response"]["response"]
+        assert (refusal["detail"], refusal["error_code"]) == (reason, "4GENR007")
 
 
 def test_job_failure_rate_fails_jobs_without_changing_anything(
@@ -90,14 +93,19 @@ def test_job_failure_rate_fails_jobs_without_changing_anything(
     make_dataview(server)
     with client(server) as api:
         job = api.post(EXPORTS, json=add_body()).json()["job"]
-        assert _wait_job(api, job["id"])["response"] == {"failure_reason": INJECTED_FAILURE}
+        assert _wait_job(api, job["id"])["response"] == {"reason": INJECTED_FAILURE}
     assert _rows(server) == 0
 
 
 def test_jobs_errors(sandbox: RunningSandbox) -> None:
     with client(sandbox) as api:
-        assert api.get("/jobs/7").status_code == 404
+        # The spec's job routes answer 200, 400 or 401: an unknown id is a 400.
+        assert api.get("/jobs/7").status_code == 400
         assert api.get("/jobs", params={"job_ids": "1,x"}).status_code == 400
+        # Ids beyond 64 bits and digits of other scripts are refused, not a 500.
+        assert api.get("/jobs/99999999999999999999").status_code == 400
+        assert api.get("/jobs", params={"job_ids": "\u00b3"}).status_code == 400
+        assert api.get("/jobs", params={"job_ids": "99999999999999999999"}).status_code == 400
         assert api.get("/jobs").json() == {"jobs": []}
 
 
@@ -115,7 +123,7 @@ def test_error_rate_answers_503_before_doing_anything(sandbox_factory: SandboxFa
     with client(server) as api:
         response = api.post(EXPORTS, json=add_body())
     assert response.status_code == 503
-    assert response.json()["detail"] == "sandbox fault: service unavailable (error_rate)"
+    assert response.json()["message"] == "sandbox fault: service unavailable (error_rate)"
     assert _rows(server) == 0
     assert admin(server, "GET", "/health").status_code == 200  # faults spare admin routes
 
@@ -134,7 +142,7 @@ def test_commit_then_fail_503_commits(sandbox_factory: SandboxFactory) -> None:
     with client(server) as api:
         response = api.post(EXPORTS, json=add_body())
         assert response.status_code == 503
-        assert response.json()["detail"] == (
+        assert response.json()["message"] == (
             "sandbox fault: the change was saved, but the answer failed (503)"
         )
         server.set_faults(commit_then_fail_rate=0)
@@ -192,16 +200,16 @@ def test_faults_change_at_runtime_through_the_admin_route(sandbox: RunningSandbo
     with client(sandbox) as api:
         assert api.get("/jobs").status_code == 503
     bad = admin(sandbox, "PUT", "/faults", json={"error_rate": 2})
-    assert (bad.status_code, bad.json()["detail"]) == (
+    assert (bad.status_code, bad.json()["message"]) == (
         400,
         "error_rate must be between 0 and 1, got 2",
     )
     unknown = admin(sandbox, "PUT", "/faults", json={"api_key": "x"})
-    assert unknown.json()["detail"] == "unknown fault knob(s): api_key"
+    assert unknown.json()["message"] == "unknown fault knob(s): api_key"
 
 
 def test_in_process_transport_turns_a_drop_into_remote_protocol_error(tmp_path: Path) -> None:
-    config = SandboxConfig(commit_then_fail_every=1, commit_then_fail_mode="drop")
+    config = SandboxConfig(job_rate=0, commit_then_fail_every=1, commit_then_fail_mode="drop")
     app = create_app(tmp_path / "s.db", config)
     app.state.sandbox.store.ensure_dataviews([DataviewRef(1, 1, 123, 456)])
 

@@ -122,7 +122,7 @@ def test_bad_query_parameters_are_400(
     with client(mixed) as api:
         response = api.get(EXPORTS, params=params)
     assert response.status_code == 400
-    assert response.json()["detail"] == detail
+    assert response.json()["message"] == detail
     assert response.json()["extra"][0]["source"] == "query"
 
 
@@ -131,7 +131,7 @@ def test_unknown_field_is_400(mixed: RunningSandbox) -> None:
         response = api.get(EXPORTS, params={"fields": "id,colour"})
         single = api.get(EXPORTS + "/1", params={"fields": "colour"})
     assert response.status_code == single.status_code == 400
-    assert response.json()["detail"].startswith("query parameter fields: unknown field 'colour'")
+    assert response.json()["message"].startswith("query parameter fields: unknown field 'colour'")
 
 
 @pytest.mark.parametrize("preset", ["__min", "__standard", "__full"])

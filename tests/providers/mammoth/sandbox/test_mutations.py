@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reconciler.providers.mammoth import handlers
-from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, admin, client, make_dataview
+from tests.providers.mammoth.sandbox.api import EXPORTS, add_body, client, make_dataview
 from tests.sandboxes import RunningSandbox
 
 
@@ -76,14 +76,14 @@ _BAD_ADDS: list[tuple[dict[str, Any], str]] = [
 def test_invalid_add_is_400(api: httpx.Client, change: dict[str, Any], detail: str) -> None:
     response = api.post(EXPORTS, json=add_body(**change))
     assert response.status_code == 400
-    assert response.json()["detail"] == detail
+    assert response.json()["message"] == detail
 
 
 def test_missing_required_field_is_400(api: httpx.Client) -> None:
     body = add_body()
     del body["trigger_type"]
     assert (
-        api.post(EXPORTS, json=body).json()["detail"] == "AddExportSpec: trigger_type is required"
+        api.post(EXPORTS, json=body).json()["message"] == "AddExportSpec: trigger_type is required"
     )
 
 
@@ -104,7 +104,7 @@ def test_edit_cannot_change_handler_type(api: httpx.Client) -> None:
     )
     response = api.post(EXPORTS, json=body)
     assert response.status_code == 400
-    assert response.json()["detail"] == (
+    assert response.json()["message"] == (
         "export 1 is a s3 export; an edit cannot change handler_type to internal_dataset: "
         "delete it and add a new export"
     )
@@ -113,7 +113,7 @@ def test_edit_cannot_change_handler_type(api: httpx.Client) -> None:
 def test_edit_of_unknown_export_is_404(api: httpx.Client) -> None:
     response = api.post(EXPORTS, json=add_body(TRIGGER_ID=42))
     assert response.status_code == 404
-    assert response.json()["detail"] == "export 42 does not exist in dataview 1/1/123/456"
+    assert response.json()["message"] == "export 42 does not exist in dataview 1/1/123/456"
 
 
 def _patch(api: httpx.Client, export_id: int, path: str, value: Any = None) -> httpx.Response:
@@ -133,7 +133,7 @@ def test_patch_suspend_restore_run(api: httpx.Client) -> None:
     assert api.get(EXPORTS + "/1").json()["runnable"] is False
     run = _patch(api, 1, "run")
     assert run.status_code == 400
-    assert run.json()["detail"] == "export 1 is suspended: restore it before running it"
+    assert run.json()["message"] == "export 1 is suspended: restore it before running it"
     assert _patch(api, 1, "restore").json()["status"] == "added"
     assert api.get(EXPORTS + "/1").json()["runnable"] is True
     assert _patch(api, 1, "run").json()["status"] == "executed"
@@ -177,7 +177,7 @@ def test_invalid_patch_is_400(api: httpx.Client, body: dict[str, Any], detail: s
     api.post(EXPORTS, json=add_body())
     response = api.patch(EXPORTS + "/1", json=body)
     assert response.status_code == 400
-    assert response.json()["detail"] == detail
+    assert response.json()["message"] == detail
 
 
 def test_delete_keeps_the_export_listed_as_deleted(api: httpx.Client) -> None:
@@ -188,7 +188,7 @@ def test_delete_keeps_the_export_listed_as_deleted(api: httpx.Client) -> None:
     assert _layout(api) == [(1, None, "deleted")]
     again = api.delete(EXPORTS + "/1")
     assert again.status_code == 404
-    assert again.json()["detail"] == "export 1 was deleted in dataview 1/1/123/456"
+    assert again.json()["message"] == "export 1 was deleted in dataview 1/1/123/456"
 
 
 def test_sequences_insert_move_and_close_gaps(api: httpx.Client) -> None:
@@ -208,8 +208,7 @@ def test_sequences_insert_move_and_close_gaps(api: httpx.Client) -> None:
 def test_secret_fields_are_masked_in_every_answer(
     sandbox: RunningSandbox, api: httpx.Client
 ) -> None:
-    admin(sandbox, "POST", "/connections", json={"connection_ids": ["pg"]})
-    target = {"connection_id": "pg", "table_name": "t", "username": "u", "password": "hunter2"}
+    target = {"host": "pg", "database": "d", "table": "t", "username": "u", "password": "hunter2"}
     body = add_body(handler_type="postgres", target_properties=target)
     created = api.post(EXPORTS, json=body)
     assert created.status_code == 201, created.text
@@ -246,8 +245,8 @@ def test_secret_fields_are_masked_in_every_answer(
         (
             add_body("x.csv"),
             add_body(
-                handler_type="postgres",
-                target_properties={"connection_id": "nope", "table_name": "t"},
+                handler_type="powerbi",
+                target_properties={"connection_id": "nope", "dataset_name": "d", "table_name": "t"},
             ),
             "target_properties.connection_id 'nope' is not a known connection (known: none); "
             "create the connection in Mammoth first",
@@ -261,7 +260,7 @@ def test_server_rules_refuse_clashes_even_when_only_validating(
     for body in (second, {**second, "validate_only": True}):
         response = api.post(EXPORTS, json=body)
         assert response.status_code == 400
-        assert response.json()["detail"] == detail
+        assert response.json()["message"] == detail
 
 
 def test_a_deleted_export_frees_its_file(api: httpx.Client) -> None:
