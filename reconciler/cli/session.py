@@ -12,7 +12,7 @@ applies with.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -21,37 +21,52 @@ import click
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
+from reconciler.manifest.loader import OnScopesAhead
 from reconciler.model import DesiredState, LiveScope, Scope
 from reconciler.plan import Plan, ScopePlan
 from reconciler.planner import plan_scope
 from reconciler.providers import factory
-from reconciler.providers.base import Connection, Providers
+from reconciler.providers.base import Connection, Provider, Providers
 from reconciler.selectors import select_plan, select_scopes
 
 __all__ = ["Planned", "load_and_plan", "load_desired", "open_for", "plan_live"]
 
 
 def load_desired(
-    files: Sequence[str], targets: Sequence[str], excludes: Sequence[str]
+    files: Sequence[str],
+    targets: Sequence[str],
+    excludes: Sequence[str],
+    on_scopes_ahead: OnScopesAhead | None = None,
 ) -> DesiredState:
     """The manifest narrowed to the scopes the selectors can involve.
 
     Selectors are parsed here, before any request, so a typo fails fast. The
     manifest's warnings are shown on stderr, as ``validate`` shows them.
     """
-    desired = load_manifest(list(files), on_warning=lambda w: click.echo(str(w), err=True))
+    desired = load_manifest(
+        list(files),
+        on_warning=lambda w: click.echo(str(w), err=True),
+        on_scopes_ahead=on_scopes_ahead,
+    )
     return select_scopes(desired, targets, excludes)
 
 
 @asynccontextmanager
 async def open_for(
-    desired: DesiredState, endpoint: str | None, sandbox_db: str | None, parallelism: int
+    desired: DesiredState,
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    opened_ahead: Mapping[str, Provider] | None = None,
 ) -> AsyncIterator[Providers]:
     """The open providers of ``desired``, for the APIs the options name (or the sandbox).
 
     ``--endpoint`` names one API, so it is refused for a manifest that uses
     several providers: each provider's own base-URL variable says where it is.
+    ``opened_ahead`` are providers already open (``reconciler.cli.ahead``),
+    used as they are and left to their opener to close.
     """
+    ahead = opened_ahead or {}
     names = desired.providers()
     if endpoint is not None and len(names) > 1:
         raise ConfigError(
@@ -61,10 +76,11 @@ async def open_for(
         )
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
     async with AsyncExitStack() as stack:
-        opened = {
-            name: await stack.enter_async_context(factory(name).open(connection, desired))
-            for name in names
-        }
+        opened = dict(ahead)
+        for name in names:
+            if name not in opened:
+                unopened = factory(name).open(connection, desired)
+                opened[name] = await stack.enter_async_context(unopened)
         yield Providers(opened)
 
 
@@ -73,13 +89,15 @@ async def plan_live(
     desired: DesiredState,
     targets: Sequence[str],
     excludes: Sequence[str],
+    started: Mapping[Scope, Awaitable[LiveScope]] | None = None,
 ) -> Plan:
     """List the live resources of ``desired``'s scopes and plan, narrowed by the selectors.
 
     The same plan as ``make_plan(desired, fetch_live(...))``, but each scope is
     planned as soon as its listing arrives: planning is pure CPU, and this way
     it overlaps with the requests still waiting on the network. ``providers``
-    must already be open; they stay open.
+    must already be open; they stay open. ``started`` are listings already
+    under way (``reconciler.cli.ahead``).
     """
     specs = {spec.scope: spec for spec in desired.scopes}
     planned: dict[Scope, ScopePlan] = {}
@@ -87,7 +105,7 @@ async def plan_live(
     def plan_as_listed(live: LiveScope) -> None:
         planned[live.scope] = plan_scope(specs[live.scope], live)
 
-    await fetch_live(providers, list(specs), on_listed=plan_as_listed)
+    await fetch_live(providers, list(specs), on_listed=plan_as_listed, started=started)
     plan = Plan(tuple(planned[scope] for scope in specs), manifest_digest=desired.digest)
     return select_plan(plan, targets, excludes)
 
@@ -112,8 +130,16 @@ def load_and_plan(
     """``load_desired`` then ``plan_live``, for commands that only read.
 
     It opens the providers and closes them again; ``desired`` comes back too,
-    for ``plan --out`` to hash the secrets the plan relies on.
+    for ``plan --out`` to hash the secrets the plan relies on. Against real
+    APIs the listings leave while the manifest is still being checked
+    (``reconciler.cli.ahead``).
     """
+    if sandbox_db is None:
+        from reconciler.cli.ahead import load_and_plan_ahead  # it builds on this module
+
+        connection = Connection(endpoint=endpoint, parallelism=parallelism)
+        ahead = load_and_plan_ahead(files, targets, excludes, connection)
+        return Planned(*asyncio.run(ahead))
     desired = load_desired(files, targets, excludes)
 
     async def run() -> Plan:
