@@ -24,8 +24,9 @@ requests ahead have been sent when the option is refused.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from types import TracebackType
 
@@ -53,12 +54,14 @@ async def load_and_plan_ahead(
         def heard(scopes: list[Scope]) -> None:  # called in the loader's thread
             loop.call_soon_threadsafe(ahead.start, scopes)
 
-        with _answers_served_promptly():
-            desired = await asyncio.to_thread(load_desired, files, targets, excludes, heard)
-        opened = await ahead.providers()
-        endpoint, parallelism = connection.endpoint, connection.parallelism
-        async with open_for(desired, endpoint, None, parallelism, opened) as providers:
-            plan = await plan_live(providers, desired, targets, excludes, ahead.listings)
+        with _loaded_manifest_spared_by_the_collector() as loaded:
+            with _answers_served_promptly():
+                desired = await asyncio.to_thread(load_desired, files, targets, excludes, heard)
+            loaded()
+            opened = await ahead.providers()
+            endpoint, parallelism = connection.endpoint, connection.parallelism
+            async with open_for(desired, endpoint, None, parallelism, opened) as providers:
+                plan = await plan_live(providers, desired, targets, excludes, ahead.listings)
     return desired, plan
 
 
@@ -79,6 +82,34 @@ def _answers_served_promptly() -> Iterator[None]:
 
 
 _SWITCH_INTERVAL_S = 0.001
+
+
+@contextmanager
+def _loaded_manifest_spared_by_the_collector() -> Iterator[Callable[[], None]]:
+    """Trick (speed): no cyclic collection until the caller says the manifest is
+    loaded, then the manifest is frozen out of the collector's sight.
+
+    The loader pauses the collector (``manifest.loader``), but the listings
+    ahead allocate meanwhile, so the loader's own pause would end in one
+    collection over everything both made (~0.2 s for 10,000 exports), and the
+    manifest (~20 objects per entry, no cycles, alive until the plan is made)
+    would be walked again by every later full collection. Frozen, it is left
+    to reference counting; what the listing makes is collected as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+
+    def loaded() -> None:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+    try:
+        yield loaded
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 class _Ahead:
