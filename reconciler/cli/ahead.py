@@ -30,10 +30,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from types import TracebackType
 
-from reconciler.cli.session import load_desired, open_for, plan_live
+from reconciler.cli.session import Planned, load_desired, open_for, plan_live
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState, LiveScope, Scope
-from reconciler.plan import Plan
 from reconciler.providers import factory
 from reconciler.providers.base import Connection, Provider
 from reconciler.selectors import scope_filter
@@ -46,7 +45,7 @@ async def load_and_plan_ahead(
     targets: Sequence[str],
     excludes: Sequence[str],
     connection: Connection,
-) -> tuple[DesiredState, Plan]:
+) -> Planned:
     """``load_desired`` then ``plan_live``, the listings leaving before the check ends."""
     loop = asyncio.get_running_loop()
     async with _Ahead(connection, targets, excludes) as ahead:
@@ -62,7 +61,7 @@ async def load_and_plan_ahead(
             endpoint, parallelism = connection.endpoint, connection.parallelism
             async with open_for(desired, endpoint, None, parallelism, opened) as providers:
                 plan = await plan_live(providers, desired, targets, excludes, ahead.listings)
-    return desired, plan
+    return Planned(desired, plan)
 
 
 @contextmanager

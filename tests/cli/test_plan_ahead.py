@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.cli import ahead
-from reconciler.cli.session import load_desired, open_for, plan_live
+from reconciler.cli.session import Planned, load_desired, open_for, plan_live
 from reconciler.model import DesiredState, LiveScope, Scope
 from reconciler.plan import Plan
 from reconciler.providers.base import Connection
@@ -21,7 +21,7 @@ from tests.sandboxes import RunningSandbox
 pytestmark = pytest.mark.usefixtures("credentials")
 
 
-def _plan_ahead(server: RunningSandbox, manifest: Path) -> tuple[DesiredState, Plan]:
+def _plan_ahead(server: RunningSandbox, manifest: Path) -> Planned:
     connection = Connection(endpoint=server.base_url)
     return asyncio.run(ahead.load_and_plan_ahead([str(manifest)], (), (), connection))
 
@@ -56,7 +56,7 @@ def test_a_dataview_is_listed_before_the_manifest_has_loaded(
 
     monkeypatch.setattr(MammothProvider, "list", list_and_tell)
     monkeypatch.setattr(ahead, "load_desired", load_then_wait_for_a_listing)
-    _, plan = _plan_ahead(server, manifest)
+    plan = _plan_ahead(server, manifest).plan
     assert waited == [True]
     assert plan == _plan_after_loading(server, manifest)
 
@@ -72,7 +72,7 @@ def test_listings_ahead_are_joined_not_sent_again(
         return await real_list(self, scope, **options)
 
     monkeypatch.setattr(MammothProvider, "list", list_and_count)
-    desired, _ = _plan_ahead(server, manifest)
+    desired = _plan_ahead(server, manifest).desired
     assert sorted(map(str, listed)) == sorted(str(spec.scope) for spec in desired.scopes)
 
 
