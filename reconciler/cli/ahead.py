@@ -28,7 +28,6 @@ import gc
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
-from types import TracebackType
 
 from reconciler.cli.session import Planned, load_desired, open_for, plan_live
 from reconciler.errors import ConfigError
@@ -153,12 +152,7 @@ class _Ahead:
     async def __aenter__(self) -> _Ahead:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Cancel what is still running (an invalid manifest), then close the providers.
 
         Every task's outcome is collected here, so none is reported as never retrieved.

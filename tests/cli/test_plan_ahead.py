@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,23 @@ def _plan_after_loading(server: RunningSandbox, manifest: Path) -> Plan:
     return asyncio.run(run())
 
 
-def test_a_dataview_is_listed_before_the_manifest_has_loaded(
-    server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    listed = threading.Event()
+def _after_each_listing(monkeypatch: pytest.MonkeyPatch, call: Callable[[Scope], object]) -> None:
+    """Have ``call`` told of each dataview Mammoth's provider has listed."""
     real_list = MammothProvider.list
 
     async def list_and_tell(self: MammothProvider, scope: Scope, **options: Any) -> LiveScope:
         live = await real_list(self, scope, **options)
-        listed.set()
+        call(scope)
         return live
 
+    monkeypatch.setattr(MammothProvider, "list", list_and_tell)
+
+
+def test_a_dataview_is_listed_before_the_manifest_has_loaded(
+    server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = threading.Event()
+    _after_each_listing(monkeypatch, lambda _: listed.set())
     waited: list[bool] = []
 
     def load_then_wait_for_a_listing(*args: Any) -> DesiredState:
@@ -54,7 +61,6 @@ def test_a_dataview_is_listed_before_the_manifest_has_loaded(
         waited.append(listed.wait(timeout=10))  # the loader's thread has not returned yet
         return desired
 
-    monkeypatch.setattr(MammothProvider, "list", list_and_tell)
     monkeypatch.setattr(ahead, "load_desired", load_then_wait_for_a_listing)
     plan = _plan_ahead(server, manifest).plan
     assert waited == [True]
@@ -65,13 +71,7 @@ def test_listings_ahead_are_joined_not_sent_again(
     server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listed: list[Scope] = []
-    real_list = MammothProvider.list
-
-    async def list_and_count(self: MammothProvider, scope: Scope, **options: Any) -> LiveScope:
-        listed.append(scope)
-        return await real_list(self, scope, **options)
-
-    monkeypatch.setattr(MammothProvider, "list", list_and_count)
+    _after_each_listing(monkeypatch, listed.append)
     desired = _plan_ahead(server, manifest).desired
     assert sorted(map(str, listed)) == sorted(str(spec.scope) for spec in desired.scopes)
 
@@ -92,16 +92,10 @@ def test_an_invalid_manifest_reports_every_problem_and_plans_nothing(
 def test_selectors_narrow_what_is_listed_ahead(
     server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    listed: list[str] = []
-    real_list = MammothProvider.list
-
-    async def list_and_count(self: MammothProvider, scope: Scope, **options: Any) -> LiveScope:
-        listed.append(str(scope))
-        return await real_list(self, scope, **options)
-
-    monkeypatch.setattr(MammothProvider, "list", list_and_count)
+    listed: list[Scope] = []
+    _after_each_listing(monkeypatch, listed.append)
     result = invoke(
         "plan", "-f", manifest, "--endpoint", server.base_url, "--target", "dataview=457"
     )
     assert result.exit_code == 0, result.stderr
-    assert listed == ["1/1/123/457"]
+    assert [str(scope) for scope in listed] == ["1/1/123/457"]
