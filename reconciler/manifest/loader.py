@@ -26,7 +26,7 @@ from reconciler.manifest.schema_check import SchemaChecker, check
 from reconciler.manifest.sections import LoadContext, ScopesAhead, SectionLoader
 from reconciler.manifest.yaml_source import YamlDocument, parse_yaml
 from reconciler.model import DesiredState, Scope, ScopeSpec
-from reconciler.providers import factory, section_owners
+from reconciler.providers import section_loader, section_owners
 
 __all__ = ["OnScopesAhead", "check_manifest", "expand_paths", "load_manifest"]
 
@@ -177,7 +177,7 @@ class _Run:
         loaders = []
         for provider in dict.fromkeys(used):
             if provider not in self.loaders:
-                self.loaders[provider] = factory(provider).section_loader()
+                self.loaders[provider] = section_loader(provider)
             loaders.append(self.loaders[provider])
         if self.on_scopes_ahead is not None:
             ahead = [s for x in loaders if isinstance(x, ScopesAhead) for s in x.scopes_ahead(root)]
