@@ -50,6 +50,10 @@ async def load_and_plan_ahead(
     async with _Ahead(connection, targets, excludes) as ahead:
 
         def heard(scopes: list[Scope]) -> None:  # called in the loader's thread
+            # Import the providers here, while the event loop has nothing to
+            # do: in the loop's thread it would wait on the loader for the lock.
+            for name in dict.fromkeys(scope.provider for scope in scopes):
+                factory(name)
             loop.call_soon_threadsafe(ahead.start, scopes)
 
         with _loaded_manifest_spared_by_the_collector() as loaded:
