@@ -37,8 +37,9 @@ async def fetch_live(
     """
     unique = list(dict.fromkeys(scopes))
     started = started or {}
+    turns = asyncio.Lock()
     outcomes = await asyncio.gather(
-        *(_fetch_one(providers, s, on_listed, ids_from, started.get(s)) for s in unique),
+        *(_fetch_one(providers, s, on_listed, ids_from, started.get(s), turns) for s in unique),
         return_exceptions=True,
     )
     failed = [(s, o) for s, o in zip(unique, outcomes, strict=True) if isinstance(o, BaseException)]
@@ -54,12 +55,19 @@ async def _fetch_one(
     on_listed: Callable[[LiveScope], None] | None,
     ids_from: IdsFrom,
     started: Awaitable[LiveScope] | None,
+    turns: asyncio.Lock,
 ) -> LiveScope:
     if started is None:
         started = providers.of(scope).list(scope, ids_from=ids_from)
     live = await started
     if on_listed is not None:
-        on_listed(live)
+        # Trick (speed): one scope's work per turn of the event loop. Listings
+        # made ahead (hundreds when a large manifest's check ends) would all
+        # be worked on in one turn otherwise: 0.1-0.2 s in which no answer is
+        # read and no request sent.
+        async with turns:
+            await asyncio.sleep(0)
+            on_listed(live)
     return live
 
 
