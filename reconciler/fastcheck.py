@@ -24,8 +24,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
-
 __all__ = ["Check", "compile_schema", "first_problem"]
 
 Check = Callable[[Any], bool]
@@ -303,15 +301,19 @@ _KEYWORDS: dict[str, _Builder] = {
 }
 
 
-def first_problem(check: Check, validator: Any, value: Any) -> str | None:
+def first_problem(check: Check, validator: Callable[[], Any], value: Any) -> str | None:
     """``None`` when ``value`` is valid, else jsonschema's best error as ``at PATH: message``.
 
     The fast ``check`` answers the common, valid case; only an invalid value
-    pays for jsonschema's error reporting (seconds for a 10,000-change plan).
+    pays for jsonschema's error reporting (seconds for a 10,000-change plan),
+    and for importing jsonschema at all (~0.1 s): ``validator`` builds the
+    jsonschema validator on demand.
     """
     if check(value):
         return None
-    error = best_match(validator.iter_errors(value))
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+
+    error = best_match(validator().iter_errors(value))
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path) or "(top level)"

@@ -8,7 +8,7 @@ within ``--parallelism`` however many scopes there are.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, ExportctlError
 from reconciler.model import LiveScope, Scope, common_noun
@@ -23,6 +23,7 @@ async def fetch_live(
     on_listed: Callable[[LiveScope], None] | None = None,
     *,
     ids_from: IdsFrom = "manifest",
+    started: Mapping[Scope, Awaitable[LiveScope]] | None = None,
 ) -> dict[Scope, LiveScope]:
     """The live state of each scope, keyed in the order given.
 
@@ -31,10 +32,14 @@ async def fetch_live(
     gets each scope as soon as it is listed, so a caller can work on it
     (plan it) while the other requests are still in flight. ``ids_from`` says
     where the scopes were written, so an unknown scope's error points there.
+    ``started`` holds listings already under way (``reconciler.cli.ahead``):
+    they are joined, not sent again.
     """
     unique = list(dict.fromkeys(scopes))
+    started = started or {}
+    turns = asyncio.Lock()
     outcomes = await asyncio.gather(
-        *(_fetch_one(providers, scope, on_listed, ids_from) for scope in unique),
+        *(_fetch_one(providers, s, on_listed, ids_from, started.get(s), turns) for s in unique),
         return_exceptions=True,
     )
     failed = [(s, o) for s, o in zip(unique, outcomes, strict=True) if isinstance(o, BaseException)]
@@ -49,10 +54,20 @@ async def _fetch_one(
     scope: Scope,
     on_listed: Callable[[LiveScope], None] | None,
     ids_from: IdsFrom,
+    started: Awaitable[LiveScope] | None,
+    turns: asyncio.Lock,
 ) -> LiveScope:
-    live = await providers.of(scope).list(scope, ids_from=ids_from)
+    if started is None:
+        started = providers.of(scope).list(scope, ids_from=ids_from)
+    live = await started
     if on_listed is not None:
-        on_listed(live)
+        # Trick (speed): one scope's work per turn of the event loop. Listings
+        # made ahead (hundreds when a large manifest's check ends) would all
+        # be worked on in one turn otherwise: 0.1-0.2 s in which no answer is
+        # read and no request sent.
+        async with turns:
+            await asyncio.sleep(0)
+            on_listed(live)
     return live
 
 

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the venv
-
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
@@ -188,7 +186,7 @@ def validate_plan_json(data: object, *, what: str = "The plan") -> PlanJson:
     if not isinstance(data, Mapping) or "format_version" not in data:
         raise PlanFileError(f"{what} is not an exportctl plan: it has no format_version.")
     check_format_version(data["format_version"], supported=FORMAT_VERSION, what=what)
-    problem = first_problem(_fast_check(), _validator(), data)
+    problem = first_problem(_fast_check(), _validator, data)
     if problem is not None:
         raise PlanFileError(
             f"{what} is not a valid exportctl plan: {problem}. "
@@ -199,6 +197,9 @@ def validate_plan_json(data: object, *, what: str = "The plan") -> PlanJson:
 
 @cache
 def _validator() -> Any:
+    """Built only for an invalid plan: importing jsonschema costs start-up time."""
+    import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the venv
+
     return jsonschema.Draft202012Validator(load_schema("plan.schema.json"))
 
 

@@ -50,9 +50,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the venv
-from referencing import Registry, Resource
-
 from reconciler._resources import load_schema
 from reconciler.errors import PlanFileError
 from reconciler.fastcheck import Check, compile_schema, first_problem
@@ -329,7 +326,7 @@ def _checked(document: Any, path: Path) -> dict[str, Any]:
     what = f"Saved plan {path} (written by exportctl {writer})"
     check_format_version(document.get("format_version"), supported=PLAN_FILE_VERSION, what=what)
     validate_plan_json(document.get("plan"), what=f"The plan in {path}")
-    problem = first_problem(_fast_envelope_check(), _validator(), document)
+    problem = first_problem(_fast_envelope_check(), _validator, document)
     if problem is None:
         problem = _hash_problem(document["secrets_hash"])
     if problem is not None:
@@ -369,7 +366,13 @@ def _fast_envelope_check() -> Check:
 
 @cache
 def _validator() -> Any:
-    """The file schema refers to the plan schema by its ``$id``; the registry resolves it."""
+    """The file schema refers to the plan schema by its ``$id``; the registry resolves it.
+
+    Built only for an invalid file: importing jsonschema costs start-up time.
+    """
+    import jsonschema  # type: ignore[import-untyped]  # Limitation: no stubs in the venv
+    from referencing import Registry, Resource
+
     plan_schema = load_schema("plan.schema.json")
     registry: Registry[Any] = Registry().with_resource(
         plan_schema["$id"], Resource.from_contents(plan_schema)

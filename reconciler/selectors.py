@@ -30,7 +30,7 @@ from reconciler.plan import Change, Plan
 from reconciler.providers import factory
 from reconciler.providers.base import ProviderFactory
 
-__all__ = ["Selector", "parse_selector", "select_plan", "select_scopes"]
+__all__ = ["Selector", "parse_selector", "scope_filter", "select_plan", "select_scopes"]
 
 _GENERIC_FORMS = ("key=KEY", "provider=NAME", "type=TYPE")
 
@@ -135,13 +135,23 @@ def select_scopes(
     providers = desired.providers()
     wanted, unwanted = _parse_all(targets, providers), _parse_all(excludes, providers)
     _require_known_scopes([*wanted, *unwanted], [spec.scope for spec in desired.scopes])
-    kept = tuple(
-        spec
-        for spec in desired.scopes
-        if (not wanted or any(s.matches_scope(spec.scope) for s in wanted))
-        and not any(s.covers_scope(spec.scope) for s in unwanted)
-    )
+    kept = tuple(spec for spec in desired.scopes if _keeps_scope(wanted, unwanted, spec.scope))
     return replace(desired, scopes=kept)
+
+
+def scope_filter(
+    targets: Sequence[str], excludes: Sequence[str], providers: Sequence[str]
+) -> Callable[[Scope], bool]:
+    """Whether ``select_scopes`` would keep a scope of these ``providers``; ``ConfigError``
+    when a selector does not parse for them."""
+    wanted, unwanted = _parse_all(targets, providers), _parse_all(excludes, providers)
+    return lambda scope: _keeps_scope(wanted, unwanted, scope)
+
+
+def _keeps_scope(wanted: list[Selector], unwanted: list[Selector], scope: Scope) -> bool:
+    if wanted and not any(s.matches_scope(scope) for s in wanted):
+        return False
+    return not any(s.covers_scope(scope) for s in unwanted)
 
 
 def _require_known_scopes(selectors: Sequence[Selector], scopes: Sequence[Scope]) -> None:

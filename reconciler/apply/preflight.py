@@ -22,10 +22,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.apply import landed
 from reconciler.apply.result import Failure, PreflightFailure
 from reconciler.errors import ApiError, MaybeLandedError
 from reconciler.http.retry import RetryPolicy
-from reconciler.identity import new_salt
+from reconciler.identity import new_salt, spec_digest
 from reconciler.kinds import ResourceKind
 from reconciler.model import LiveRun, Scope, SnapshotSpec
 from reconciler.plan import Action, Change, Plan
@@ -57,7 +58,7 @@ async def preflight(
     writes = [
         (sp.scope, sp.kind, c) for sp in plan.scopes for c in sp.changes if c.action in WRITES
     ]
-    outcomes = await asyncio.gather(*(_validate(providers, s, c, salts) for s, _, c in writes))
+    outcomes = await asyncio.gather(*(_validate(providers, s, k, c, salts) for s, k, c in writes))
     freed = _freed_addresses(plan)
     return tuple(
         failure
@@ -93,6 +94,7 @@ def _freed_addresses(plan: Plan) -> set[tuple[Any, ...]]:
 async def _validate(
     providers: Providers,
     scope: Scope,
+    kind: ResourceKind | None,
     change: Change,
     salts: Mapping[tuple[Scope, str], str],
 ) -> PreflightFailure | None:
@@ -106,10 +108,36 @@ async def _validate(
                 return _unanswered(scope, change, error)
             await asyncio.sleep(_DRY_RUN_BACKOFF.delay(attempt))
         except ApiError as error:
+            refused = Failure.of(error) is Failure.REFUSED
+            if refused and await _written_since(providers, scope, kind, change):
+                return None
             return _failure(scope, change, error)
         else:
             return None
     return None
+
+
+async def _written_since(
+    providers: Providers, scope: Scope, kind: ResourceKind | None, change: Change
+) -> bool:
+    """Whether a refused add is there already: another apply of it ran since the plan.
+
+    Two applies of one manifest at once plan the same add; once one has made
+    it, the other's dry run is refused on the destination it now holds.
+    That is no refusal of the manifest: execution finds it written
+    (``execute``'s refused-copy rule) and the check afterwards keeps one.
+    """
+    spec = change.desired
+    if change.action is not Action.ADD or kind is None or spec is None:
+        return False
+    if isinstance(spec, SnapshotSpec):
+        return False
+    written = spec_digest(kind.normalize_desired(spec))
+    try:
+        found = await landed.resource_with_spec(providers, scope, kind, spec.key, written)
+    except ApiError:
+        return False  # no listing, no evidence: the refusal stands
+    return found is not None
 
 
 def _unanswered(scope: Scope, change: Change, error: MaybeLandedError) -> PreflightFailure:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
@@ -25,12 +25,13 @@ from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
 from reconciler.errors import ConfigError, ExportctlError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
+from reconciler.manifest.loader import OnScopesAhead
 from reconciler.model import DesiredState, LiveScope, Scope, common_noun
 from reconciler.plan import Plan, ScopePlan
 from reconciler.planner import plan_scope
 from reconciler.progress import StatusLine
 from reconciler.providers import factory
-from reconciler.providers.base import Connection, Providers
+from reconciler.providers.base import Connection, Provider, Providers
 from reconciler.selectors import select_plan, select_scopes
 
 __all__ = [
@@ -40,31 +41,45 @@ __all__ = [
     "load_desired",
     "open_for",
     "plan_live",
+    "with_preflight",
 ]
 
 
 def load_desired(
-    files: Sequence[str], targets: Sequence[str], excludes: Sequence[str]
+    files: Sequence[str],
+    targets: Sequence[str],
+    excludes: Sequence[str],
+    on_scopes_ahead: OnScopesAhead | None = None,
 ) -> DesiredState:
     """The manifest narrowed to the scopes the selectors can involve.
 
     Selectors are parsed here, before any request, so a typo fails fast. The
     manifest's warnings are shown on stderr, as ``validate`` shows them.
     """
-    sources = manifest_sources(files)
-    desired = load_manifest(sources, on_warning=lambda w: click.echo(str(w), err=True))
+    desired = load_manifest(
+        manifest_sources(files),
+        on_warning=lambda w: click.echo(str(w), err=True),
+        on_scopes_ahead=on_scopes_ahead,
+    )
     return select_scopes(desired, targets, excludes)
 
 
 @asynccontextmanager
 async def open_for(
-    desired: DesiredState, endpoint: str | None, sandbox_db: str | None, parallelism: int
+    desired: DesiredState,
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    opened_ahead: Mapping[str, Provider] | None = None,
 ) -> AsyncIterator[Providers]:
     """The open providers of ``desired``, for the APIs the options name (or the sandbox).
 
     ``--endpoint`` names one API, so it is refused for a manifest that uses
     several providers: each provider's own base-URL variable says where it is.
+    ``opened_ahead`` are providers already open (``reconciler.cli.ahead``),
+    used as they are and left to their opener to close.
     """
+    ahead = opened_ahead or {}
     names = desired.providers()
     if endpoint is not None and len(names) > 1:
         raise ConfigError(
@@ -75,10 +90,11 @@ async def open_for(
     connection = Connection(endpoint=endpoint, sandbox_db=sandbox_db, parallelism=parallelism)
     redaction.watch(desired)  # a server may echo them in what it says back
     async with AsyncExitStack() as stack:
-        opened = {
-            name: await stack.enter_async_context(factory(name).open(connection, desired))
-            for name in names
-        }
+        opened = dict(ahead)
+        for name in names:
+            if name not in opened:
+                unopened = factory(name).open(connection, desired)
+                opened[name] = await stack.enter_async_context(unopened)
         yield Providers(opened)
 
 
@@ -87,13 +103,15 @@ async def plan_live(
     desired: DesiredState,
     targets: Sequence[str],
     excludes: Sequence[str],
+    started: Mapping[Scope, Awaitable[LiveScope]] | None = None,
 ) -> Plan:
     """List the live resources of ``desired``'s scopes and plan, narrowed by the selectors.
 
     The same plan as ``make_plan(desired, fetch_live(...))``, but each scope is
     planned as soon as its listing arrives: planning is pure CPU, and this way
     it overlaps with the requests still waiting on the network. ``providers``
-    must already be open; they stay open.
+    must already be open; they stay open. ``started`` are listings already
+    under way (``reconciler.cli.ahead``).
     """
     specs = {spec.scope: spec for spec in desired.scopes}
     planned: dict[Scope, ScopePlan] = {}
@@ -104,16 +122,22 @@ async def plan_live(
         planned[live.scope] = plan_scope(specs[live.scope], live)
         status.show(f"Listing... {len(planned)}/{len(specs)} {noun}s")
 
-    await fetch_live(providers, list(specs), on_listed=plan_as_listed)
+    await fetch_live(providers, list(specs), on_listed=plan_as_listed, started=started)
     status.close()
     plan = Plan(tuple(planned[scope] for scope in specs), manifest_digest=desired.digest)
     return select_plan(plan, targets, excludes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Planned:
     """What ``load_and_plan`` made: the narrowed manifest, its plan, and the
-    server's verdict on its writes when ``preflight`` was asked for."""
+    server's verdict on its writes when ``preflight`` was asked for.
+
+    Trick (speed): no dataclass repr. ``asyncio.run`` in Python 3.11 formats
+    its main task's repr, result included, while it restores the SIGINT
+    handler; a generated repr of a 10,000-change plan took 0.2-0.3 s there.
+    Both ways of planning return this from their main coroutine.
+    """
 
     desired: DesiredState
     plan: Plan
@@ -134,17 +158,33 @@ def load_and_plan(
 
     It opens the providers and closes them again; ``desired`` comes back too,
     for ``plan --out`` to hash the secrets the plan relies on. ``preflight``
-    also sends the plan's writes as dry runs, which change nothing.
+    also sends the plan's writes as dry runs, which change nothing. Against
+    real APIs the listings leave while the manifest is still being checked
+    (``reconciler.cli.ahead``).
     """
+    if sandbox_db is None:
+        from reconciler.cli.ahead import load_and_plan_ahead  # it builds on this module
+
+        connection = Connection(endpoint=endpoint, parallelism=parallelism)
+        return asyncio.run(
+            load_and_plan_ahead(files, targets, excludes, connection, preflight=preflight)
+        )
     desired = load_desired(files, targets, excludes)
 
     async def run() -> Planned:
         async with open_for(desired, endpoint, sandbox_db, parallelism) as providers:
             plan = await plan_live(providers, desired, targets, excludes)
-            verdict = await check_writes(providers, plan) if preflight else None
-            return Planned(desired, plan, verdict)
+            return await with_preflight(providers, desired, plan, preflight)
 
     return asyncio.run(run())
+
+
+async def with_preflight(
+    providers: Providers, desired: DesiredState, plan: Plan, preflight: bool
+) -> Planned:
+    """The plan made, with the server's verdict on its writes when ``preflight`` asks."""
+    verdict = await check_writes(providers, plan) if preflight else None
+    return Planned(desired, plan, verdict)
 
 
 @contextmanager

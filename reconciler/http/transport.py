@@ -11,8 +11,11 @@ pool that asks anyio for every idle socket's state on every request.
 So ``MammothClient`` sends through the transport built here, without an
 ``AsyncClient``:
 
-- the same ``httpcore`` connection pool and TLS context (``SSL_CERT_FILE``
-  and ``SSL_CERT_DIR`` honoured) that ``httpx`` builds;
+- httpcore's HTTP/1.1 connections and the TLS context (``SSL_CERT_FILE``
+  and ``SSL_CERT_DIR`` honoured) that ``httpx`` builds, kept in a pool of
+  its own (``_Pool``): httpcore's matches every queued request against every
+  connection on each change, CPU per answer that grew with ``--parallelism``
+  (a third of the client's CPU at 16 in flight);
 - answers read whole and handed back as plain ``httpx.Response`` objects
   (the API's answers are small JSON documents; nothing is streamed);
 - a network backend on asyncio's streams instead of anyio: no cancel scope
@@ -36,7 +39,7 @@ import socket
 import ssl
 import urllib.request
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -102,12 +105,8 @@ class PooledTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, limits: httpx.Limits, ssl_context: ssl.SSLContext | None) -> None:
         """``ssl_context`` verifies https servers; ``None`` leaves httpcore's default."""
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_AsyncioBackend(),
+        self._pool = _Pool(
+            ssl_context, limits.max_connections or _UNLIMITED, limits.keepalive_expiry
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -225,6 +224,126 @@ def _inflate(inflate: zlib._Decompress, chunk: bytes, request: httpx.Request) ->
     return pieces
 
 
+_UNLIMITED = 1_000  # connections when httpx.Limits sets none
+
+
+class _Pool:
+    """HTTP/1.1 connections to a few origins, at most ``size`` in use at once.
+
+    A connection is taken from the idle ones of its origin (the most recently
+    used first, dropping any the server closed or that outlived the
+    keep-alive expiry) or opened; it comes back when its answer is closed.
+    Each step costs the same whatever the number of connections.
+    """
+
+    def __init__(
+        self, ssl_context: ssl.SSLContext | None, size: int, keepalive_expiry: float | None
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._keepalive_expiry = keepalive_expiry
+        self._slots = asyncio.Semaphore(size)
+        # By origin (scheme, host, port): httpcore's Origin is not hashable.
+        self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTPConnection]] = {}
+        # Every connection not yet closed, idle or not: closing the pool closes
+        # them all, also one whose request was cancelled half way.
+        self._open: set[httpcore.AsyncHTTPConnection] = set()
+        self._backend = _AsyncioBackend()
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        if request.url.scheme not in (b"http", b"https"):
+            raise httpcore.UnsupportedProtocol(f"unsupported URL scheme {request.url.scheme!r}")
+        try:
+            async with asyncio.timeout(request.extensions.get("timeout", {}).get("pool")):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpcore.PoolTimeout("no free connection in time") from None
+        origin = request.url.origin
+        try:
+            connection = await self._connection(origin)
+            try:
+                answer = await connection.handle_async_request(request)
+            except BaseException:
+                await self._close(connection)
+                raise
+        except BaseException:
+            self._slots.release()
+            raise
+        stream = _Returning(answer.stream, lambda: self._give_back(origin, connection))
+        return httpcore.Response(
+            answer.status, headers=answer.headers, content=stream, extensions=answer.extensions
+        )
+
+    async def _connection(self, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
+        idle = self._idle.get(_key(origin), [])
+        while idle:
+            connection = idle.pop()
+            if connection.is_idle() and not connection.has_expired():
+                return connection
+            await self._close(connection)
+        connection = httpcore.AsyncHTTPConnection(
+            origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._keepalive_expiry,
+            network_backend=self._backend,
+        )
+        self._open.add(connection)
+        return connection
+
+    async def _close(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        self._open.discard(connection)
+        await connection.aclose()
+
+    async def _give_back(
+        self, origin: httpcore.Origin, connection: httpcore.AsyncHTTPConnection
+    ) -> None:
+        """After the answer's end: reuse the connection if it can carry another request.
+
+        One that cannot (its answer was abandoned half read: too large, too
+        slow) is closed here; dropped, its socket would linger until collected.
+        """
+        self._slots.release()
+        if connection.is_idle():
+            self._idle.setdefault(_key(origin), []).append(connection)
+        else:
+            await self._close(connection)
+
+    async def __aenter__(self) -> _Pool:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        self._idle.clear()
+        for connection in list(self._open):
+            await self._close(connection)
+        await self._backend.aclose()
+
+
+def _key(origin: httpcore.Origin) -> tuple[bytes, bytes, int]:
+    return (origin.scheme, origin.host, origin.port)
+
+
+class _Returning:
+    """An answer's body that gives its connection back when closed."""
+
+    def __init__(self, stream: Any, give_back: Callable[[], Awaitable[None]]) -> None:
+        self._stream = stream
+        self._give_back: Callable[[], Awaitable[None]] | None = give_back
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for part in self._stream:
+            yield part
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            give_back, self._give_back = self._give_back, None
+            if give_back is not None:  # once, however often it is closed
+                await give_back()
+
+
 _HTTPCORE_ERRORS = (
     httpcore.TimeoutException,
     httpcore.NetworkError,
@@ -251,6 +370,9 @@ class _AsyncioBackend(httpcore.AsyncNetworkBackend):
     HTTP exchange of a small answer. exportctl runs on asyncio only.
     """
 
+    def __init__(self) -> None:
+        self._streams: set[_AsyncioStream] = set()  # open sockets, until closed
+
     async def connect_tcp(
         self,
         host: str,
@@ -270,13 +392,23 @@ class _AsyncioBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(message) from None
         except OSError as exc:
             raise httpcore.ConnectError(_connect_failure(host, port, exc)) from exc
-        stream = _AsyncioStream(reader, writer)
+        stream = _AsyncioStream(reader, writer, self._streams)
         for option in socket_options or ():
             stream.socket.setsockopt(*option)
         return stream
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    async def aclose(self) -> None:
+        """Close every socket still open, also one no connection took over.
+
+        httpcore awaits its trace hook between opening a socket and handing it
+        to its connection: a request cancelled there (listings ahead of an
+        invalid manifest) leaves a socket only this backend still knows.
+        """
+        for stream in list(self._streams):
+            await stream.aclose()
 
 
 def _connect_failure(host: str, port: int, exc: OSError) -> str:
@@ -288,9 +420,16 @@ def _connect_failure(host: str, port: int, exc: OSError) -> str:
 
 
 class _AsyncioStream(httpcore.AsyncNetworkStream):
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        registry: set[_AsyncioStream],
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._registry = registry
+        registry.add(self)
         self.socket: socket.socket = writer.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -315,6 +454,7 @@ class _AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
+        self._registry.discard(self)
         self._writer.close()
         with contextlib.suppress(OSError, TimeoutError):
             async with asyncio.timeout(_CLOSE_TIMEOUT_S):

@@ -17,7 +17,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-__all__ = ["EnvProblem", "EveryVariableSet", "has_reference", "names_variable", "resolve"]
+__all__ = [
+    "REFERENCE_START",
+    "EnvProblem",
+    "EveryVariableSet",
+    "has_reference",
+    "names_variable",
+    "resolve",
+]
+
+REFERENCE_START = "${env:"  # in every text this module acts on
 
 _REFERENCE = re.compile(r"\$\$\{env:|\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{env:")
 
@@ -59,7 +68,7 @@ class EveryVariableSet(Mapping[str, str]):
 
 def has_reference(text: str) -> bool:
     """Whether ``text`` holds anything this module would act on."""
-    return "${env:" in text
+    return REFERENCE_START in text
 
 
 def names_variable(text: str) -> bool:

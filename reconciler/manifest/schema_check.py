@@ -17,13 +17,15 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import jsonschema  # type: ignore[import-untyped]
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from reconciler.fastcheck import Check, compile_schema
 from reconciler.manifest.paths import Path
+
+if TYPE_CHECKING:
+    import jsonschema  # type: ignore[import-untyped]
 
 __all__ = [
     "SECRET_NAME",
@@ -64,17 +66,28 @@ class SchemaChecker:
 
     ``secret_at`` says which paths hold secrets, whose values a message never
     shows (only their kind: "a string").
+
+    Trick (start-up): jsonschema (with its format checkers and referencing)
+    takes ~0.1 s to import, and a valid manifest never needs it: the
+    validator is built on the first invalid value only.
     """
 
     is_valid: Check
-    validator: Any
+    schema: dict[str, Any] = field(repr=False, compare=False)
     secret_at: Callable[[Path], bool] = secret_named
 
     @classmethod
     def of(
         cls, schema: dict[str, Any], secret_at: Callable[[Path], bool] = secret_named
     ) -> SchemaChecker:
-        return cls(compile_schema(schema), jsonschema.Draft202012Validator(schema), secret_at)
+        return cls(compile_schema(schema), schema, secret_at)
+
+    @cached_property
+    def validator(self) -> Any:
+        """jsonschema's validator of the schema, for the errors of an invalid value."""
+        import jsonschema  # see the class docstring
+
+        return jsonschema.Draft202012Validator(self.schema)
 
 
 def check(checker: SchemaChecker, instance: Any) -> list[SchemaProblem]:
@@ -189,7 +202,7 @@ def _pattern(error: jsonschema.ValidationError, path: Path, show: _Shower) -> li
     return [SchemaProblem(path, f"{show(error.instance, path)} is not valid: {hint}")]
 
 
-_Reworder = Callable[[jsonschema.ValidationError, Path, "_Shower"], list[SchemaProblem]]
+_Reworder = Callable[["jsonschema.ValidationError", Path, "_Shower"], list[SchemaProblem]]
 _REWORDERS: dict[str, _Reworder] = {
     "additionalProperties": _unknown_fields,
     "required": _required,

@@ -18,22 +18,44 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ConfigError
 from reconciler.providers.base import ProviderFactory
 
-__all__ = ["ENTRY_POINT_GROUP", "factory", "provider_names", "section_owners"]
+if TYPE_CHECKING:
+    from reconciler.manifest.sections import SectionLoader
+
+__all__ = ["ENTRY_POINT_GROUP", "factory", "provider_names", "section_loader", "section_owners"]
 
 ENTRY_POINT_GROUP = "exportctl.providers"
 
-# name -> "module:attribute" of its ProviderFactory, and the manifest sections it
-# owns (its factory's ``sections``, repeated so a load imports only the
-# providers its files use).
-_BUILTIN: dict[str, tuple[str, tuple[str, ...]]] = {
-    "mammoth": ("reconciler.providers.mammoth.provider:FACTORY", ("dataviews", "defaults")),
-    "mailgun": ("reconciler.providers.mailgun.provider:FACTORY", ("mailgun",)),
-    "domo": ("reconciler.providers.domo.provider:FACTORY", ("domo",)),
-    "datatools": ("reconciler.providers.datatools.provider:FACTORY", ("datatools",)),
+# name -> "module:attribute" of its ProviderFactory, the manifest sections it
+# owns and "module:class" of its section loader (its factory's ``sections``
+# and ``section_loader()``, repeated so a load imports only the providers its
+# files use, and of those only what reads their sections: ``validate`` never
+# imports an HTTP client).
+_BUILTIN: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "mammoth": (
+        "reconciler.providers.mammoth.provider:FACTORY",
+        ("dataviews", "defaults"),
+        "reconciler.providers.mammoth.manifest:DataviewsLoader",
+    ),
+    "mailgun": (
+        "reconciler.providers.mailgun.provider:FACTORY",
+        ("mailgun",),
+        "reconciler.providers.mailgun.section:MailgunLoader",
+    ),
+    "domo": (
+        "reconciler.providers.domo.provider:FACTORY",
+        ("domo",),
+        "reconciler.providers.domo.section:DomoSectionLoader",
+    ),
+    "datatools": (
+        "reconciler.providers.datatools.provider:FACTORY",
+        ("datatools",),
+        "reconciler.providers.datatools.manifest:DatatoolsLoader",
+    ),
 }
 
 
@@ -47,8 +69,7 @@ def provider_names() -> list[str]:
 def factory(name: str) -> ProviderFactory:
     """The factory of provider ``name``, imported on first use."""
     if name in _BUILTIN:
-        module, _, attribute = _BUILTIN[name][0].partition(":")
-        loaded: ProviderFactory = getattr(importlib.import_module(module), attribute)
+        loaded: ProviderFactory = _load(_BUILTIN[name][0])
         return loaded
     found = _entry_points().get(name)
     if found is None:
@@ -56,6 +77,19 @@ def factory(name: str) -> ProviderFactory:
         raise ConfigError(f"unknown provider {name!r}; this exportctl knows: {known}")
     plugin: ProviderFactory = found.load()
     return plugin
+
+
+def section_loader(name: str) -> SectionLoader:
+    """A fresh reader of provider ``name``'s sections, its factory not imported if built in."""
+    if name in _BUILTIN:
+        made: SectionLoader = _load(_BUILTIN[name][2])()
+        return made
+    return factory(name).section_loader()
+
+
+def _load(reference: str) -> Any:
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def section_owners() -> dict[str, str]:
@@ -66,7 +100,7 @@ def section_owners() -> dict[str, str]:
     its first owner (built-ins first).
     """
     owners: dict[str, str] = {}
-    for name, (_, sections) in _BUILTIN.items():
+    for name, (_, sections, _) in _BUILTIN.items():
         for section in sections:
             owners.setdefault(section, name)
     for name in _entry_points():

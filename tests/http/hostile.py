@@ -2,8 +2,9 @@
 
 Each mode is one way a broken or malicious server can hurt a client that
 trusts it: dripping an answer a byte at a time, a compressed body that
-inflates a thousandfold, JSON nested beyond any parser's stack, or an error
-that echoes the request body (and the secret in it).
+inflates a thousandfold, JSON nested beyond any parser's stack, an error
+that echoes the request body (and the secret in it), listings that never end
+or whose exports are malformed.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["BOMB_INFLATED_BYTES", "serve_hostile"]
+__all__ = ["BAD_RECORDS", "BOMB_INFLATED_BYTES", "serve_hostile"]
 
 BOMB_INFLATED_BYTES = 256 * 1024 * 1024
 
@@ -29,6 +31,23 @@ def _gzip_bomb() -> bytes:
     chunk = bytes(1024 * 1024)
     parts = [packer.compress(chunk) for _ in range(BOMB_INFLATED_BYTES // len(chunk))]
     return b"".join(parts) + packer.flush()
+
+
+# A listing whose one export is broken in one way (1e400 is written unquoted).
+BAD_RECORDS: dict[str, dict[str, object]] = {
+    "id-as-text": {"id": "17", "handler_type": "s3"},
+    "id-missing": {"handler_type": "s3"},
+    "id-1e400": {"id": "1e400", "handler_type": "s3"},
+    "target-not-an-object": {"id": 3, "handler_type": "s3", "target_properties": "file.csv"},
+}
+
+
+def _endless_page(path: str) -> dict[str, object]:
+    """A full page of new exports after any offset, always with a next page."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    offset = int(query.get("offset", ["0"])[0])
+    exports = [{"id": offset + i + 1, "handler_type": "s3"} for i in range(100)]
+    return {"exports": exports, "next": "more"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,6 +63,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, _gzip_bomb(), {"Content-Encoding": "gzip"})
         elif self.mode == "deep-json":
             self._answer(200, b"[" * 100_000 + b"]" * 100_000)
+        elif self.mode == "endless-pages":
+            self._answer(200, json.dumps(_endless_page(self.path)).encode())
+        elif self.mode in BAD_RECORDS:
+            page = {"exports": [BAD_RECORDS[self.mode]], "next": None}
+            self._answer(200, json.dumps(page).encode().replace(b'"1e400"', b"1e400"))
         else:
             self._answer(404, b"{}")
 

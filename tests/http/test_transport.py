@@ -16,6 +16,7 @@ import pytest
 import trustme
 
 from reconciler.errors import ApiUnreachableError, ConfigError
+from reconciler.http import transport
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import (
     PooledTransport,
@@ -26,7 +27,7 @@ from reconciler.http.transport import (
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.config import SandboxConfig
-from tests.conftest import SandboxFactory
+from tests.conftest import SANDBOX_HEADERS, SandboxFactory
 from tests.providers.mammoth.client.support import REF, SleepLog, instant_policy, run, s3_body
 from tests.sandboxes import RunningSandbox, serve_in_thread
 
@@ -115,6 +116,33 @@ def test_a_write_after_the_server_closed_the_idle_connection_is_sent_once(
 
         assert run(list_wait_add()) == 202
         assert len(_list(server.base_url)) == 1
+
+
+def test_connections_are_reused_and_never_more_than_the_pool_size(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[int] = []
+    real_connect = transport._AsyncioBackend.connect_tcp
+
+    async def counting_connect(
+        self: transport._AsyncioBackend, host: str, port: int, **options: object
+    ) -> httpcore.AsyncNetworkStream:
+        opened.append(port)
+        return await real_connect(self, host, port, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transport._AsyncioBackend, "connect_tcp", counting_connect)
+    health = httpx.Request("GET", f"{sandbox.root_url}/_sandbox/health", headers=SANDBOX_HEADERS)
+
+    async def thirty_requests_three_at_a_time() -> list[int]:
+        async with network_transport(sandbox.base_url, 3) as pooled:
+            answers = await asyncio.gather(
+                *(pooled.handle_async_request(health) for _ in range(30))
+            )
+            again = await pooled.handle_async_request(health)
+        return [answer.status_code for answer in [*answers, again]]
+
+    assert run(thirty_requests_three_at_a_time()) == [200] * 31
+    assert len(opened) == 3
 
 
 def test_a_slow_answer_is_a_read_timeout(sandbox_factory: SandboxFactory) -> None:

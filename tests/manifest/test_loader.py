@@ -200,3 +200,21 @@ def test_a_missing_path_is_a_diagnostic_not_a_crash(tmp_path: Path) -> None:
     state, diagnostics = check_manifest([tmp_path / "nope.yaml"], environ={})
     assert state is None
     assert [str(d) for d in diagnostics] == [f"{tmp_path / 'nope.yaml'}: no such file or directory"]
+
+
+def test_scope_addresses_are_told_before_the_entries_are_checked(tmp_path: Path) -> None:
+    """``plan`` lists these while the check runs; the check still fails the load."""
+    path = one_export(tmp_path, "      - {key: a, handler_type: nope}\n")
+    told: list[list[object]] = []
+    state, diagnostics = check_manifest([path], environ={}, on_scopes_ahead=told.append)
+    assert told == [[DataviewRef(1, 1, 123, 456).scope]]
+    assert state is None
+    assert diagnostics
+
+
+def test_only_dataviews_written_with_four_integer_ids_are_told_ahead(tmp_path: Path) -> None:
+    text = HEADER + "      - {key: a, handler_type: s3, target_properties: {file: a.csv}}\n"
+    text += "  - {workspace_id: 1, project_id: 1, dataset_id: x, dataview_id: 9, exports: []}\n"
+    told: list[list[object]] = []
+    check_manifest([write(tmp_path, "m.yaml", text)], environ={}, on_scopes_ahead=told.append)
+    assert told == [[DataviewRef(1, 1, 123, 456).scope]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +68,29 @@ def test_the_registry_table_names_the_sections_each_factory_declares() -> None:
     for name in providers.provider_names():
         owned = {s for s, owner in providers.section_owners().items() if owner == name}
         assert owned == set(providers.factory(name).sections)
+
+
+def test_the_registry_table_names_the_section_loader_each_factory_makes() -> None:
+    for name in providers.provider_names():
+        named = type(providers.section_loader(name))
+        assert named is type(providers.factory(name).section_loader())
+
+
+def test_validating_a_manifest_imports_no_http_client(tmp_path: Path) -> None:
+    """``validate`` reads sections only: its start-up does not pay for httpx."""
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\ndataviews:\n  - {workspace_id: 1, project_id: 1, dataset_id: 1,"
+        " dataview_id: 1, exports: [{key: a, handler_type: s3,"
+        " target_properties: {file: a.csv}}]}\n"
+    )
+    code = (
+        "import sys; from reconciler.manifest import load_manifest; "
+        f"load_manifest([{str(manifest)!r}], environ={{}}); "
+        "print(sorted(m for m in ('httpx', 'httpcore') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
 
 
 @pytest.mark.usefixtures("installed_plugin")

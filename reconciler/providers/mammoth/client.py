@@ -33,6 +33,7 @@ no traceback, ``__cause__`` or ``__context__`` can leak them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ __all__ = [
     "endpoint_label",
 ]
 
+# No dataview holds near this many exports (100,000 at 100 a page): a server
+# offering page after page is broken or hostile.
+MAX_PAGES = 1_000
 PAGE_SIZE = 100  # the API's maximum ``limit``
 # The fields of a listed export that ``LiveExport`` reads. Run results, times
 # and error details are most of a ``__full`` record and the plan never looks
@@ -187,7 +191,16 @@ class MammothClient(ApiClient):
         call = _call("GET", _exports_path(ref), action, ref, ids_from=ids_from)
         records: list[FrozenDict] = []
         seen: set[Any] = set()
-        while True:
+        for pages in itertools.count(1):
+            if pages > MAX_PAGES:
+                raise ApiError(
+                    f"Could not {call.action}: {self.endpoint} still offered another page "
+                    f"after {MAX_PAGES} pages ({len(records)} exports), more than any "
+                    "dataview holds, so paging stopped. Check --endpoint.",
+                    method=call.method,
+                    path=call.path,
+                    scope=str(ref),
+                )
             page = await self._list_page(call, offset=len(records))
             exports = page["exports"]
             fresh = [r for r in exports if r.get("id") not in seen]
@@ -205,7 +218,8 @@ class MammothClient(ApiClient):
             records.extend(fresh)
             seen.update(r.get("id") for r in fresh)
             if not _has_next_page(page, len(exports)):
-                return records
+                break
+        return records
 
     async def _list_page(self, call: Call, *, offset: int) -> FrozenDict:
         params = {"limit": PAGE_SIZE, "offset": offset, "fields": LIST_FIELDS, "sort": "(id:asc)"}
@@ -214,6 +228,11 @@ class MammothClient(ApiClient):
         page = self._api.json(call, reply.response, loads_frozen)
         if not isinstance(page, FrozenDict) or not _is_records(page.get("exports")):
             raise self._api.unexpected(call, reply.response, "no list of exports in the answer")
+        for position, record in enumerate(page["exports"]):
+            problem = _record_problem(record)
+            if problem is not None:
+                what = f"export {position + 1} of the page at offset {offset}: {problem}"
+                raise self._api.unexpected(call, reply.response, what)
         return page
 
     async def add_export(
@@ -364,6 +383,42 @@ def _exports_path(ref: DataviewRef) -> str:
         f"workspaces/{ref.workspace_id}/projects/{ref.project_id}/datasets/{ref.dataset_id}"
         f"/dataviews/{ref.dataview_id}/pipeline/exports"
     )
+
+
+# Checked in every listed export before use: the fields the planner reads, as
+# the published ItemExportInfo schema types them (id required, as every answer
+# carries it). Hand-written rather than a schema validator: it runs 10,000
+# times a plan.
+_OPTIONAL_TYPES: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("handler_type", str),
+    ("trigger_type", str),
+    ("status", str),
+    ("end_of_pipeline", bool),
+    ("target_properties", FrozenDict),
+    ("condition", FrozenDict),
+    ("additional_properties", FrozenDict),
+)
+_LARGEST_ID = 2**63 - 1
+
+
+def _record_problem(record: FrozenDict) -> str | None:
+    """What makes a listed export unusable, or ``None`` when its fields are as documented."""
+    export_id = record.get("id")
+    if type(export_id) is not int or not 0 <= export_id <= _LARGEST_ID:
+        return f"its id is {_shown(export_id)}, not a whole number"
+    sequence = record.get("sequence")
+    if sequence is not None and type(sequence) is not int:
+        return f"its sequence is {_shown(sequence)}, not a whole number"
+    for name, kind in _OPTIONAL_TYPES:
+        value = record.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"its {name} is {_shown(value)}, of the wrong type"
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = "missing" if value is None else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _is_records(value: Any) -> bool:

@@ -204,6 +204,11 @@ def normalize(export: ExportSpec | LiveExport, options: CompareOptions) -> Norma
     secrets: dict[str, Any] = {}
     sensitive = options.sensitive
     target = _with_defaults(export.handler_type, export.target_properties)
+    if isinstance(export, LiveExport) and handlers.MASK in target.values():
+        # The server masks it, so it is a secret whatever its name: redacted on
+        # both sides of a change (the planner redacts a path either side calls secret).
+        masked = {f"target_properties.{n}" for n, v in target.items() if v == handlers.MASK}
+        sensitive = sensitive | masked
     form["target_properties"] = clean(
         target, "target_properties", sensitive, secrets, _is_secret_name
     )

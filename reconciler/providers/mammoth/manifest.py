@@ -23,7 +23,7 @@ from reconciler.manifest.paths import Path
 from reconciler.manifest.schema_check import SchemaChecker, SchemaProblem, check, did_you_mean
 from reconciler.manifest.sections import Entry, LoadContext, merge_defaults
 from reconciler.manifest.yaml_source import YamlDocument
-from reconciler.model import Prune, ScopeSpec, Unmanaged, freeze
+from reconciler.model import Prune, Scope, ScopeSpec, Unmanaged, freeze
 from reconciler.providers.base import SchemaParts
 from reconciler.providers.mammoth import handlers
 from reconciler.providers.mammoth.kind import COMPARED_FIELDS, MAPPING_FIELDS, dataview_spec
@@ -119,6 +119,20 @@ class DataviewsLoader:
             )
             for p in self.parts.values()
         )
+
+    def scopes_ahead(self, root: Mapping[str, Any]) -> list[Scope]:
+        """Each dataview written with four integer ids (``ScopesAhead``).
+
+        Listing a dataview needs only its address; the embedded sandbox,
+        which makes its dataviews from the whole manifest, is never listed ahead.
+        """
+        dataviews = root.get(DATAVIEWS_SECTION)
+        found = (
+            [_ref(d) for d in dataviews if isinstance(d, dict)]
+            if isinstance(dataviews, list)
+            else []
+        )
+        return list(dict.fromkeys(ref.scope for ref in found if ref is not None))
 
     def load(self, doc: YamlDocument, root: Mapping[str, Any], context: LoadContext) -> None:
         for problem in check(sections_validator(), root):

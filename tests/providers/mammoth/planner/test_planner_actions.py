@@ -242,6 +242,16 @@ def test_a_value_marked_sensitive_when_written_stays_redacted_across_a_replace()
     assert "alice-login" not in repr(change.fields)
 
 
+def test_a_field_the_server_masks_is_redacted_on_both_sides_whatever_its_name() -> None:
+    desired = spec(target_properties={"file": "sales.csv", "signature": "sig-Value-7"})
+    masked = live(10, desired, target_properties={"file": "sales.csv", "signature": "********"})
+    change = only(plan(state(desired), masked))
+    assert "sig-Value-7" not in repr(change)
+    assert change.fields == (
+        FieldChange("target_properties.signature", SENSITIVE, SENSITIVE, sensitive=True),
+    )
+
+
 def test_deleted_live_exports_count_as_absent() -> None:
     change = only(plan(state(spec()), live(10, spec(), status="deleted")))
     assert change.action is Action.ADD
