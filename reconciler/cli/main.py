@@ -20,6 +20,8 @@ from typing import Any
 
 import click
 
+from reconciler.cli.deadline import start_deadline
+
 __all__ = ["cli"]
 
 # name -> (module, attribute, one-line help shown by `exportctl --help`)
@@ -100,7 +102,15 @@ def _report_internal_error(error: Exception) -> None:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="exportctl", prog_name="exportctl")
-def cli() -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="EXPORTCTL_TIMEOUT",
+    metavar="SECONDS",
+    help="End the whole command after this long, with exit 1 (env EXPORTCTL_TIMEOUT). "
+    "Each request has its own deadline too; this bounds a cron or CI step.",
+)
+def cli(timeout: float | None) -> None:
     """Manage data exports as code, on every platform a provider speaks to.
 
     Keep the exports you want in YAML, review `exportctl plan` in a pull
@@ -116,3 +126,5 @@ def cli() -> None:
     Against the real APIs, each provider reads its own variables, e.g.
     MAMMOTH_API_KEY and MAMMOTH_API_SECRET (see docs/providers/).
     """
+    if timeout is not None:
+        start_deadline(timeout)
