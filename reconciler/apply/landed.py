@@ -11,8 +11,9 @@ request the plan had not seen. A provider's follow-ups bring their own check.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
+from reconciler.identity import Marker
 from reconciler.kinds import ResourceKind
 from reconciler.model import ListedResource, LiveRun, LiveScope, RunState, Scope, SnapshotSpec
 from reconciler.providers.base import Providers
@@ -28,20 +29,27 @@ async def resource_with_marker(
     providers: Providers, scope: Scope, kind: ResourceKind, key: str, applied: str
 ) -> ListedResource | None:
     """The resource carrying exactly this marker, if the write landed."""
-    for resource in (await _listed(providers, scope)).present():
-        marker = kind.marker(resource)
-        if marker is not None and marker.key == key and marker.applied == applied:
-            return resource
-    return None
+    return await _marked(providers, scope, kind, key, lambda m: m.applied == applied)
 
 
 async def resource_with_spec(
     providers: Providers, scope: Scope, kind: ResourceKind, key: str, spec: str
 ) -> ListedResource | None:
     """A resource with ``key`` written with exactly this spec by any apply (any salt)."""
+    return await _marked(providers, scope, kind, key, lambda m: m.spec_digest == spec)
+
+
+async def _marked(
+    providers: Providers,
+    scope: Scope,
+    kind: ResourceKind,
+    key: str,
+    matches: Callable[[Marker], bool],
+) -> ListedResource | None:
+    """The first listed resource whose marker has ``key`` and ``matches``."""
     for resource in (await _listed(providers, scope)).present():
         marker = kind.marker(resource)
-        if marker is not None and marker.key == key and marker.spec_digest == spec:
+        if marker is not None and marker.key == key and matches(marker):
             return resource
     return None
 
