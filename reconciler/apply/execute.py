@@ -337,11 +337,7 @@ class _ScopeRun:
         way what the manifest asks for exists, and its follow-ups (a suspend)
         are still sent; anything else is the refusal it was.
         """
-        kind = self._kind()
-        written = spec_digest(kind.normalize_desired(spec))
-        found = await landed.resource_with_spec(
-            self.run.providers, self.scope, kind, spec.key, written
-        )
+        found = await landed.resource_with_spec(self.run.providers, self.scope, self._kind(), spec)
         if found is None:
             raise error
         return _Sent(None, None, found.resource_id, refused_copy=True)

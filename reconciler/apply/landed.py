@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from reconciler.identity import Marker
+from reconciler.identity import Marker, spec_digest
 from reconciler.kinds import ResourceKind
-from reconciler.model import ListedResource, LiveRun, LiveScope, RunState, Scope, SnapshotSpec
+from reconciler.model import (
+    DesiredResource,
+    ListedResource,
+    LiveRun,
+    LiveScope,
+    RunState,
+    Scope,
+    SnapshotSpec,
+)
 from reconciler.providers.base import Providers
 
 __all__ = ["is_gone", "new_run", "resource_with_marker", "resource_with_spec"]
@@ -33,10 +41,11 @@ async def resource_with_marker(
 
 
 async def resource_with_spec(
-    providers: Providers, scope: Scope, kind: ResourceKind, key: str, spec: str
+    providers: Providers, scope: Scope, kind: ResourceKind, desired: DesiredResource
 ) -> ListedResource | None:
-    """A resource with ``key`` written with exactly this spec by any apply (any salt)."""
-    return await _marked(providers, scope, kind, key, lambda m: m.spec_digest == spec)
+    """A resource with ``desired``'s key, written as ``desired`` is by any apply (any salt)."""
+    written = spec_digest(kind.normalize_desired(desired))
+    return await _marked(providers, scope, kind, desired.key, lambda m: m.spec_digest == written)
 
 
 async def _marked(

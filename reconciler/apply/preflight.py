@@ -26,7 +26,7 @@ from reconciler.apply import landed
 from reconciler.apply.result import Failure, PreflightFailure
 from reconciler.errors import ApiError, MaybeLandedError
 from reconciler.http.retry import RetryPolicy
-from reconciler.identity import new_salt, spec_digest
+from reconciler.identity import new_salt
 from reconciler.kinds import ResourceKind
 from reconciler.model import LiveRun, Scope, SnapshotSpec
 from reconciler.plan import Action, Change, Plan
@@ -132,9 +132,8 @@ async def _written_since(
         return False
     if isinstance(spec, SnapshotSpec):
         return False
-    written = spec_digest(kind.normalize_desired(spec))
     try:
-        found = await landed.resource_with_spec(providers, scope, kind, spec.key, written)
+        found = await landed.resource_with_spec(providers, scope, kind, spec)
     except ApiError:
         return False  # no listing, no evidence: the refusal stands
     return found is not None
