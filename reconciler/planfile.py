@@ -46,7 +46,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +180,8 @@ def _timestamp(moment: datetime) -> str:
 
 
 def _exportctl_version() -> str:
+    from importlib import metadata  # ~30 ms; only a plan being saved needs it
+
     try:
         return metadata.version("exportctl")
     except metadata.PackageNotFoundError:  # running from a bare checkout

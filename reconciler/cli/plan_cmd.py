@@ -14,15 +14,12 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.apply.saved import current_secrets
 from reconciler.cli.options import STDIN, format_option, planning_options
-from reconciler.cli.plan_preflight import refusal, with_verdict
 from reconciler.cli.session import json_on_error, load_and_plan
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
-from reconciler.plan_json import plan_error_to_json, plan_to_json
-from reconciler.planfile import save_plan
+from reconciler.plan_json import PlanJson, plan_error_to_json, plan_to_json
 from reconciler.render.formats import render_plan
 from reconciler.render.style import should_color
 
@@ -107,16 +104,25 @@ def plan(
         )
     made = planned.plan
     plan_json = plan_to_json(made)
-    if planned.preflight is not None:
-        plan_json = with_verdict(plan_json, planned.preflight)
-    sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
-    refused = refusal(planned.preflight) if planned.preflight is not None else None
-    if refused is not None:
-        # A plan the server refuses is not worth applying: it is not saved.
-        raise refused
+    if planned.preflight is None:
+        _show(plan_json, output_format, color)
+    else:
+        # Trick (speed): the dry-run and plan-file machinery is imported only
+        # when asked for; a plain plan does not wait for it before listing.
+        from reconciler.cli.plan_preflight import refusal, with_verdict
+
+        _show(with_verdict(plan_json, planned.preflight), output_format, color)
+        refused = refusal(planned.preflight)
+        if refused is not None:
+            # A plan the server refuses is not worth applying: it is not saved.
+            raise refused
     if out_path is not None:
         _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
+
+
+def _show(plan_json: PlanJson, output_format: str, color: bool | None) -> None:
+    sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
 
 
 def _error_document(message: str) -> str:
@@ -131,6 +137,9 @@ def _save(
     The plan file does not record where it was made, so a sandbox plan's hint
     names the sandbox: without it, the suggested command asks for credentials.
     """
+    from reconciler.apply.saved import current_secrets
+    from reconciler.planfile import save_plan
+
     save_plan(path, made, secrets=current_secrets(desired), sources=files)
     command = ["exportctl", "apply", path]
     if sandbox_db is not None:

@@ -16,12 +16,12 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler import redaction
 from reconciler.cli.options import manifest_sources
-from reconciler.cli.plan_preflight import PreflightVerdict, check_writes
 from reconciler.errors import ConfigError, ExportctlError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
@@ -33,6 +33,9 @@ from reconciler.progress import StatusLine
 from reconciler.providers import factory
 from reconciler.providers.base import Connection, Provider, Providers
 from reconciler.selectors import select_plan, select_scopes
+
+if TYPE_CHECKING:
+    from reconciler.cli.plan_preflight import PreflightVerdict
 
 __all__ = [
     "Planned",
@@ -183,8 +186,11 @@ async def with_preflight(
     providers: Providers, desired: DesiredState, plan: Plan, preflight: bool
 ) -> Planned:
     """The plan made, with the server's verdict on its writes when ``preflight`` asks."""
-    verdict = await check_writes(providers, plan) if preflight else None
-    return Planned(desired, plan, verdict)
+    if not preflight:
+        return Planned(desired, plan, None)
+    from reconciler.cli.plan_preflight import check_writes  # the apply engine: only if asked
+
+    return Planned(desired, plan, await check_writes(providers, plan))
 
 
 @contextmanager

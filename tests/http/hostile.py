@@ -4,7 +4,7 @@ Each mode is one way a broken or malicious server can hurt a client that
 trusts it: dripping an answer a byte at a time, a compressed body that
 inflates a thousandfold, JSON nested beyond any parser's stack, an error
 that echoes the request body (and the secret in it), listings that never end
-or whose exports are malformed.
+or whose exports are malformed, and answers that break HTTP itself.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["BAD_RECORDS", "BOMB_INFLATED_BYTES", "serve_hostile"]
+__all__ = ["BAD_RECORDS", "BOMB_INFLATED_BYTES", "RAW_ANSWERS", "serve_hostile"]
 
 BOMB_INFLATED_BYTES = 256 * 1024 * 1024
 
@@ -39,6 +39,20 @@ BAD_RECORDS: dict[str, dict[str, object]] = {
     "id-missing": {"handler_type": "s3"},
     "id-1e400": {"id": "1e400", "handler_type": "s3"},
     "target-not-an-object": {"id": 3, "handler_type": "s3", "target_properties": "file.csv"},
+}
+
+
+# Answers written byte for byte, to test the HTTP layer itself (then the
+# connection is closed; b"" hangs up without a word).
+RAW_ANSWERS: dict[str, bytes] = {
+    "hang-up": b"",
+    "not-http": b"SSH-2.0-OpenSSH_9.6\r\n",
+    "cut-body": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n[1, 2",
+    "chunked-after-continue": (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"4\r\n[1, \r\n2\r\n2]\r\n0\r\n\r\n"
+    ),
 }
 
 
@@ -65,6 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(200, b"[" * 100_000 + b"]" * 100_000)
         elif self.mode == "endless-pages":
             self._answer(200, json.dumps(_endless_page(self.path)).encode())
+        elif self.mode in RAW_ANSWERS:
+            self.close_connection = True
+            self.wfile.write(RAW_ANSWERS[self.mode])
         elif self.mode in BAD_RECORDS:
             page = {"exports": [BAD_RECORDS[self.mode]], "next": None}
             self._answer(200, json.dumps(page).encode().replace(b'"1e400"', b"1e400"))

@@ -12,6 +12,7 @@ import pytest
 from reconciler import redaction
 from reconciler.errors import ApiError, ApiUnreachableError
 from reconciler.http.api import ApiSession, Call, StandardWording
+from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import MAX_ANSWER_BYTES
 from reconciler.model import DesiredState
 from tests.http.hostile import BOMB_INFLATED_BYTES, serve_hostile
@@ -19,9 +20,11 @@ from tests.http.hostile import BOMB_INFLATED_BYTES, serve_hostile
 LIST = Call("GET", "things", "list the things")
 
 
-def _get(base_url: str, *, timeout: float = 5.0) -> Any:
+def _get(base_url: str, *, timeout: float = 5.0, retries: int | None = None) -> Any:
+    retry = None if retries is None else RetryPolicy(max_attempts=retries)
+
     async def run() -> Any:
-        async with ApiSession(base_url, {}, StandardWording(), timeout=timeout) as api:
+        async with ApiSession(base_url, {}, StandardWording(), timeout=timeout, retry=retry) as api:
             reply = await api.send(LIST)
             return api.json(LIST, reply.response)
 
@@ -78,3 +81,25 @@ def test_a_server_echoing_a_secret_in_its_error_does_not_get_it_shown(
     assert secret not in caught.value.message
     assert secret not in (caught.value.detail or "")
     assert "'password':'***'" in (caught.value.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("mode", "problem"),
+    [
+        ("hang-up", "RemoteProtocolError: Server disconnected without sending a response."),
+        ("not-http", "RemoteProtocolError: "),
+        ("cut-body", "RemoteProtocolError: peer closed connection without sending complete"),
+    ],
+)
+def test_an_answer_that_breaks_http_is_a_transport_error_after_the_retries(
+    mode: str, problem: str
+) -> None:
+    with serve_hostile(mode) as base_url, pytest.raises(ApiUnreachableError) as caught:
+        _get(base_url, retries=1)
+    assert problem in caught.value.message
+    assert "1 attempt)" in caught.value.message
+
+
+def test_an_interim_answer_and_a_chunked_body_are_read_as_one_answer() -> None:
+    with serve_hostile("chunked-after-continue") as base_url:
+        assert _get(base_url) == [1, 2]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpcore
 import httpx
 import pytest
 import trustme
@@ -18,12 +18,7 @@ import trustme
 from reconciler.errors import ApiUnreachableError, ConfigError
 from reconciler.http import transport
 from reconciler.http.retry import RetryPolicy
-from reconciler.http.transport import (
-    PooledTransport,
-    _as_httpx,
-    network_transport,
-    proxy_for,
-)
+from reconciler.http.transport import PooledTransport, network_transport, proxy_for
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from reconciler.sandbox.config import SandboxConfig
@@ -122,15 +117,15 @@ def test_connections_are_reused_and_never_more_than_the_pool_size(
     sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[int] = []
-    real_connect = transport._AsyncioBackend.connect_tcp
+    real_connect = transport._connect
 
     async def counting_connect(
-        self: transport._AsyncioBackend, host: str, port: int, **options: object
-    ) -> httpcore.AsyncNetworkStream:
+        host: str, port: int, *args: Any
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         opened.append(port)
-        return await real_connect(self, host, port, **options)  # type: ignore[arg-type]
+        return await real_connect(host, port, *args)
 
-    monkeypatch.setattr(transport._AsyncioBackend, "connect_tcp", counting_connect)
+    monkeypatch.setattr(transport, "_connect", counting_connect)
     health = httpx.Request("GET", f"{sandbox.root_url}/_sandbox/health", headers=SANDBOX_HEADERS)
 
     async def thirty_requests_three_at_a_time() -> list[int]:
@@ -151,26 +146,6 @@ def test_a_slow_answer_is_a_read_timeout(sandbox_factory: SandboxFactory) -> Non
     with pytest.raises(ApiUnreachableError) as caught:
         _list(server.base_url, timeout=0.05, retry=instant_policy(SleepLog(), max_attempts=2))
     assert "(ReadTimeout: no data within 0.05 s; 2 attempts)" in caught.value.message
-
-
-@pytest.mark.parametrize(
-    ("core", "expected"),
-    [
-        (httpcore.ConnectError("refused"), httpx.ConnectError),
-        (httpcore.ConnectTimeout("slow"), httpx.ConnectTimeout),
-        (httpcore.ReadTimeout("slow"), httpx.ReadTimeout),
-        (httpcore.WriteError("broken"), httpx.WriteError),
-        (httpcore.RemoteProtocolError("cut"), httpx.RemoteProtocolError),
-        (httpcore.PoolTimeout("busy"), httpx.PoolTimeout),
-        (httpcore.ProxyError("denied"), httpx.ProxyError),
-    ],
-)
-def test_httpcore_errors_become_the_httpx_errors_the_retry_rules_know(
-    core: Exception, expected: type[httpx.TransportError]
-) -> None:
-    request = httpx.Request("GET", "http://example.invalid/")
-    mapped = _as_httpx(core, request)
-    assert (type(mapped), str(mapped)) == (expected, str(core))
 
 
 def test_the_proxy_comes_from_the_environment_for_the_url_scheme(
