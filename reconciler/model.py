@@ -61,6 +61,10 @@ class FrozenDict(dict[str, Any]):
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(sorted(self.items(), key=lambda item: item[0])))
 
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
+        """Pickled as the plain dict it holds: rebuilding item by item would be refused."""
+        return (FrozenDict, (dict(self),))
+
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 

@@ -3,7 +3,8 @@
 Checking a 10,000-entry manifest takes a good part of a second, and listing
 its scopes waits on the network for longer. The scope addresses are known as
 soon as a file is parsed (``manifest.sections.ScopesAhead``), so the listing
-requests leave then, while the entries are checked in a worker thread.
+requests leave then, while the entries are checked in a child process on
+another core (``cli.load_aside``), or in a worker thread where that is unsafe.
 
 Nothing is planned from an invalid manifest: the listings are only joined
 (``plan_live(started=...)``) once the whole manifest has loaded without a
@@ -29,7 +30,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 
-from reconciler.cli.session import Planned, load_desired, open_for, plan_live, with_preflight
+from reconciler.cli.load_aside import load_aside
+from reconciler.cli.session import Planned, open_for, plan_live, with_preflight
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState, LiveScope, Scope
 from reconciler.providers import factory
@@ -51,7 +53,7 @@ async def load_and_plan_ahead(
     loop = asyncio.get_running_loop()
     async with _Ahead(connection, targets, excludes) as ahead:
 
-        def heard(scopes: list[Scope]) -> None:  # called in the loader's thread
+        def heard(scopes: list[Scope]) -> None:  # called in a thread of its own
             # Import the providers here, while the event loop has nothing to
             # do: in the loop's thread it would wait on the loader for the lock.
             for name in dict.fromkeys(scope.provider for scope in scopes):
@@ -60,7 +62,7 @@ async def load_and_plan_ahead(
 
         with _loaded_manifest_spared_by_the_collector() as loaded:
             with _answers_served_promptly():
-                desired = await asyncio.to_thread(load_desired, files, targets, excludes, heard)
+                desired = await load_aside(files, targets, excludes, heard)
             loaded()
             opened = await ahead.providers()
             endpoint, parallelism = connection.endpoint, connection.parallelism

@@ -69,10 +69,11 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 
-def manifest_sources(files: Sequence[str]) -> list[str | ManifestText]:
+def manifest_sources(files: Sequence[str | ManifestText]) -> list[str | ManifestText]:
     """What ``-f`` names, for the loader: ``-`` becomes standard input's text, read once.
 
-    Messages then name it ``<stdin>`` (``<stdin>:3:5: ...``), as compilers do.
+    Messages then name it ``<stdin>`` (``<stdin>:3:5: ...``), as compilers do. A
+    text already read passes through, so the sources can be made once, early.
     """
     if list(files).count(STDIN) > 1:
         raise ConfigError("-f - (standard input) can be given only once: it is read once.")

@@ -22,9 +22,11 @@ import click
 
 from reconciler import redaction
 from reconciler.cli.options import manifest_sources
+from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ConfigError, ExportctlError
 from reconciler.live import fetch_live
 from reconciler.manifest import load_manifest
+from reconciler.manifest.files import ManifestText
 from reconciler.manifest.loader import OnScopesAhead
 from reconciler.model import DesiredState, LiveScope, Scope, common_noun
 from reconciler.plan import Plan, ScopePlan
@@ -44,12 +46,13 @@ __all__ = [
     "load_desired",
     "open_for",
     "plan_live",
+    "show_warning",
     "with_preflight",
 ]
 
 
 def load_desired(
-    files: Sequence[str],
+    files: Sequence[str | ManifestText],
     targets: Sequence[str],
     excludes: Sequence[str],
     on_scopes_ahead: OnScopesAhead | None = None,
@@ -58,13 +61,17 @@ def load_desired(
 
     Selectors are parsed here, before any request, so a typo fails fast. The
     manifest's warnings are shown on stderr, as ``validate`` shows them.
+    ``files`` may hold standard input's text already read (``manifest_sources``).
     """
     desired = load_manifest(
-        manifest_sources(files),
-        on_warning=lambda w: click.echo(str(w), err=True),
-        on_scopes_ahead=on_scopes_ahead,
+        manifest_sources(files), on_warning=show_warning, on_scopes_ahead=on_scopes_ahead
     )
     return select_scopes(desired, targets, excludes)
+
+
+def show_warning(warning: Diagnostic) -> None:
+    """A valid manifest's warning, on stderr where ``validate`` shows it too."""
+    click.echo(str(warning), err=True)
 
 
 @asynccontextmanager

@@ -23,12 +23,19 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ManifestError
 from reconciler.manifest.files import ManifestText, Source, find_files
 from reconciler.manifest.schema_check import SchemaChecker, check
-from reconciler.manifest.sections import LoadContext, ScopesAhead, SectionLoader
+from reconciler.manifest.sections import LoadContext, ScopesAhead, ScopesInText, SectionLoader
 from reconciler.manifest.yaml_source import YamlDocument, parse_yaml
 from reconciler.model import DesiredState, Scope, ScopeSpec
 from reconciler.providers import section_loader, section_owners
 
-__all__ = ["OnScopesAhead", "check_manifest", "expand_paths", "load_manifest"]
+__all__ = [
+    "OnScopesAhead",
+    "accept_checked",
+    "check_manifest",
+    "expand_paths",
+    "guess_scopes",
+    "load_manifest",
+]
 
 VERSION_FIELD = "version"
 
@@ -55,13 +62,53 @@ def load_manifest(
 
     A valid manifest's warnings go to ``on_warning`` (the CLI shows them on stderr).
     """
-    state, diagnostics = check_manifest(paths, environ, on_scopes_ahead)
+    return accept_checked(check_manifest(paths, environ, on_scopes_ahead), on_warning)
+
+
+def accept_checked(
+    checked: tuple[DesiredState | None, list[Diagnostic]],
+    on_warning: Callable[[Diagnostic], None] | None = None,
+) -> DesiredState:
+    """``check_manifest``'s outcome as ``load_manifest`` gives it: the state, its
+    warnings told to ``on_warning``; or ``ManifestError`` listing every problem."""
+    state, diagnostics = checked
     if state is None:
         raise ManifestError(diagnostics)
     if on_warning is not None:
         for warning in diagnostics:
             on_warning(warning)
     return state
+
+
+def guess_scopes(paths: Sequence[str | FsPath | ManifestText]) -> list[Scope]:
+    """The scopes the files seem to name, from their raw text (``ScopesInText``).
+
+    Milliseconds for a file that takes most of a second to parse: a caller
+    lists these while the load runs. Only providers whose section name starts
+    a line of the file are asked. Anything unreadable guesses nothing; the
+    load reports it.
+    """
+    files, problems = find_files(paths)
+    if problems:
+        return []
+    owners = section_owners()
+    guessed: list[Scope] = []
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return guessed
+        named = [owners[section] for section in owners if _starts_a_line(section, raw)]
+        for provider in dict.fromkeys(named):
+            loader = section_loader(provider)
+            if isinstance(loader, ScopesInText):
+                guessed += loader.scopes_in_text(raw)
+    return list(dict.fromkeys(guessed))
+
+
+def _starts_a_line(section: str, raw: bytes) -> bool:
+    name = section.encode()
+    return raw.startswith(name + b":") or b"\n" + name + b":" in raw
 
 
 def check_manifest(

@@ -26,7 +26,14 @@ from reconciler.manifest.paths import Path, format_path
 from reconciler.manifest.yaml_source import YamlDocument
 from reconciler.model import Scope, ScopeSpec
 
-__all__ = ["Entry", "LoadContext", "ScopesAhead", "SectionLoader", "merge_defaults"]
+__all__ = [
+    "Entry",
+    "LoadContext",
+    "ScopesAhead",
+    "ScopesInText",
+    "SectionLoader",
+    "merge_defaults",
+]
 
 _DEFAULTS: Path = ("defaults",)
 
@@ -162,6 +169,23 @@ class ScopesAhead(Protocol):
 
     def scopes_ahead(self, root: Mapping[str, Any]) -> list[Scope]:
         """The well-formed scope addresses of one document's sections, unchecked otherwise."""
+        ...
+
+
+@runtime_checkable
+class ScopesInText(Protocol):
+    """A ``SectionLoader`` that can guess its scopes from a file's raw text, unparsed.
+
+    Parsing a large file takes a good part of a second; a regular expression
+    over its bytes takes milliseconds, so ``plan`` lists these scopes while the
+    file is still being parsed, as a browser's preload scanner fetches what a
+    page names before the page is parsed. A guess may be wrong both ways: a
+    scope guessed wrongly is listed for nothing (read-only, then unused), and
+    one missed is listed once ``ScopesAhead`` or the load names it.
+    """
+
+    def scopes_in_text(self, raw: bytes) -> list[Scope]:
+        """The scope addresses the text seems to name, in the order written."""
         ...
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import ahead
+from reconciler.cli import ahead, load_aside
 from reconciler.cli.session import Planned, load_desired, open_for, plan_live
 from reconciler.model import DesiredState, LiveScope, Scope
 from reconciler.plan import Plan
@@ -61,7 +61,8 @@ def test_a_dataview_is_listed_before_the_manifest_has_loaded(
         waited.append(listed.wait(timeout=10))  # the loader's thread has not returned yet
         return desired
 
-    monkeypatch.setattr(ahead, "load_desired", load_then_wait_for_a_listing)
+    # The server's thread keeps the check in this process (``load_aside``).
+    monkeypatch.setattr(load_aside, "load_desired", load_then_wait_for_a_listing)
     plan = _plan_ahead(server, manifest).plan
     assert waited == [True]
     assert plan == _plan_after_loading(server, manifest)
