@@ -2,21 +2,26 @@
 
 Live state is what exportctl would have written, with every 10th export
 changed (a field by hand, a rotated secret, or missing) and a few unmanaged
-exports. Run by hand: ``.venv/bin/python bench/bench_planner_cpu.py
-[--dataviews 500]``; ``--dataviews 2500`` is the big estate of 50,000 exports
-(targets: under 2.5 s and 500 MB). Also prints the process's peak resident
+exports. Half the exports hold a secret: without ``EXPORTCTL_MARKER_KEY``
+a plan stretches each distinct secret once (PBKDF2, about 1 ms), so one
+secret per export is the worst case and a shared one the usual. Run by
+hand: ``.venv/bin/python bench/bench_planner_cpu.py [--dataviews 500]``;
+``--dataviews 2500`` is the big estate of 50,000 exports (targets: under
+2.5 s and 500 MB). Also prints the process's peak resident
 memory: desired state, live state and plans together.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from dataclasses import replace
 
 from _support import machine
 
+from reconciler.identity import MARKER_KEY_ENV, _stretch
 from reconciler.model import DesiredState, LiveScope, Scope, freeze
 from reconciler.plan import Action
 from reconciler.planner import make_plan
@@ -28,9 +33,10 @@ PER_DATAVIEW = 20
 SALT = "0123456789abcdef"
 
 
-def desired_export(n: int) -> ExportSpec:
+def desired_export(n: int, shared_secret: bool) -> ExportSpec:
+    password = "pw-shared" if shared_secret else f"pw-{n}"
     target = (
-        {"file": f"file_{n}.csv", "password": f"pw-{n}"} if n % 2 else {"dataset_name": f"ds_{n}"}
+        {"file": f"file_{n}.csv", "password": password} if n % 2 else {"dataset_name": f"ds_{n}"}
     )
     return ExportSpec(
         key=f"export-{n}",
@@ -73,11 +79,13 @@ def live_export(n: int, spec: ExportSpec, every: int) -> LiveExport | None:
     )
 
 
-def build(dataview_count: int, every: int) -> tuple[DesiredState, dict[Scope, LiveScope]]:
+def build(
+    dataview_count: int, every: int, shared_secret: bool
+) -> tuple[DesiredState, dict[Scope, LiveScope]]:
     dataviews, live = [], {}
     for v in range(dataview_count):
         ref = DataviewRef(1, 1, 1, 1000 + v)
-        specs = [desired_export(v * PER_DATAVIEW + i) for i in range(PER_DATAVIEW)]
+        specs = [desired_export(v * PER_DATAVIEW + i, shared_secret) for i in range(PER_DATAVIEW)]
         exports = [live_export(v * PER_DATAVIEW + i, s, every) for i, s in enumerate(specs)]
         unmanaged = LiveExport.from_api(
             {"id": 10**6 + v, "handler_type": "s3", "target_properties": {"file": "legacy.csv"}}
@@ -87,9 +95,12 @@ def build(dataview_count: int, every: int) -> tuple[DesiredState, dict[Scope, Li
     return DesiredState(tuple(dataviews), digest="bench"), live
 
 
-def run(label: str, dataview_count: int, every: int) -> None:
-    desired, live = build(dataview_count, every)
+def run(label: str, dataview_count: int, every: int, *, shared_secret: bool = False) -> None:
+    desired, live = build(dataview_count, every, shared_secret)
     make_plan(desired, live)  # warm the schema caches, as a real run's first dataview would
+    # A plan runs in a process of its own: it remembers no stretch from the
+    # apply that wrote the markers (here, this process).
+    _stretch.cache_clear()
     start = time.process_time()
     plan = make_plan(desired, live)
     elapsed = time.process_time() - start
@@ -104,8 +115,11 @@ def main() -> None:
     dataview_count = parser.parse_args().dataviews
     print(f"machine: {machine()}")
     print(f"{dataview_count * PER_DATAVIEW} desired exports over {dataview_count} dataviews")
-    run("light drift (8% differ)", dataview_count, every=50)
-    run("heavy drift (40% differ)", dataview_count, every=10)
+    run("light drift (8% differ), one secret per export", dataview_count, every=50)
+    run("light drift, one secret shared by all", dataview_count, every=50, shared_secret=True)
+    run("heavy drift (40% differ), one shared secret", dataview_count, 10, shared_secret=True)
+    os.environ[MARKER_KEY_ENV] = "bench-key"  # markers keyed: an HMAC, no stretch
+    run("light drift, one secret per export, EXPORTCTL_MARKER_KEY set", dataview_count, 50)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,20 @@ Unprotected resources carry no ``protect`` key.
   - ``k``: an HMAC-SHA256 keyed with ``EXPORTCTL_MARKER_KEY`` (an environment
     variable, a long random string kept with the other CI secrets). Without
     the key a guess cannot be checked at all: use it.
-  - ``p``: without a key, PBKDF2-SHA256 at ``STRETCH_ITERATIONS``. A guess
-    costs that many HMACs, which keeps a 10,000-export plan to seconds but
-    only slows down a determined attacker: a weak secret (a 4-character
-    password) stays guessable on a GPU. This is the trade-off the key removes.
+  - ``s``: without a key, ``s<stretch salt>.<digest>``: the secrets are
+    stretched with PBKDF2-SHA256 at ``STRETCH_ITERATIONS`` under a stretch
+    salt, and the result keys an HMAC of the marker's salt. A guess costs a
+    stretch, which only slows down a determined attacker: a weak secret (a
+    4-character password) stays guessable on a GPU. This is the trade-off the
+    key removes. One process (an apply) writes one stretch salt into all its
+    markers, so a plan stretches each distinct secret once per stretch salt,
+    not once per resource: 10,000 exports writing with one database password
+    cost one stretch, not 10,000 (seconds). Resources sharing a secret still
+    show different digests (each marker's own salt), and the stretch is
+    remembered only in memory, for the process.
+  - ``p``: as written before ``s`` (PBKDF2 under the marker's own salt, one
+    stretch per resource per plan): still compared; the next apply that
+    rewrites the marker writes ``s``.
   - ``n``: the resource has no secret.
 
   A ``v1`` marker's plain sha256 digest is still compared (so upgrading does
@@ -63,6 +73,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Collection
+from functools import cache
 from typing import Any, NamedTuple
 
 from reconciler.normalize import Normalized, canonical_json, digest
@@ -160,7 +171,8 @@ def secret_digest(normalized: Normalized, salt: str) -> str:
     key = _marker_key()
     if key is not None:
         return "k" + _keyed(normalized, salt, key)
-    return "p" + _stretched(normalized, salt)
+    stretch_salt = _stretch_salt()
+    return f"s{stretch_salt}.{_shared_stretch(normalized, salt, stretch_salt)}"
 
 
 def secrets_unchanged(normalized: Normalized, marker: Marker) -> bool | None:
@@ -179,6 +191,10 @@ def secrets_unchanged(normalized: Normalized, marker: Marker) -> bool | None:
         if key is None:
             return None
         return hmac.compare_digest(_keyed(normalized, marker.salt or "", key), value)
+    if scheme == "s" and "." in value:
+        stretch_salt, shown = value.split(".", 1)
+        made = _shared_stretch(normalized, marker.salt or "", stretch_salt)
+        return hmac.compare_digest(made, shown)
     return scheme == "p" and hmac.compare_digest(_stretched(normalized, marker.salt or ""), value)
 
 
@@ -202,6 +218,23 @@ def _stretched(normalized: Normalized, salt: str) -> str:
         "sha256", _secret_text(normalized), salt.encode(), STRETCH_ITERATIONS
     )
     return derived.hex()[:16]
+
+
+def _shared_stretch(normalized: Normalized, salt: str, stretch_salt: str) -> str:
+    stretched = _stretch(_secret_text(normalized), stretch_salt)
+    return hmac.new(stretched, salt.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@cache
+def _stretch(secret_text: bytes, stretch_salt: str) -> bytes:
+    """PBKDF2 of one set of secret values: the cost of a guess, paid once per process."""
+    return hashlib.pbkdf2_hmac("sha256", secret_text, stretch_salt.encode(), STRETCH_ITERATIONS)
+
+
+@cache
+def _stretch_salt() -> str:
+    """The stretch salt of every ``s`` digest this process writes (see the module docstring)."""
+    return new_salt()
 
 
 def _legacy(normalized: Normalized, salt: str) -> str:

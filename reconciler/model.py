@@ -72,16 +72,31 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 def freeze(value: Any) -> Any:
     """Deep-freeze plain JSON: dicts become ``FrozenDict``, lists become tuples.
 
-    Called for every field of every listed export, so scalars (most values)
-    are recognised by exact type before the slower ABC checks.
+    Called for every field of every export, listed or loaded, so scalars (most
+    values) are recognised by exact type before the slower ABC checks, and
+    without a call of their own inside a mapping; every empty mapping is the
+    one ``FrozenDict()`` (an export's ``condition`` is nearly always empty).
     """
-    if type(value) in _SCALARS or type(value) is FrozenDict:
+    kind = type(value)
+    if kind in _SCALARS or kind is FrozenDict:
         return value
+    if kind is dict:
+        if not value:
+            return _EMPTY
+        return FrozenDict(
+            {
+                k if type(k) is str else str(k): v if type(v) in _SCALARS else freeze(v)
+                for k, v in value.items()
+            }
+        )
     if isinstance(value, Mapping):
         return FrozenDict({str(k): freeze(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
     return value
+
+
+_EMPTY = FrozenDict()
 
 
 def loads_frozen(data: str | bytes) -> Any:

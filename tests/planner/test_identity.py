@@ -1,6 +1,7 @@
 """The marker: its format, reading it back, and what its hash covers (any provider)."""
 
 import hashlib
+import hmac
 
 import pytest
 
@@ -26,12 +27,14 @@ def normalized(password: str = "1", file: str = "f") -> Normalized:
 
 def test_applied_has_version_salt_and_two_digests() -> None:
     version, salt, spec_part, secret_part = applied_digest(normalized(), SALT).split(":")
-    assert (version, salt, len(spec_part), secret_part[0], len(secret_part)) == (
+    scheme, stretch_salt, shown = secret_part[0], *secret_part[1:].split(".")
+    assert (version, salt, len(spec_part), scheme, len(stretch_salt), len(shown)) == (
         "v2",
         SALT,
         16,
-        "p",
-        17,
+        "s",
+        16,
+        16,
     )
 
 
@@ -57,11 +60,37 @@ def test_a_keyed_marker_gives_no_way_to_check_a_guess_without_the_key(
 
 def test_without_a_key_each_guess_costs_a_stretched_derivation() -> None:
     written = parse_marker(marker_for("k", False, normalized("abcd"), SALT))
-    assert written is not None and (written.secret_digest or "").startswith("p")
+    assert written is not None
+    stretch_salt, shown = (written.secret_digest or "").removeprefix("s").split(".")
     secrets = canonical_json((("password", "abcd"),)).encode()
-    stretched = hashlib.pbkdf2_hmac("sha256", secrets, SALT.encode(), STRETCH_ITERATIONS)
-    assert written.secret_digest == "p" + stretched.hex()[:16]
+    stretched = hashlib.pbkdf2_hmac("sha256", secrets, stretch_salt.encode(), STRETCH_ITERATIONS)
+    assert shown == hmac.new(stretched, SALT.encode(), hashlib.sha256).hexdigest()[:16]
     assert STRETCH_ITERATIONS >= 1000  # bench/bench_marker_guess.py: what a guess costs
+    assert secrets_unchanged(normalized("abcd"), written) is True
+    assert secrets_unchanged(normalized("abce"), written) is False
+
+
+def test_one_apply_stretches_under_one_salt_yet_shows_each_resource_its_own_digest() -> None:
+    first = parse_marker(marker_for("a", False, normalized("same"), SALT))
+    second = parse_marker(marker_for("b", False, normalized("same"), new_salt()))
+    assert first is not None and second is not None
+    first_stretch, first_shown = (first.secret_digest or "").split(".")
+    second_stretch, second_shown = (second.secret_digest or "").split(".")
+    assert first_stretch == second_stretch  # one stretch serves both when planned
+    assert first_shown != second_shown  # nobody reading them learns the secret is shared
+
+
+def test_a_marker_stretched_under_its_own_salt_is_still_compared() -> None:
+    """``p`` digests, as written before ``s``: PBKDF2 under the marker's salt."""
+
+    def p_digest(password: str) -> str:
+        secrets = canonical_json((("password", password),)).encode()
+        stretched = hashlib.pbkdf2_hmac("sha256", secrets, SALT.encode(), STRETCH_ITERATIONS)
+        return "p" + stretched.hex()[:16]
+
+    older = Marker("k", f"v2:{SALT}:spec:{p_digest('abcd')}", SALT, "spec", p_digest("abcd"))
+    assert secrets_unchanged(normalized("abcd"), older) is True
+    assert secrets_unchanged(normalized("abce"), older) is False
 
 
 def test_a_v1_marker_is_still_compared_as_written() -> None:
