@@ -1,5 +1,5 @@
 """``python -m reconciler`` runs the ``exportctl`` command line."""
 
-from reconciler.cli.main import cli
+from reconciler.cli.main import run
 
-cli(prog_name="exportctl")
+run()

@@ -10,6 +10,7 @@ click's default of 2 would collide with "changes present"), 2 only from
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import importlib.util
 import os
@@ -128,3 +129,38 @@ def cli(timeout: float | None) -> None:
     """
     if timeout is not None:
         start_deadline(timeout)
+
+
+def run() -> None:
+    """The ``exportctl`` program: ``cli``, then an exit that frees no object one by one.
+
+    Trick (speed): a normal exit frees every object the command made, about
+    0.17 s after a 10,000-export plan, for a process about to vanish. So the
+    program flushes its output, runs the ``atexit`` handlers (temporary
+    files, worker threads) and ends with ``os._exit``, as mypy does. Tests
+    calling ``cli`` directly (click's runner) exit as usual. A reader that
+    closed the pipe early (``exportctl plan | head``) ends it with status 1
+    and no complaint about the unflushed rest.
+    """
+    try:
+        cli(prog_name="exportctl")
+        status = 0
+    except SystemExit as exit_:
+        status = _exit_status(exit_.code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        status = status or 1
+    atexit._run_exitfuncs()
+    os._exit(status)
+
+
+def _exit_status(code: object) -> int:
+    """What ``sys.exit(code)`` would end the process with."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
