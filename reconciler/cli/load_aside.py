@@ -64,7 +64,10 @@ async def load_aside(
     """
     sources = manifest_sources(files)  # standard input is read once, here
     child = _fork_checker(sources) if _can_fork() else None
-    guessed = guess_scopes(sources)  # while the child parses
+    try:
+        guessed = guess_scopes(sources)  # while the child parses
+    except Exception:  # a guess never stops the command: the load reports what is wrong
+        guessed = []
     if guessed:
         heard(guessed)
     checked = await asyncio.to_thread(_hear_child, *child, heard) if child else None
