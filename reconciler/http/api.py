@@ -150,8 +150,9 @@ class _Unsent:
     next request goes out, it delays that request by as much, every time: a
     plan of 500 dataviews at 20 ms latency took about 10% longer
     (bench/bench_plan.py). So a task that frees its slot first waits until
-    the request that took the slot is sent, as httpcore's ``trace`` events
-    tell. A transport without them (the in-process sandbox) shows itself by
+    the request that took the slot is sent, as the transport's ``trace``
+    events tell (httpcore's extension, which ``http.transport`` speaks too).
+    A transport without them (the in-process sandbox) shows itself by
     answering a request never reported sent; from then on nobody waits.
     """
 
@@ -192,7 +193,7 @@ class _Outgoing:
         self._reported = False
 
     async def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        """httpcore's ``trace`` extension: told of each step of the exchange."""
+        """The ``trace`` extension (httpcore's, kept by ``http.transport``): each step."""
         if event.endswith(".send_request_body.complete"):
             self._reported = True
             self.done()
