@@ -360,14 +360,20 @@ class Tx:
 
 
 class Store:
-    """The sandbox database: a file, opened lazily once per thread."""
+    """The sandbox database: a file, opened lazily once per thread.
+
+    The server's worker threads come and go (anyio ends one idle for 10 s),
+    so a connection is closed once its thread has ended: kept forever, each
+    held two file descriptors and its page cache, and a sandbox serving for
+    an hour reached hundreds of them (then "too many open files").
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         conn = self._connection()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
@@ -383,8 +389,13 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
             with self._lock:
-                self._connections.append(conn)
+                self._close_ended_threads()
+                self._connections[threading.current_thread()] = conn
         return conn
+
+    def _close_ended_threads(self) -> None:
+        for thread in [t for t in self._connections if not t.is_alive()]:
+            self._connections.pop(thread).close()
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
@@ -435,7 +446,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections:
+            for conn in self._connections.values():
                 conn.close()
             self._connections.clear()
         self._local = threading.local()

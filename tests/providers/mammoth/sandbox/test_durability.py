@@ -137,3 +137,36 @@ def test_serve_help_lists_every_fault_knob() -> None:
         "--seed",
     ):
         assert flag in result.output
+
+
+def _open_descriptors_of(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path`` (Linux)."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if _target(fd) == str(path))
+
+
+def _target(fd: Path) -> str:
+    try:
+        return str(fd.readlink())
+    except OSError:  # closed since it was listed
+        return ""
+
+
+def test_a_thread_that_ended_leaves_no_connection_open(tmp_path: Path) -> None:
+    """A server's worker threads come and go; their connections must go with them."""
+    db = tmp_path / "s.db"
+    store = Store(db)
+    open_after: list[int] = []
+    try:
+        for _ in range(20):
+            worker = threading.Thread(target=store.has_due_jobs, args=(0.0,))
+            worker.start()
+            worker.join()
+            open_after.append(_open_descriptors_of(db))
+    finally:
+        store.close()
+    # This thread's connection, the last worker's until the next one opens, and
+    # one SQLite keeps aside while others hold locks on the file: never more.
+    assert max(open_after) <= 3
+    assert open_after[-1] == open_after[2]
+    assert _open_descriptors_of(db) == 0
