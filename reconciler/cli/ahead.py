@@ -161,14 +161,17 @@ class _Ahead:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        """Let what is still running end (an invalid manifest), then close the providers.
+        """Stop what is still running, then close the providers.
 
-        The listings are read-only and bounded by the request deadline, so they
-        are waited for rather than cancelled: a request cancelled while asyncio
-        opens its socket can leave that socket open behind everyone's back.
-        Every task's outcome is collected here, so none is reported as never
-        retrieved; an interrupt (Ctrl-C) still cancels them all.
+        By now every listing the plan needed has been awaited; any still
+        running is unwanted (a manifest problem, an error, Ctrl-C), and
+        waiting for it could take the request deadline and its retries when a
+        server never answers. So they are cancelled; the transport closes a
+        connection cut half way, and asyncio a socket cut while it opened.
+        Every task's outcome is collected, so none is reported as never retrieved.
         """
         tasks = [*self.listings.values(), *self._opening.values()]
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._stack.aclose()

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +23,7 @@ from reconciler.model import DesiredState, LiveScope, Scope
 from reconciler.plan import Plan
 from reconciler.providers.base import Connection
 from reconciler.providers.mammoth.provider import MammothProvider
-from tests.cli.support import MANIFEST, invoke, write_manifest
+from tests.cli.support import MANIFEST, SECRET, SECRET_VARIABLE, invoke, write_manifest
 from tests.sandboxes import RunningSandbox
 
 pytestmark = pytest.mark.usefixtures("credentials")
@@ -100,3 +107,56 @@ def test_selectors_narrow_what_is_listed_ahead(
     )
     assert result.exit_code == 0, result.stderr
     assert [str(scope) for scope in listed] == ["1/1/123/457"]
+
+
+@pytest.fixture
+def silent_server() -> Iterator[tuple[str, threading.Event]]:
+    """An API that accepts connections and never answers; the event says one came."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    connected = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # closed when the test ends
+            while True:
+                held.append(listener.accept()[0])
+                connected.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v2", connected
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+def test_an_invalid_manifest_is_reported_at_once_even_when_the_api_never_answers(
+    silent_server: tuple[str, threading.Event], tmp_path: Path
+) -> None:
+    url, connected = silent_server
+    broken = MANIFEST.replace("handler_type: s3", "handler_type: s4")
+    start = time.monotonic()
+    result = invoke("plan", "-f", write_manifest(tmp_path, broken), "--endpoint", url)
+    assert connected.is_set()  # the listings ahead had left
+    assert result.exit_code == 1
+    assert result.stderr.count("exports.yaml:") == 2, result.stderr
+    assert time.monotonic() - start < 10  # not the request deadline (60 s) and its retries
+
+
+def test_ctrl_c_stops_a_plan_waiting_on_an_api_that_never_answers(
+    silent_server: tuple[str, threading.Event], tmp_path: Path
+) -> None:
+    url, connected = silent_server
+    manifest = write_manifest(tmp_path)
+    env = {**os.environ, SECRET_VARIABLE: SECRET, "MAMMOTH_API_KEY": "k", "MAMMOTH_API_SECRET": "s"}
+    command = [sys.executable, "-m", "reconciler", "plan", "-f", str(manifest), "--endpoint", url]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert connected.wait(timeout=30)  # listing: the plan now waits on the API
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert stderr.decode().strip() == "Aborted."
