@@ -27,6 +27,7 @@ processes, never the disk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import importlib
 import io
@@ -70,10 +71,20 @@ async def load_aside(
         guessed = []
     if guessed:
         heard(guessed)
-    checked = await asyncio.to_thread(_hear_child, *child, heard) if child else None
+    checked = await _checked_by(child, heard) if child else None
     if checked is None:
         return await asyncio.to_thread(load_desired, sources, targets, excludes, heard)
     return select_scopes(accept_checked(checked, show_warning), targets, excludes)
+
+
+async def _checked_by(child: tuple[int, int], heard: Heard) -> Checked | None:
+    """The child's outcome; on an interrupt the child is ended, not waited for."""
+    try:
+        return await asyncio.to_thread(_hear_child, *child, heard)
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):  # it may have just ended
+            os.kill(child[0], signal.SIGTERM)
+        raise
 
 
 def _can_fork() -> bool:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import select
 import socket
@@ -327,7 +328,7 @@ async def _connect(
                 port,
                 ssl=tls,
                 server_hostname=host if tls else None,
-                happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY_S,
+                happy_eyeballs_delay=None if _is_address(host) else _HAPPY_EYEBALLS_DELAY_S,
             )
     except TimeoutError:
         message = f"no connection to {host}:{port} within {timeout} s"
@@ -336,6 +337,16 @@ async def _connect(
         raise httpx.ConnectError(str(exc), request=request) from exc
     except OSError as exc:
         raise httpx.ConnectError(_connect_failure(host, port, exc), request=request) from exc
+
+
+def _is_address(host: str) -> bool:
+    """An IP address has no other address to race: asyncio's race (Python 3.11)
+    leaves its socket unclosed when the connect is cancelled half way."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _connect_failure(host: str, port: int, exc: OSError) -> str:

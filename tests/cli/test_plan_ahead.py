@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import socket
@@ -113,19 +112,23 @@ def test_selectors_narrow_what_is_listed_ahead(
 def silent_server() -> Iterator[tuple[str, threading.Event]]:
     """An API that accepts connections and never answers; the event says one came."""
     listener = socket.create_server(("127.0.0.1", 0))
-    connected = threading.Event()
+    connected, stopping = threading.Event(), threading.Event()
     held: list[socket.socket] = []
 
     def accept() -> None:
-        with contextlib.suppress(OSError):  # closed when the test ends
-            while True:
-                held.append(listener.accept()[0])
-                connected.set()
+        while not stopping.is_set():
+            held.append(listener.accept()[0])
+            connected.set()
 
-    threading.Thread(target=accept, daemon=True).start()
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    address = listener.getsockname()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/v2", connected
+        yield f"http://127.0.0.1:{address[1]}/api/v2", connected
     finally:
+        stopping.set()
+        socket.create_connection(address).close()  # wakes the accept() to see it
+        acceptor.join(timeout=10)
         listener.close()
         for connection in held:
             connection.close()
@@ -160,3 +163,34 @@ def test_ctrl_c_stops_a_plan_waiting_on_an_api_that_never_answers(
         process.kill()
     assert process.returncode == 1
     assert stderr.decode().strip() == "Aborted."
+
+
+def test_ctrl_c_to_the_process_alone_ends_the_manifest_check_in_the_child_too(
+    silent_server: tuple[str, threading.Event], tmp_path: Path
+) -> None:
+    """A CI runner may signal exportctl's pid only: its forked checker must not be waited for."""
+    url, connected = silent_server
+    manifest = tmp_path / "big.yaml"  # its check in the child takes seconds
+    views = "".join(
+        f"  - {{workspace_id: 1, project_id: 1, dataset_id: 1, dataview_id: {view}, exports: ["
+        + ", ".join(
+            f"{{key: e{n}, handler_type: s3, target_properties: {{file: v{view}f{n}.csv}}}}"
+            for n in range(40)
+        )
+        + "]}\n"
+        for view in range(1000)
+    )
+    manifest.write_text(f"version: 1\ndataviews:\n{views}")
+    env = {**os.environ, "MAMMOTH_API_KEY": "k", "MAMMOTH_API_SECRET": "s"}
+    command = [sys.executable, "-m", "reconciler", "plan", "-f", str(manifest), "--endpoint", url]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert connected.wait(timeout=30)  # the guessed dataviews are being listed
+        process.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        _, stderr = process.communicate(timeout=30)
+        stopped = time.monotonic() - start
+    finally:
+        process.kill()
+    assert (process.returncode, stderr.decode().strip()) == (1, "Aborted.")
+    assert stopped < 2  # the check of 40,000 exports alone takes longer than that
