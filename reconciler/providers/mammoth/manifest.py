@@ -28,7 +28,7 @@ from reconciler.model import Prune, Scope, ScopeSpec, Unmanaged, freeze
 from reconciler.providers.base import SchemaParts
 from reconciler.providers.mammoth import handlers
 from reconciler.providers.mammoth.kind import COMPARED_FIELDS, MAPPING_FIELDS, dataview_spec
-from reconciler.providers.mammoth.model import DataviewRef, ExportSpec
+from reconciler.providers.mammoth.model import ID_FIELDS, DataviewRef, ExportSpec
 
 __all__ = [
     "DATAVIEWS_SECTION",
@@ -367,7 +367,7 @@ def _check_marker(entry: Entry, context: LoadContext) -> None:
         context.report_at(entry, ("additional_properties", MARKER_FIELD), message, key=True)
 
 
-_ID_NAMES = (b"workspace_id", b"project_id", b"dataset_id", b"dataview_id")
+_ID_NAMES = tuple(name.encode() for name in ID_FIELDS)
 # Trick (speed): a pattern starting with a literal is scanned for in C at
 # memchr speed (about 1 ms a megabyte); the name before it is checked after.
 _ID_VALUE = re.compile(rb"_id[ \t]*:[ \t]*(\d+)\b")
@@ -392,10 +392,9 @@ def _ids_in_text(raw: bytes) -> Iterator[tuple[bytes, int]]:
 
 
 def _ref(dataview: dict[str, Any]) -> DataviewRef | None:
-    names = ("workspace_id", "project_id", "dataset_id", "dataview_id")
-    ids = [dataview.get(n) for n in names]
+    ids = [dataview.get(n) for n in ID_FIELDS]
     ints = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
-    return DataviewRef(*ints) if len(ints) == len(names) else None
+    return DataviewRef(*ints) if len(ints) == len(ID_FIELDS) else None
 
 
 def _field_path_problem(entry: str, handler: str | None) -> str | None:

@@ -17,6 +17,7 @@ from reconciler.diagnostics import SourceLocation
 from reconciler.model import FrozenDict, LiveScope, Scope, freeze
 
 __all__ = [
+    "ID_FIELDS",
     "KIND",
     "PROVIDER",
     "DataviewRef",
@@ -29,7 +30,8 @@ __all__ = [
 
 PROVIDER = "mammoth"
 KIND = "exports"  # the one kind of resource Mammoth has: a dataview's pipeline exports
-_IDS = ("workspace_id", "project_id", "dataset_id", "dataview_id")
+# A dataview's four ids, as the API, the manifest and a scope's fields name them.
+ID_FIELDS = ("workspace_id", "project_id", "dataset_id", "dataview_id")
 
 
 @dataclass(frozen=True, order=True)
@@ -60,7 +62,7 @@ class DataviewRef:
             PROVIDER,
             KIND,
             str(self),
-            freeze(dict(zip(_IDS, self.ids(), strict=True))),
+            freeze(dict(zip(ID_FIELDS, self.ids(), strict=True))),
             noun="dataview",
             resource_noun="export",
         )
@@ -71,7 +73,7 @@ class DataviewRef:
     @classmethod
     def of(cls, scope: Scope) -> DataviewRef:
         """The dataview a Mammoth scope names (from its fields, or its address)."""
-        ids = [scope.fields.get(name) for name in _IDS]
+        ids = [scope.fields.get(name) for name in ID_FIELDS]
         w, p, d, v = ids
         if isinstance(w, int) and isinstance(p, int) and isinstance(d, int) and isinstance(v, int):
             return cls(w, p, d, v)
