@@ -214,10 +214,8 @@ def _keyed(normalized: Normalized, salt: str, key: bytes) -> str:
 
 
 def _stretched(normalized: Normalized, salt: str) -> str:
-    derived = hashlib.pbkdf2_hmac(
-        "sha256", _secret_text(normalized), salt.encode(), STRETCH_ITERATIONS
-    )
-    return derived.hex()[:16]
+    """A ``p`` digest: stretched under the marker's own salt, as written before ``s``."""
+    return _stretch(_secret_text(normalized), salt).hex()[:16]
 
 
 def _shared_stretch(normalized: Normalized, salt: str, stretch_salt: str) -> str:
@@ -226,9 +224,10 @@ def _shared_stretch(normalized: Normalized, salt: str, stretch_salt: str) -> str
 
 
 @cache
-def _stretch(secret_text: bytes, stretch_salt: str) -> bytes:
-    """PBKDF2 of one set of secret values: the cost of a guess, paid once per process."""
-    return hashlib.pbkdf2_hmac("sha256", secret_text, stretch_salt.encode(), STRETCH_ITERATIONS)
+def _stretch(secret_text: bytes, salt: str) -> bytes:
+    """PBKDF2 of one set of secret values: the cost of a guess, paid once per process
+    for each salt (an ``s`` digest's stretch salt, a ``p`` digest's own)."""
+    return hashlib.pbkdf2_hmac("sha256", secret_text, salt.encode(), STRETCH_ITERATIONS)
 
 
 @cache
