@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["BAD_RECORDS", "BOMB_INFLATED_BYTES", "RAW_ANSWERS", "serve_hostile"]
+__all__ = ["BAD_RECORDS", "BOMB_INFLATED_BYTES", "RAW_ANSWERS", "serve_hostile", "served"]
 
 BOMB_INFLATED_BYTES = 256 * 1024 * 1024
 
@@ -123,6 +123,13 @@ def serve_hostile(mode: str) -> Iterator[str]:
     handler = type("Handler", (_Handler,), {"mode": mode})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    with served(server) as base_url:
+        yield base_url
+
+
+@contextmanager
+def served(server: ThreadingHTTPServer) -> Iterator[str]:
+    """``server`` (bound to a loopback port) serving in a thread; yields its base URL."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -130,3 +137,4 @@ def serve_hostile(mode: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        thread.join()

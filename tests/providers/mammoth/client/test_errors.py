@@ -2,7 +2,6 @@
 
 import http.server
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -16,6 +15,7 @@ from reconciler.providers.mammoth.model import DataviewRef
 from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
 from reconciler.providers.mammoth.sandbox.seed import add_exports
 from tests.conftest import SandboxFactory
+from tests.http.hostile import served
 from tests.providers.mammoth.client.support import (
     REF,
     SleepLog,
@@ -154,14 +154,8 @@ def web_server(root: Path) -> Iterator[str]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=root))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with served(server) as base_url:
+        yield base_url
 
 
 def test_a_server_that_is_not_the_api_is_blamed_not_the_ids(tmp_path: Path) -> None:
