@@ -72,7 +72,7 @@ def main() -> None:
         state = load_manifest([path], environ={})
         size = path.stat().st_size
     libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "pure-Python YAML"
-    print(f"load_manifest: {state.export_count()} exports, {size / 1e6:.1f} MB, {libyaml}")
+    print(f"load_manifest: {state.entry_count()} exports, {size / 1e6:.1f} MB, {libyaml}")
     print(figures)
     print(f"machine: {machine()}")
 

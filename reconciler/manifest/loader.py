@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -91,19 +92,30 @@ def guess_scopes(paths: Sequence[str | FsPath | ManifestText]) -> list[Scope]:
     files, problems = find_files(paths)
     if problems:
         return []
-    owners = section_owners()
     guessed: list[Scope] = []
     for path in files:
         try:
             raw = path.read_bytes()
         except OSError:
             return guessed
+        owners = section_owners(_top_level_keys(raw))
         named = [owners[section] for section in owners if _starts_a_line(section, raw)]
         for provider in dict.fromkeys(named):
             loader = section_loader(provider)
             if isinstance(loader, ScopesInText):
                 guessed += loader.scopes_in_text(raw)
     return list(dict.fromkeys(guessed))
+
+
+# A key at the start of a line: the top level of a block-style file. Trick
+# (speed): the pattern starts with a literal, which the regex engine skips to.
+_LINE_KEY = re.compile(rb"\n([A-Za-z_][\w.-]*)[ \t]*:")
+
+
+def _top_level_keys(raw: bytes) -> list[str]:
+    """The sections a file seems to write at its top level (``version`` aside)."""
+    keys = {match.decode() for match in _LINE_KEY.findall(b"\n" + raw)}
+    return sorted(keys - {VERSION_FIELD})
 
 
 def _starts_a_line(section: str, raw: bytes) -> bool:
@@ -201,7 +213,6 @@ class _Run:
     def __init__(self, environ: Mapping[str, str], on_scopes_ahead: OnScopesAhead | None) -> None:
         self.context = LoadContext(environ)
         self.on_scopes_ahead = on_scopes_ahead
-        self.owners = section_owners()
         self.loaders: dict[str, SectionLoader] = {}
 
     def scopes(self) -> tuple[ScopeSpec, ...]:
@@ -215,14 +226,15 @@ class _Run:
             return
         if not isinstance(root, dict):
             got = "a list" if isinstance(root, list) else "a single value"
-            wanted = f"'version' and {_main_sections(self.owners)}"
+            wanted = f"'version' and {_main_sections(section_owners())}"
             context.report(doc, (), f"expected a mapping with {wanted} at the top, got {got}")
             return
-        for problem in check(_top_level_checker(tuple(self.owners)), root):
+        owners = section_owners([key for key in root if key != VERSION_FIELD])
+        for problem in check(_top_level_checker(tuple(owners)), root):
             context.report(doc, problem.path, problem.message, key=problem.at_key)
-        used = [self.owners[name] for name in root if name in self.owners]
+        used = [owners[name] for name in root if name in owners]
         if not used and VERSION_FIELD in root:
-            context.report(doc, (), f"missing {_main_sections(self.owners)}; add one")
+            context.report(doc, (), f"missing {_main_sections(owners)}; add one")
         loaders = []
         for provider in dict.fromkeys(used):
             if provider not in self.loaders:

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import providers
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ManifestError
+from reconciler.manifest.loader import guess_scopes, load_manifest
 from reconciler.providers.mammoth.provider import FACTORY as MAMMOTH
 
 # Every built-in provider, in registry order (the table grows with each platform).
@@ -77,7 +78,8 @@ def test_the_registry_table_names_the_section_loader_each_factory_makes() -> Non
 
 
 def test_validating_a_manifest_imports_no_http_client(tmp_path: Path) -> None:
-    """``validate`` reads sections only: its start-up does not pay for httpx."""
+    """``validate`` reads sections only: its start-up pays neither for httpx nor,
+    with built-in sections only, for a search of installed packages."""
     manifest = tmp_path / "m.yaml"
     manifest.write_text(
         "version: 1\ndataviews:\n  - {workspace_id: 1, project_id: 1, dataset_id: 1,"
@@ -87,7 +89,7 @@ def test_validating_a_manifest_imports_no_http_client(tmp_path: Path) -> None:
     code = (
         "import sys; from reconciler.manifest import load_manifest; "
         f"load_manifest([{str(manifest)!r}], environ={{}}); "
-        "print(sorted(m for m in ('httpx', 'httpcore') if m in sys.modules))"
+        "print(sorted(m for m in ('httpx', 'httpcore', 'importlib.metadata') if m in sys.modules))"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "[]"
@@ -99,6 +101,36 @@ def test_an_entry_point_adds_a_provider() -> None:
     assert (plugin.name, plugin.sections) == ("acme", ("acme_exports",))
     assert providers.section_owners()["acme_exports"] == "acme"
     assert providers.provider_names() == [*BUILT_IN, "acme"]  # built-ins first
+
+
+@pytest.mark.usefixtures("installed_plugin")
+def test_sections_all_built_in_need_no_entry_points() -> None:
+    assert providers.section_owners(["dataviews", "mailgun"]) == providers._BUILTIN_OWNERS
+    assert providers._entry_points.cache_info().currsize == 0  # never looked
+
+
+@pytest.mark.usefixtures("installed_plugin")
+def test_a_manifest_of_built_in_sections_is_loaded_and_guessed_without_entry_points(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\ndefaults: {run_immediately: false}\ndataviews:\n"
+        "  - {workspace_id: 1, project_id: 1, dataset_id: 1, dataview_id: 1, exports: []}\n"
+    )
+    assert [scope.address for scope in guess_scopes([manifest])] == ["1/1/1/1"]
+    assert load_manifest([manifest], environ={}).entry_count() == 0
+    assert providers._entry_points.cache_info().currsize == 0
+    manifest.write_text("version: 1\nno_such_section: []\n")
+    with pytest.raises(ManifestError):
+        load_manifest([manifest], environ={})
+    assert providers._entry_points.cache_info().currsize == 1  # looked: a plugin might own it
+
+
+@pytest.mark.usefixtures("installed_plugin")
+@pytest.mark.parametrize("used", [["dataviews", "acme_exports"], ["no_such_section"], [], None])
+def test_any_other_section_or_none_looks_for_entry_points(used: list[str] | None) -> None:
+    assert providers.section_owners(used)["acme_exports"] == "acme"
 
 
 @pytest.mark.usefixtures("installed_plugin")
