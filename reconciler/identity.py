@@ -89,6 +89,7 @@ __all__ = [
     "new_salt",
     "parse_marker",
     "secret_digest",
+    "secrets_stand_in",
     "secrets_unchanged",
     "spec_digest",
 ]
@@ -196,6 +197,26 @@ def secrets_unchanged(normalized: Normalized, marker: Marker) -> bool | None:
         made = _shared_stretch(normalized, marker.salt or "", stretch_salt)
         return hmac.compare_digest(made, shown)
     return scheme == "p" and hmac.compare_digest(_stretched(normalized, marker.salt or ""), value)
+
+
+def secrets_stand_in(normalized: Normalized, context: str) -> str:
+    """A digest of the secret values that is the same in every run, for a text
+    anyone on the way may read (Mammoth's ``Idempotency-Key`` header).
+
+    It cannot take a fresh salt: a rerun after a crash must send the same
+    key. A plain hash would let whoever logs the header test guesses at
+    sha256 speed, so it is made as a marker's digest is: keyed with
+    ``EXPORTCTL_MARKER_KEY`` when set, else stretched (PBKDF2) under
+    ``context``, which should name the place of the change (a scope), so
+    that the same secret shows differently elsewhere and one stretch serves
+    every change of one place sharing a secret.
+    """
+    if not normalized.secrets:
+        return _NO_SECRET
+    key = _marker_key()
+    if key is not None:
+        return "k" + _keyed(normalized, context, key)
+    return "s" + _stretch(_secret_text(normalized), context).hex()[:16]
 
 
 def _marker_key() -> bytes | None:

@@ -13,6 +13,7 @@ from reconciler.identity import (
     marker_for,
     new_salt,
     parse_marker,
+    secrets_stand_in,
     secrets_unchanged,
 )
 from reconciler.normalize import Normalized, canonical_json, digest
@@ -68,6 +69,23 @@ def test_without_a_key_each_guess_costs_a_stretched_derivation() -> None:
     assert STRETCH_ITERATIONS >= 1000  # bench/bench_marker_guess.py: what a guess costs
     assert secrets_unchanged(normalized("abcd"), written) is True
     assert secrets_unchanged(normalized("abce"), written) is False
+
+
+def test_a_stand_in_for_secrets_is_stretched_under_its_context_or_keyed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(MARKER_KEY_ENV, raising=False)
+    secrets = canonical_json((("password", "abcd"),)).encode()
+    stretched = hashlib.pbkdf2_hmac("sha256", secrets, b"here", STRETCH_ITERATIONS)
+    assert secrets_stand_in(normalized("abcd"), "here") == "s" + stretched.hex()[:16]
+    assert secrets_stand_in(normalized("abcd"), "there") != secrets_stand_in(
+        normalized("abcd"), "here"
+    )
+    assert secrets_stand_in(Normalized({"file": "f"}, ()), "here") == "n"
+    monkeypatch.setenv(MARKER_KEY_ENV, "k3y-kept-with-the-ci-secrets")
+    keyed = secrets_stand_in(normalized("abcd"), "here")
+    assert keyed.startswith("k") and keyed == secrets_stand_in(normalized("abcd"), "here")
+    assert keyed != secrets_stand_in(normalized("abce"), "here")
 
 
 def test_one_apply_stretches_under_one_salt_yet_shows_each_resource_its_own_digest() -> None:

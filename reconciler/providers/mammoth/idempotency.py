@@ -30,8 +30,9 @@ def change_key(
     dataview: str, export_key: str, action: str, target_id: int | None, desired: Any = None
 ) -> str:
     """The key of one change: which dataview and export, what is done, to which
-    live export, and the desired spec (secrets included, hashed: a rotated
-    secret is another change).
+    live export, and the desired spec (its secrets as ``secrets_stand_in``
+    digests them: a rotated secret is another change, and the header does not
+    let its readers test guesses).
 
     # Limitation: the same change made again later (an export deleted by hand,
     # then added again) sends the same key; a server that still remembers it

@@ -16,11 +16,22 @@ import httpx
 import pytest
 
 from reconciler.errors import MaybeLandedError
-from reconciler.identity import new_salt
+from reconciler.identity import MARKER_KEY_ENV, _stretch, new_salt
+from reconciler.model import thaw
 from reconciler.providers.mammoth.idempotency import HEADER, IN_PROGRESS_CODE, change_key
 from reconciler.providers.mammoth.kind import EXPORTS
+from reconciler.providers.mammoth.model import ExportSpec
 from tests.apply.convergence import assert_converged
-from tests.apply.helpers import REF, apply_now, client, desired, live_exports, provider, s3
+from tests.apply.helpers import (
+    REF,
+    apply_now,
+    client,
+    desired,
+    live_exports,
+    provider,
+    s3,
+    spec,
+)
 from tests.conftest import SANDBOX_HEADERS, SandboxFactory
 from tests.providers.mammoth.sandbox.api import EXPORTS as EXPORTS_PATH
 from tests.providers.mammoth.sandbox.api import add_body
@@ -211,3 +222,37 @@ def test_the_client_resends_a_lost_keyed_write_only_to_a_server_that_echoed_keys
     else:  # resent with the same key: the stored answer came back
         assert not isinstance(outcome, MaybeLandedError), outcome
     assert [e.target_properties["file"] for e in live_exports(server.base_url, REF)] == ["lost.csv"]
+
+
+def _keys_sent(server: RunningSandbox) -> set[str]:
+    with server.store.read() as tx:
+        rows = tx.conn.execute("SELECT key FROM idempotency_keys").fetchall()
+    return {row[0] for row in rows}
+
+
+def _postgres(password: str) -> ExportSpec:
+    target = {"host": "db", "database": "dw", "table": "t", "username": "u", "password": password}
+    return spec("pg", "postgres", target)
+
+
+def test_a_keys_secret_part_costs_a_stretch_to_check_yet_is_the_same_in_every_run(
+    sandbox_factory: SandboxFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idempotency keys may be logged on their way to the API: a guess at the
+    password must not be checkable with one sha256, and a rerun (another
+    process: nothing remembered) must still send the same keys."""
+    monkeypatch.delenv(MARKER_KEY_ENV, raising=False)
+
+    def sent(password: str) -> set[str]:
+        _stretch.cache_clear()
+        server = _sandbox(sandbox_factory, ignore=False)
+        apply_now(server.base_url, desired((REF, [_postgres(password)])))
+        return _keys_sent(server)
+
+    first = sent("hunter2")
+    assert first and sent("hunter2") == first
+    assert sent("hunter3").isdisjoint(first)  # a rotated secret is another change
+    normalized = EXPORTS.normalize_desired(_postgres("hunter2"))
+    guess = [normalized.form, thaw(normalized.secrets)]  # the value itself, hashed once
+    assert change_key(str(REF), "pg", "add", None, guess) not in first
+    assert "hunter2" not in "".join(first)
