@@ -6,6 +6,9 @@ soon as a file is parsed (``manifest.sections.ScopesAhead``), so the listing
 requests leave then, while the entries are checked in a child process on
 another core (``cli.load_aside``), or in a worker thread where that is unsafe.
 
+``plan``, ``drift`` and ``get`` plan this way, and so does ``apply -f``,
+which keeps the providers open for its writes (``planned_ahead``).
+
 Nothing is planned from an invalid manifest: the listings are only joined
 (``plan_live(started=...)``) once the whole manifest has loaded without a
 problem; otherwise they are cancelled and every problem is reported as
@@ -27,18 +30,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 from reconciler.cli.load_aside import load_aside
 from reconciler.cli.session import Planned, open_for, plan_live, with_preflight
 from reconciler.errors import ConfigError
 from reconciler.model import DesiredState, LiveScope, Scope
+from reconciler.plan import Plan
 from reconciler.providers import factory
-from reconciler.providers.base import Connection, Provider
+from reconciler.providers.base import Connection, Provider, Providers
 from reconciler.selectors import scope_filter
 
-__all__ = ["load_and_plan_ahead"]
+__all__ = ["load_and_plan_ahead", "planned_ahead"]
 
 
 async def load_and_plan_ahead(
@@ -50,6 +54,19 @@ async def load_and_plan_ahead(
     preflight: bool = False,
 ) -> Planned:
     """``load_desired`` then ``plan_live``, the listings leaving before the check ends."""
+    async with planned_ahead(files, targets, excludes, connection) as (desired, plan, providers):
+        return await with_preflight(providers, desired, plan, preflight)
+
+
+@asynccontextmanager
+async def planned_ahead(
+    files: Sequence[str],
+    targets: Sequence[str],
+    excludes: Sequence[str],
+    connection: Connection,
+) -> AsyncIterator[tuple[DesiredState, Plan, Providers]]:
+    """The manifest loaded and planned, its listings started ahead, and its
+    providers still open for what follows (an apply's writes)."""
     loop = asyncio.get_running_loop()
     async with _Ahead(connection, targets, excludes) as ahead:
 
@@ -68,7 +85,7 @@ async def load_and_plan_ahead(
             endpoint, parallelism = connection.endpoint, connection.parallelism
             async with open_for(desired, endpoint, None, parallelism, opened) as providers:
                 plan = await plan_live(providers, desired, targets, excludes, ahead.listings)
-                return await with_preflight(providers, desired, plan, preflight)
+                yield desired, plan, providers
 
 
 @contextmanager

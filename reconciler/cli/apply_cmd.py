@@ -16,8 +16,8 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
@@ -33,6 +33,7 @@ from reconciler.apply.saved import (
     current_secrets,
     replay_saved_plan,
 )
+from reconciler.cli.ahead import planned_ahead
 from reconciler.cli.options import (
     color_option,
     connection_options,
@@ -48,7 +49,7 @@ from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, load_plan, locate_sources
 from reconciler.progress import make_progress
-from reconciler.providers.base import Providers
+from reconciler.providers.base import Connection, Providers
 from reconciler.render.apply_report import render_result_text
 from reconciler.render.style import should_color
 from reconciler.render.text import render_text
@@ -79,13 +80,19 @@ STOPPED = (
 
 @dataclass(frozen=True)
 class _Inputs:
-    """What the options say, checked for consistency."""
+    """What the options say, checked for consistency.
 
-    desired: DesiredState
+    ``desired`` is ``None`` when the manifest ``files`` are loaded by the
+    session itself, its listings leaving while they are checked (as ``plan``
+    does: ``reconciler.cli.ahead``).
+    """
+
+    desired: DesiredState | None
     saved: SavedPlan | None
     planfile: str | None
     targets: tuple[str, ...]
     excludes: tuple[str, ...]
+    files: tuple[str, ...] = ()
 
 
 @click.command("apply")
@@ -146,7 +153,7 @@ def apply(
     """
     out = sys.stdout
     try:
-        inputs = _inputs(planfile, files, targets, excludes)
+        inputs = _inputs(planfile, files, targets, excludes, sandbox_db)
         options = ApplyOptions(
             max_deletes=max_deletes,
             execute=ExecuteOptions(
@@ -178,9 +185,10 @@ def apply(
 
 def _inputs(
     planfile: str | None,
-    files: Sequence[str],
+    files: tuple[str, ...],
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
+    sandbox_db: str | None,
 ) -> _Inputs:
     if planfile is not None and files:
         raise ConfigError(
@@ -192,7 +200,9 @@ def _inputs(
             "Nothing to apply: pass -f MANIFEST (a file or directory), or a saved "
             "plan file written by 'exportctl plan --out FILE'."
         )
-    if planfile is None:
+    if planfile is None and sandbox_db is None:
+        return _Inputs(None, None, None, targets, excludes, files)
+    if planfile is None:  # the embedded sandbox is made from the whole manifest: load it first
         return _Inputs(load_desired(files, targets, excludes), None, None, targets, excludes)
     if targets or excludes:
         raise ConfigError(
@@ -229,10 +239,9 @@ class _Session:
         self, endpoint: str | None, sandbox_db: str | None, parallelism: int
     ) -> ApplyResult | None:
         """The apply's result, or ``None`` when there was nothing to do."""
-        async with open_for(self.inputs.desired, endpoint, sandbox_db, parallelism) as providers:
-            plan = await self._plan(providers)
+        async with self._planned(endpoint, sandbox_db, parallelism) as (desired, plan, providers):
             if not plan.has_changes:
-                noun = common_noun(spec.scope for spec in self.inputs.desired.scopes)
+                noun = common_noun(spec.scope for spec in desired.scopes)
                 self._say(f"No changes. The live {noun}s already match the manifest.")
                 return None
             # A saved plan was reviewed when it was made: it needs no second approval.
@@ -256,12 +265,24 @@ class _Session:
             self.interrupted = interrupt.is_set()
             return result
 
-    async def _plan(self, providers: Providers) -> Plan:
+    @asynccontextmanager
+    async def _planned(
+        self, endpoint: str | None, sandbox_db: str | None, parallelism: int
+    ) -> AsyncIterator[tuple[DesiredState, Plan, Providers]]:
+        """The desired state, the plan to apply, and the providers, open until the end."""
         inputs = self.inputs
-        fresh = await plan_live(providers, inputs.desired, inputs.targets, inputs.excludes)
-        if inputs.saved is not None and inputs.planfile is not None:
-            return replay_saved_plan(inputs.saved, fresh, inputs.planfile)
-        return fresh
+        if inputs.desired is None:
+            connection = Connection(endpoint=endpoint, parallelism=parallelism)
+            async with planned_ahead(
+                inputs.files, inputs.targets, inputs.excludes, connection
+            ) as planned:
+                yield planned
+            return
+        async with open_for(inputs.desired, endpoint, sandbox_db, parallelism) as providers:
+            fresh = await plan_live(providers, inputs.desired, inputs.targets, inputs.excludes)
+            if inputs.saved is not None and inputs.planfile is not None:
+                fresh = replay_saved_plan(inputs.saved, fresh, inputs.planfile)
+            yield inputs.desired, fresh, providers
 
     def _approve(self, plan: Plan) -> None:
         stream = self._progress_stream()

@@ -74,6 +74,25 @@ def test_a_dataview_is_listed_before_the_manifest_has_loaded(
     assert plan == _plan_after_loading(server, manifest)
 
 
+def test_apply_of_a_manifest_lists_ahead_too_then_writes_through_the_same_providers(
+    server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = threading.Event()
+    _after_each_listing(monkeypatch, lambda _: listed.set())
+    waited: list[bool] = []
+
+    def load_then_wait_for_a_listing(*args: Any) -> DesiredState:
+        desired = load_desired(*args)
+        waited.append(listed.wait(timeout=10))
+        return desired
+
+    monkeypatch.setattr(load_aside, "load_desired", load_then_wait_for_a_listing)
+    applied = invoke("apply", "-f", str(manifest), "--endpoint", server.base_url, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert waited == [True]
+    assert _plan_after_loading(server, manifest).has_changes is False
+
+
 def test_listings_ahead_are_joined_not_sent_again(
     server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
