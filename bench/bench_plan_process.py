@@ -10,8 +10,10 @@ process of its own on loopback with a fixed latency per request, then times
 ``python -m reconciler plan`` subprocesses: start-up, manifest loading and
 checking, listing and planning, rendering, exit. Each row prints the best wall
 time of ``--runs`` (the worst next to it), the floor (requests x latency /
-parallelism; one list request per dataview for both clients), the ratio, and the peak
-resident memory of the process. Rows:
+parallelism; one list request per dataview for both clients), the ratio, the peak
+resident memory of the process, and the CPU time of that best run: the process's
+own (with its forked manifest check) and what it cost the sandbox. Both share
+the machine's cores: on 2 cores, half their sum is a floor of its own. Rows:
 
 - ``exportctl plan pN`` for each ``--parallelism``, and ``p1`` (one request
   at a time, through the same code) once;
@@ -40,7 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _support import machine, sandbox_process, seed_applied
+from _support import Sandbox, machine, sandbox_process, seed_applied
 
 from reconciler.manifest import load_manifest
 from reconciler.providers.mammoth.model import DataviewRef
@@ -60,6 +62,8 @@ _ENV = {
 class Run:
     wall_s: float
     peak_mb: float
+    cpu_s: float  # the process's own and its waited-for children's (the forked check)
+    server_cpu_s: float | None = None  # what the run cost the sandbox process
 
 
 def manifest_text(dataviews: int, exports: int) -> str:
@@ -81,8 +85,11 @@ def manifest_text(dataviews: int, exports: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed(command: list[str]) -> Run:
-    """One subprocess: its wall time and its peak resident memory."""
+def timed(command: list[str], server: Sandbox | None = None) -> Run:
+    """One subprocess: its wall time, peak resident memory and CPU time, and
+    the CPU time it cost ``server``. On 2 cores, the client's and the server's
+    CPU time together bound the wall time from below (their sum / 2)."""
+    server_before = server.cpu_seconds() if server is not None else None
     start = time.perf_counter()
     process = subprocess.Popen(command, env=_ENV, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
@@ -90,7 +97,14 @@ def timed(command: list[str]) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {process.returncode}")
-    return Run(wall, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    server_after = server.cpu_seconds() if server is not None else None
+    served = (
+        server_after - server_before
+        if server_after is not None and server_before is not None
+        else None
+    )
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, usage.ru_maxrss / 1024, cpu, served)  # ru_maxrss is in KiB on Linux
 
 
 def row(label: str, runs: list[Run], requests: int, latency_ms: float, parallelism: int) -> str:
@@ -100,8 +114,13 @@ def row(label: str, runs: list[Run], requests: int, latency_ms: float, paralleli
     ratio = best.wall_s / floor if floor else float("nan")
     return (
         f"| {label:<20} | {best.wall_s:6.2f} | {worst:6.2f} | {floor:5.2f} | {ratio:5.2f}x "
-        f"| {requests:8} | {best.peak_mb:6.0f} |"
+        f"| {requests:8} | {best.peak_mb:6.0f} | {best.cpu_s:5.2f} "
+        f"| {_seconds(best.server_cpu_s):>12} |"
     )
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:6.2f}" if value is not None else "     -"
 
 
 def main() -> None:
@@ -158,19 +177,21 @@ def main() -> None:
 
             timed(plan(8))  # warm the file cache and the server; not measured
             lines = [
-                "| run                  | best s | worst s | floor | ratio | requests | peak MB |",
-                "|----------------------|-------:|--------:|------:|------:|---------:|--------:|",
+                "| run                  | best s | worst s | floor | ratio | requests | peak MB "
+                "| CPU s | server CPU s |",
+                "|----------------------|-------:|--------:|------:|------:|---------:|--------:"
+                "|------:|-------------:|",
             ]
             for p in parallelisms:
                 for label, command in (
                     (f"exportctl plan p{p}", plan(p)),
                     (f"sdk-style p{p}", sdk(p)),
                 ):
-                    runs = [timed(command) for _ in range(args.runs)]
+                    runs = [timed(command, sandbox) for _ in range(args.runs)]
                     lines.append(row(label, runs, requests, args.latency_ms, p))
                     print(lines[-1], file=sys.stderr, flush=True)
             if not args.no_p1:
-                runs = [timed(plan(1))]
+                runs = [timed(plan(1), sandbox)]
                 lines.append(row("exportctl plan p1", runs, requests, args.latency_ms, 1))
     print("\n".join(lines))
     print(f"load average after the runs: {os.getloadavg()[0]:.2f}")
