@@ -55,9 +55,9 @@ def _after_each_listing(monkeypatch: pytest.MonkeyPatch, call: Callable[[Scope],
     monkeypatch.setattr(MammothProvider, "list", list_and_tell)
 
 
-def test_a_dataview_is_listed_before_the_manifest_has_loaded(
-    server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _load_waiting_for_a_listing(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Have the manifest's load, once done, wait for a first listing before it
+    returns; the list says whether one came while it waited."""
     listed = threading.Event()
     _after_each_listing(monkeypatch, lambda _: listed.set())
     waited: list[bool] = []
@@ -69,6 +69,13 @@ def test_a_dataview_is_listed_before_the_manifest_has_loaded(
 
     # The server's thread keeps the check in this process (``load_aside``).
     monkeypatch.setattr(load_aside, "load_desired", load_then_wait_for_a_listing)
+    return waited
+
+
+def test_a_dataview_is_listed_before_the_manifest_has_loaded(
+    server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited = _load_waiting_for_a_listing(monkeypatch)
     plan = _plan_ahead(server, manifest).plan
     assert waited == [True]
     assert plan == _plan_after_loading(server, manifest)
@@ -77,16 +84,7 @@ def test_a_dataview_is_listed_before_the_manifest_has_loaded(
 def test_apply_of_a_manifest_lists_ahead_too_then_writes_through_the_same_providers(
     server: RunningSandbox, manifest: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    listed = threading.Event()
-    _after_each_listing(monkeypatch, lambda _: listed.set())
-    waited: list[bool] = []
-
-    def load_then_wait_for_a_listing(*args: Any) -> DesiredState:
-        desired = load_desired(*args)
-        waited.append(listed.wait(timeout=10))
-        return desired
-
-    monkeypatch.setattr(load_aside, "load_desired", load_then_wait_for_a_listing)
+    waited = _load_waiting_for_a_listing(monkeypatch)
     applied = invoke("apply", "-f", str(manifest), "--endpoint", server.base_url, "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert waited == [True]
