@@ -3,7 +3,11 @@
 Built from a plan, which has already matched each live resource to the
 manifest, so ``get`` and ``plan`` can never disagree on which resources are
 exportctl's (``managed``: it carries exportctl's marker) and where each stands.
-Snapshot runs are not listed: they are one-off runs, not resources.
+
+Of a snapshot scope's runs, those the plan looked at are listed: the fresh
+run an entry is content with, one still running, and those beyond ``keep``.
+They are ``managed``: an entry of the manifest asked for their request. Older
+runs the plan passed over are not; the provider's own tools list every run.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from reconciler.plan import Action, Plan
 
 __all__ = ["INVENTORY_FORMAT_VERSION", "STATES", "inventory_to_json"]
 
-INVENTORY_FORMAT_VERSION = "1.0"
+INVENTORY_FORMAT_VERSION = "1.1"  # 1.1: snapshot runs
 
 # Where a live resource stands against the manifest, by the plan's action for it.
 STATES = {
@@ -25,6 +29,8 @@ STATES = {
     Action.ADOPT: "to adopt",
     Action.DELETE: "to delete",
     Action.UNMANAGED: "unmanaged",
+    Action.FRESH: "fresh",
+    Action.WAIT: "running",
 }
 
 
@@ -35,18 +41,23 @@ def inventory_to_json(plan: Plan) -> dict[str, Any]:
         scope, kind = scope_plan.scope, scope_plan.kind
         for change in scope_plan.changes:
             live = change.live
-            if live is None or isinstance(live, LiveRun) or kind is None:
+            if isinstance(live, LiveRun):
+                found: tuple[str, str, bool] = (live.run_id, change.type, True)
+            elif live is not None and kind is not None:
+                found = (live.resource_id, live.type, kind.marker(live) is not None)
+            else:
                 continue
+            resource_id, resource_type, managed = found
             rows.append(
                 {
                     "provider": scope.provider,
                     "kind": scope.kind,
                     "noun": scope.noun,
                     "address": scope.address,
-                    "id": live.resource_id,
+                    "id": resource_id,
                     "key": change.key,
-                    "type": live.type,
-                    "managed": kind.marker(live) is not None,
+                    "type": resource_type,
+                    "managed": managed,
                     "state": STATES.get(change.action, change.action.value),
                 }
             )

@@ -43,7 +43,9 @@ def get(
 
     MANAGED says whether the resource carries exportctl's marker; STATE is
     where it stands against the manifest: in sync, differs, to adopt, to
-    delete, or unmanaged. Lists only; changes nothing.
+    delete, or unmanaged. Of snapshots (one-off runs), the runs the plan
+    found: fresh, running, or to delete (beyond keep). Lists only; changes
+    nothing.
 
     \b
     Examples:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,7 @@ from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.server import serve_app_in_thread
 from tests.providers.mailgun.conftest import MailgunFactory
 from tests.providers.mailgun.support import HOUR, RunningMailgun
+from tests.render.schemas import errors
 
 MANIFEST = """\
 version: 1
@@ -253,3 +255,25 @@ def test_deleting_an_export_is_refused_with_the_reason(
         "Mailgun cannot delete export 6b0ea3500000000000000001 (snapshot key 'domains'): its "
         "API has no delete call; exports expire 24 hours after creation."
     )
+
+
+def test_get_lists_the_runs_the_plan_found_fresh(manifest: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "sandbox.db")
+    runner = CliRunner()
+    before = runner.invoke(cli, ["get", "-f", str(manifest), "--sandbox", db])
+    assert before.stdout == "No live resources in the selected scopes.\n"
+    applied = runner.invoke(cli, ["apply", "-f", str(manifest), "--sandbox", db, "--auto-approve"])
+    assert applied.exit_code == 0, applied.stderr
+    table = runner.invoke(cli, ["get", "-f", str(manifest), "--sandbox", db])
+    assert [row.split()[2:] for row in table.stdout.splitlines()] == [
+        ["ID", "KEY", "TYPE", "MANAGED", "STATE"],
+        ["domains", "csv", "yes", "fresh"],
+        ["bounces", "csv", "yes", "fresh"],
+    ]
+    document = json.loads(
+        runner.invoke(cli, ["get", "-f", str(manifest), "--sandbox", db, "-o", "json"]).stdout
+    )
+    assert errors("inventory.schema.json", document) == []
+    runs = {r["key"]: r["id"] for r in document["resources"]}
+    assert sorted(runs) == ["bounces", "domains"] and all(runs.values())
+    assert all(run_id in table.stdout for run_id in runs.values())
