@@ -12,26 +12,52 @@ The values are collected on the first ``scrub`` that has text to scrub, not
 when watching starts: errors are rare, and a 10,000-export plan should not
 normalize every resource twice to prepare for one.
 
-Limitation: values shorter than ``MIN_LENGTH`` are not scrubbed (replacing
-"1" everywhere would wreck every message); such a secret is weak anyway.
+A server may echo the request's headers too (a proxy's or a debug backend's
+400 page), so the API credentials each client sends are scrubbed as well:
+``hide_headers`` is told a session's credential headers (an ``Authorization:
+Basic`` value also in its base64 and decoded forms), ``hide`` any other
+credential (a login form's password, a session cookie). They stay hidden for
+the rest of the process, whatever manifest is watched.
+
+Limitations: manifest values shorter than ``MIN_LENGTH`` are not scrubbed
+(replacing "1" everywhere would wreck every message), nor credentials
+shorter than ``MIN_CREDENTIAL_LENGTH`` (the sandbox's own ``sandbox`` would
+turn every mention of the sandbox into ``***``; a real API key is far
+longer); such a secret is weak anyway.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # errors imports this module; the model needs nothing of it at run time
     from reconciler.model import DesiredState
 
-__all__ = ["MIN_LENGTH", "REDACTED", "scrub", "watch"]
+__all__ = [
+    "MIN_CREDENTIAL_LENGTH",
+    "MIN_LENGTH",
+    "REDACTED",
+    "forget_credentials",
+    "hide",
+    "hide_headers",
+    "scrub",
+    "watch",
+]
 
 MIN_LENGTH = 4
+MIN_CREDENTIAL_LENGTH = 8
 REDACTED = "***"
 
 _sources: list[Callable[[], Iterable[str]]] = []
+_credentials: set[str] = set()
 _known: list[str] | None = None  # longest first, once collected
+
+# Headers that describe a request rather than authenticate it.
+_PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent"})
 
 
 def watch(desired: DesiredState) -> None:
@@ -41,14 +67,57 @@ def watch(desired: DesiredState) -> None:
     _known = None
 
 
+def hide(credentials: Iterable[str]) -> None:
+    """Scrub these credentials from server text for the rest of the process."""
+    global _known
+    new = {c for c in credentials if len(c) >= MIN_CREDENTIAL_LENGTH} - _credentials
+    if new:
+        _credentials.update(new)
+        _known = None
+
+
+def forget_credentials() -> None:
+    """Stop scrubbing the credentials ``hide`` was told (for a process that runs commands
+    one after another, as tests do: each command hides its own)."""
+    global _known
+    _credentials.clear()
+    _known = None
+
+
+def hide_headers(headers: Mapping[str, str]) -> None:
+    """Scrub the credentials a session sends in ``headers`` (all but the plain ones)."""
+    hide(
+        form
+        for name, value in headers.items()
+        if name.lower() not in _PLAIN_HEADERS
+        for form in _header_forms(value)
+    )
+
+
+def _header_forms(value: str) -> Iterator[str]:
+    """A header value, and for Basic credentials the token, ``user:password`` and the password."""
+    yield value
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() not in ("basic", "bearer") or not token:
+        return
+    yield token
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(token, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return
+        yield decoded
+        yield decoded.partition(":")[2]
+
+
 def scrub(text: str) -> str:
     """``text`` with every watched secret value replaced by ``REDACTED``."""
     global _known
-    if not text or not _sources:
+    if not text or not (_sources or _credentials):
         return text
     if _known is None:
         values = {v for source in _sources for v in source() if len(v) >= MIN_LENGTH}
-        _known = sorted(values, key=len, reverse=True)
+        _known = sorted(values | _credentials, key=len, reverse=True)
     for value in _known:
         if value in text:
             text = text.replace(value, REDACTED)

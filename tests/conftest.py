@@ -34,9 +34,11 @@ SANDBOX_HEADERS = {"X-API-KEY": "sandbox", "X-API-SECRET": "sandbox"}
 
 @pytest.fixture(autouse=True)
 def _no_secrets_watched_from_an_earlier_test() -> Iterator[None]:
-    """A CLI run watches its manifest's secrets for the life of the process; a test is not one."""
+    """A CLI run watches its manifest's secrets and hides its credentials for the life of
+    the process; a test is not one."""
     yield
     redaction.watch(DesiredState((), digest=""))
+    redaction.forget_credentials()
 
 
 SandboxFactory = Callable[..., RunningSandbox]

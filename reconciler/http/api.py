@@ -29,6 +29,7 @@ from typing import Any, Protocol, Self
 
 import httpx
 
+from reconciler import redaction
 from reconciler.errors import (
     ApiError,
     ApiUnreachableError,
@@ -252,6 +253,7 @@ class ApiSession:
         self._unsent = _Unsent()
         self._base_url = base_url.rstrip("/")
         self._headers = httpx.Headers({"User-Agent": "exportctl", **headers})
+        redaction.hide_headers(headers)  # a server or proxy may echo them in an error
         self._timeout = httpx.Timeout(timeout).as_dict()
         # The whole exchange, not only each read: a server that drips a byte
         # at a time never trips a read timeout.

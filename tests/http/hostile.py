@@ -3,7 +3,8 @@
 Each mode is one way a broken or malicious server can hurt a client that
 trusts it: dripping an answer a byte at a time, a compressed body that
 inflates a thousandfold, JSON nested beyond any parser's stack, an error
-that echoes the request body (and the secret in it), listings that never end
+that echoes the request body (and the secret in it) or its headers (and the
+credentials in them, as a proxy's debug page does), listings that never end
 or whose exports are malformed, and answers that break HTTP itself.
 """
 
@@ -82,6 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.mode in RAW_ANSWERS:
             self.close_connection = True
             self.wfile.write(RAW_ANSWERS[self.mode])
+        elif self.mode == "header-echo":
+            sent = "; ".join(f"{name}={value}" for name, value in self.headers.items())
+            self._answer(400, json.dumps({"detail": f"bad request: headers {sent}"}).encode())
         elif self.mode in BAD_RECORDS:
             page = {"exports": [BAD_RECORDS[self.mode]], "next": None}
             self._answer(200, json.dumps(page).encode().replace(b'"1e400"', b"1e400"))

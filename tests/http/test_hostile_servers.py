@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from reconciler.http.api import ApiSession, Call, StandardWording
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import MAX_ANSWER_BYTES
 from reconciler.model import DesiredState
+from tests.cli.support import all_output, invoke
 from tests.http.hostile import BOMB_INFLATED_BYTES, serve_hostile
 
 LIST = Call("GET", "things", "list the things")
@@ -103,3 +106,44 @@ def test_an_answer_that_breaks_http_is_a_transport_error_after_the_retries(
 def test_an_interim_answer_and_a_chunked_body_are_read_as_one_answer() -> None:
     with serve_hostile("chunked-after-continue") as base_url:
         assert _get(base_url) == [1, 2]
+
+
+MAMMOTH_KEY, MAMMOTH_SECRET = "mk-0123456789abcdef", "ms-fedcba9876543210"
+MAILGUN_KEY = "key-0123456789abcdef0123"
+MAILGUN_TOKEN = base64.b64encode(f"api:{MAILGUN_KEY}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("example", "settings", "never_shown"),
+    [
+        (
+            "exports.yaml",
+            {"MAMMOTH_API_KEY": MAMMOTH_KEY, "MAMMOTH_API_SECRET": MAMMOTH_SECRET},
+            [MAMMOTH_KEY, MAMMOTH_SECRET],
+        ),
+        ("mailgun.yaml", {"MAILGUN_API_KEY": MAILGUN_KEY}, [MAILGUN_KEY, MAILGUN_TOKEN]),
+    ],
+    ids=["mammoth", "mailgun"],
+)
+def test_credentials_a_server_echoes_back_are_not_shown(
+    example: str, settings: dict[str, str], never_shown: list[str]
+) -> None:
+    """A proxy's or debug backend's error page may list the request's headers."""
+    manifest = Path(__file__).parents[2] / "examples" / example
+    with serve_hostile("header-echo") as base_url:
+        urls = {"MAMMOTH_BASE_URL": f"{base_url}/api/v2", "MAILGUN_BASE_URL": base_url}
+        result = invoke("plan", "-f", manifest, "--format", "json", env={**settings, **urls})
+    output = all_output(result)
+    assert result.exit_code == 1
+    assert "bad request: headers" in output  # the echo itself is shown, scrubbed
+    assert [secret for secret in never_shown if secret in output] == []
+
+
+def test_a_basic_credential_is_hidden_in_each_form_a_server_may_echo() -> None:
+    redaction.hide_headers(
+        {"Accept": "application/json", "Authorization": f"Basic {MAILGUN_TOKEN}"}
+    )
+    echoed = f"Accept=application/json; {MAILGUN_TOKEN}; api:{MAILGUN_KEY}; {MAILGUN_KEY}"
+    assert redaction.scrub(echoed) == "Accept=application/json; ***; ***; ***"
+    redaction.hide(["short"])  # below MIN_CREDENTIAL_LENGTH: the sandbox's "sandbox" stays
+    assert redaction.scrub("exportctl sandbox serve short") == "exportctl sandbox serve short"

@@ -19,7 +19,8 @@ Never sent: the job retry action. The server resets the job to ``pending``
 and never runs it; a fresh job is what a snapshot needs.
 
 Secrets: the password is in the login form only, the session cookie in
-per-request headers only; neither appears in a message or ``repr``.
+per-request headers only; neither appears in a message or ``repr``, even
+when a server echoes them (``redaction.hide``).
 
 Downloads go through the shared streaming helper (``reconciler.http.download``:
 atomic, redirect-safe) with the session's cookies, after a read of the job
@@ -39,6 +40,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from reconciler import redaction
 from reconciler.errors import ApiError, AuthError, MaybeLandedError, NotFoundError
 from reconciler.http.api import ApiClient, ApiSession, Call
 from reconciler.http.download import download
@@ -137,6 +139,7 @@ class DatatoolsClient(ApiClient):
         )
         self._cookies = SessionCookies(secure_transport=settings.base_url.startswith("https:"))
         hide_from_http_logs()
+        redaction.hide([settings.password])  # a server may echo the login form
         self._clock = ServerClock()
         self._login_lock = asyncio.Lock()
         self._logins = 0  # how many logins succeeded; a request notes which session it used

@@ -12,9 +12,10 @@ site outside debug mode marks both cookies ``Secure``), so the login can say
 "use https" instead of failing obscurely. Domain and path are not tracked:
 the jar serves a single site.
 
-The values are credentials: ``repr`` shows only the cookie names, and
+The values are credentials: ``repr`` shows only the cookie names,
 ``hide_from_http_logs`` keeps them out of httpcore's debug log, which
-prints every answer's headers (``Set-Cookie`` included) when enabled.
+prints every answer's headers (``Set-Cookie`` included) when enabled, and
+each value is scrubbed from what a server says back (``redaction.hide``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import re
 from http.cookies import CookieError, SimpleCookie
 
 import httpx
+
+from reconciler import redaction
 
 __all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "SessionCookies", "hide_from_http_logs"]
 
@@ -54,6 +57,7 @@ class SessionCookies:
                     self._values.pop(name, None)
                 else:
                     self._values[name] = (morsel.value, bool(morsel["secure"]))
+                    redaction.hide([morsel.value])
 
     def get(self, name: str) -> str | None:
         """A cookie's value if it may be sent over this transport."""
