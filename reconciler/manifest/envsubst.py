@@ -2,9 +2,13 @@
 
 Syntax (documented in the manifest schema and README):
 
-- ``${env:NAME}``: the value of environment variable NAME; unset is an error;
+- ``${env:NAME}``: the value of environment variable NAME; unset is an error,
+  and so is an empty NAME when the reference is the whole value (CI systems
+  pass a secret that was never defined as an empty string: GitHub Actions'
+  ``${{ secrets.X }}``);
 - ``${env:NAME:-fallback}``: the fallback text when NAME is unset (as in a
-  POSIX shell, but an *empty* NAME counts as set);
+  POSIX shell, but an *empty* NAME counts as set: ``${env:NAME:-}`` is how
+  a value may be empty on purpose);
 - ``$${env:NAME}``: the literal text ``${env:NAME}``.
 
 Errors name the variable, never a value. Resolved values are always strings.
@@ -89,19 +93,30 @@ def resolve(text: str, environ: Mapping[str, str]) -> str | list[EnvProblem]:
             problems.append(EnvProblem(_malformed(text, match.start())))
             return whole
         if name in environ:
-            return environ[name]
+            value = environ[name]
+            if not value and fallback is None and whole == text:
+                problems.append(EnvProblem(_empty(name)))
+            return value
         if fallback is not None:
             return fallback
         problems.append(
             EnvProblem(
-                f"environment variable {name} is not set; set it, "
-                f"or give a fallback: ${{env:{name}:-...}}"
+                f"environment variable {name} is not set; set it (a value that is not "
+                f"a secret may also have a fallback: ${{env:{name}:-...}})"
             )
         )
         return whole
 
     result = _REFERENCE.sub(replace, text)
     return problems or result
+
+
+def _empty(name: str) -> str:
+    return (
+        f"environment variable {name} is set but empty (a CI secret that does not exist "
+        f"is passed as an empty string); give it a value, or write ${{env:{name}:-}} "
+        "if empty is meant"
+    )
 
 
 def _malformed(text: str, start: int) -> str:

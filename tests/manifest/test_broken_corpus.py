@@ -15,8 +15,9 @@ from reconciler.manifest.files import find_files
 
 BROKEN = Path(__file__).parent / "broken"
 CASES = sorted(BROKEN.iterdir())
-# PG_PASSWORD is set so that only the variable a case is about is missing.
-ENVIRON = {"PG_PASSWORD": "not-shown-anywhere"}
+# PG_PASSWORD is set so that only the variable a case is about is missing;
+# EXPORTCTL_TEST_EMPTY is set but empty, as CI passes a secret never defined.
+ENVIRON = {"PG_PASSWORD": "not-shown-anywhere", "EXPORTCTL_TEST_EMPTY": ""}
 
 
 def expected_diagnostics(case: Path) -> list[str]:

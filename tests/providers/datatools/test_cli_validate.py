@@ -47,7 +47,8 @@ def test_every_problem_is_reported_at_its_file_line_and_column() -> None:
         f'{where}:24:19: datatools.snapshots[2].datasource: "${{env:DT_NOT_SET}}" is not valid: '
         "use the datasource's id, a UUID like 5a1e5000-0000-4000-8000-000000000001",
         f"{where}:24:19: datatools.snapshots[2].datasource: environment variable DT_NOT_SET is "
-        "not set; set it, or give a fallback: ${env:DT_NOT_SET:-...}",
+        "not set; set it (a value that is not a secret may also have a fallback: "
+        "${env:DT_NOT_SET:-...})",
         "Invalid: 11 errors.",
     ]
 

@@ -351,6 +351,23 @@ def test_a_saved_plan_holds_no_credential_and_a_rotated_one_plans_nothing(
     assert "No changes." in rotated.stdout
 
 
+def test_an_empty_credential_variable_stops_at_the_manifest_not_at_apply(
+    tmp_path: Path, dataset: str
+) -> None:
+    """GitHub Actions passes a secret that was never defined as an empty string."""
+    path = manifest(tmp_path, dataset)
+    env = {"TEST_DOMO_AWS_KEY": ACCESS_KEY, "TEST_DOMO_AWS_SECRET": ""}
+    validated = invoke("validate", "-f", path, env=env)
+    applied = invoke("apply", "--sandbox", tmp_path / "s.db", "-f", path, "--auto-approve", env=env)
+    for result in (validated, applied):
+        assert result.exit_code == 1
+        assert (
+            f"{path}:13:21: domo.s3_exports[0].credentials.secret_key: environment variable "
+            "TEST_DOMO_AWS_SECRET is set but empty" in all_output(result)
+        )
+        assert "internal error" not in all_output(result)
+
+
 def test_the_example_applies_in_the_embedded_sandbox(tmp_path: Path) -> None:
     example = Path(__file__).parents[3] / "examples" / "domo.yaml"
     env = {"DOMO_EXPORT_AWS_ACCESS_KEY_ID": ACCESS_KEY, "DOMO_EXPORT_AWS_SECRET_ACCESS_KEY": "x"}

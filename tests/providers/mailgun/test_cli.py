@@ -130,8 +130,8 @@ def test_validate_reports_every_problem_where_it_was_written(workdir: Path) -> N
         "broken.yaml:13:7: mailgun.snapshots[2].format: unknown field 'format'; expected one "
         "of: key, url, max_age, download",
         "broken.yaml:15:12: mailgun.snapshots[3].url: environment variable "
-        "EXPORTCTL_TEST_UNSET_LIST is not set; set it, or give a fallback: "
-        "${env:EXPORTCTL_TEST_UNSET_LIST:-...}",
+        "EXPORTCTL_TEST_UNSET_LIST is not set; set it (a value that is not a secret may "
+        "also have a fallback: ${env:EXPORTCTL_TEST_UNSET_LIST:-...})",
         "Invalid: 8 errors.",
     ]
 
