@@ -12,6 +12,9 @@ Hence the rules:
 - keys come from the destination (``s3-monthly-sales-csv``), so they read well
   and stay stable between imports; an export exportctl already marked keeps
   its marker's key;
+- an export whose marker records ``protect`` gets ``protect: true``: the
+  planner compares it with the marker, so leaving it out would plan the
+  protection lifted, and the apply after would let a removed entry delete it;
 - secrets come back masked, so they become ``${env:NAME}`` references;
 - ``run_immediately: false`` is set once in ``defaults``: apply sends it when
   it writes the markers, and ``true`` would re-run every imported export.
@@ -269,6 +272,8 @@ class _Writer:
                 body["end_of_pipeline"] = False
         if export.suspended:
             body["suspended"] = True
+        if _protected(export):
+            body["protect"] = True
         return body
 
     def _secrets_out(
@@ -299,6 +304,13 @@ class _Writer:
         self._names.add(name)
         self.variables.append(SecretVariable(name, ref, key, path, export_id))
         return "${env:" + name + "}"
+
+
+def _protected(export: LiveExport) -> bool:
+    """Whether the export was last applied with ``protect: true``: only its marker says so,
+    the API has no such field."""
+    marker = EXPORTS.marker(export)
+    return marker is not None and marker.protect
 
 
 def _without_defaults(export: LiveExport) -> dict[str, Any]:

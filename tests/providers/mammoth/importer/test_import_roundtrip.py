@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
@@ -175,3 +176,37 @@ def test_import_is_deterministic_and_valid(sandbox_factory: SandboxFactory, tmp_
     assert "# imported from export 5 of dataview 1/1/123/456 (status suspended)\n" in text
     assert "message: See $${env:literally} attached\n" in text
     assert all(secret not in text for secret in SECRETS.values())
+
+
+PROTECTED = """\
+version: 1
+dataviews:
+  - {workspace_id: 1, project_id: 1, dataset_id: 123, dataview_id: 456, exports: [
+      {key: kept, handler_type: s3, run_immediately: false, protect: true,
+       target_properties: {file: kept.csv}},
+      {key: loose, handler_type: s3, run_immediately: false,
+       target_properties: {file: loose.csv}}]}
+"""
+
+
+def test_an_export_applied_with_protect_is_imported_protected(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    # protect lives only in the marker: an import that dropped it would plan
+    # the protection lifted, and the apply after would make the export deletable.
+    server = sandbox_factory()
+    server.store.ensure_dataviews([DV456])
+    manifest = tmp_path / "protected.yaml"
+    manifest.write_text(PROTECTED)
+    args = ["apply", "-f", str(manifest), "--endpoint", server.base_url, "--auto-approve"]
+    assert run(args, {})[0] == 0
+    out = tmp_path / "imported.yaml"
+    args = ["import", "mammoth", "--dataview", str(DV456), "--endpoint", server.base_url]
+    assert run([*args, "--out", str(out)], {})[0] == 0
+    imported = yaml.safe_load(out.read_text())["dataviews"][0]["exports"]
+    assert {e["key"]: e.get("protect") for e in imported} == {"kept": True, "loose": None}
+    plan = plan_now(server, out)
+    assert [(c.action, c.reason) for _, c in plan.changes()] == [
+        (Action.NOOP, "up to date"),
+        (Action.NOOP, "up to date"),
+    ]
