@@ -486,7 +486,7 @@ class _MammothWording(StandardWording):
             return (
                 f"Not found (404) at {endpoint}: {suspect}, so the endpoint is likely wrong, "
                 "not the ids. Is --endpoint / MAMMOTH_BASE_URL the API root, like "
-                f"https://app.mammoth.io{API_ROOT_SUFFIX}?"
+                f"https://app.mammoth.io{API_ROOT_SUFFIX}?" + _server_said(response)
             )
         about = call.about if isinstance(call.about, _About) else _About()
         key = f" (export key {call.key!r})" if call.key else ""
@@ -505,22 +505,32 @@ class _MammothWording(StandardWording):
 def _endpoint_suspect(endpoint: str, response: httpx.Response) -> str | None:
     """Why a 404 looks like the endpoint's fault rather than an id's, or None.
 
-    Every path of the API starts with ``/api/v2``, and the API answers a 404
-    with its error body (``status_code`` and ``detail``, as the spec says). A
-    detail other than the bare "Not Found" of any web framework's unknown
-    route means the API itself looked for the dataview or export.
+    Every path of the API starts with ``/api/v2``: a base URL whose path does
+    not end in it is blamed whatever the answer says, because what answers
+    there is not the API, though it may answer in the API's error shape
+    (``exportctl sandbox serve`` names where its APIs are that way, a gateway
+    may too). With the right path, the API answers a 404 with its error body
+    (``status_code`` and ``detail``, as the spec says); an answer without one
+    came from some other server.
     """
     # Limitation: a wrong path that still ends in /api/v2, on a server that
     # answers unknown routes with the API's error body (the sandbox does),
     # passes every check; the user is then told to check the ids.
-    detail = _error_body_detail(response)
-    if detail is not None and detail.strip().lower() != "not found":
-        return None
     if not httpx.URL(endpoint).path.endswith(API_ROOT_SUFFIX):
         return f"its path does not end in {API_ROOT_SUFFIX}"
-    if detail is None:
+    if _error_body_detail(response) is None:
         return "the answer is not a Mammoth API error"
     return None
+
+
+def _server_said(response: httpx.Response) -> str:
+    """The server's own sentence, to follow a blamed endpoint, when it says more than the
+    bare "Not Found" of any web framework's unknown route: it may say where the API is
+    (the sandbox's does), or, behind a gateway, that the ids are wrong after all."""
+    detail = _error_body_detail(response)
+    if detail is None or detail.lower() == "not found":
+        return ""
+    return f" The server said: {detail}"
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any] | None:

@@ -12,8 +12,14 @@ import pytest
 from reconciler.errors import ApiError, ApiUnreachableError, AuthError, NotFoundError
 from reconciler.providers.mammoth.client import MammothClient
 from reconciler.providers.mammoth.model import DataviewRef
+from reconciler.providers.mammoth.sandbox.app import sandbox_service
 from reconciler.providers.mammoth.sandbox.credentials import SandboxCredentials
+from reconciler.providers.mammoth.sandbox.part import sandbox_part
 from reconciler.providers.mammoth.sandbox.seed import add_exports
+from reconciler.providers.mammoth.sandbox.store import Store
+from reconciler.sandbox.combined import combined_app
+from reconciler.sandbox.config import SandboxConfig
+from reconciler.sandbox.server import serve_app_in_thread
 from tests.conftest import SandboxFactory
 from tests.http.hostile import served
 from tests.providers.mammoth.client.support import (
@@ -169,6 +175,49 @@ def test_a_server_that_is_not_the_api_is_blamed_not_the_ids(tmp_path: Path) -> N
     assert caught.value.message == WRONG_ENDPOINT.format(url=root + "/api/v2", why=why)
     assert caught.value.status_code == 404
     assert_leaks_nothing(caught.value, WRONG_SECRET)
+
+
+@contextmanager
+def behind_sandbox_serve(db_path: Path) -> Iterator[tuple[str, Store]]:
+    """Mammoth's sandbox behind the router of ``exportctl sandbox serve``, whose 404 for a
+    path no API owns has the API's error shape; yields the root URL and the store."""
+    part = sandbox_part(db_path, SandboxConfig(), None)
+    try:
+        with serve_app_in_thread(combined_app([part])) as root:
+            yield root, sandbox_service(part.app).store
+    finally:
+        part.close()
+
+
+async def list_exports_at(url: str) -> None:
+    async with MammothClient(url, "sandbox", "sandbox") as client:
+        await client.list_exports(REF)
+
+
+def test_an_endpoint_without_the_api_path_is_blamed_even_in_the_apis_error_shape(
+    tmp_path: Path,
+) -> None:
+    with behind_sandbox_serve(tmp_path / "sandbox.db") as (root, store):
+        store.ensure_dataviews([REF])  # the ids are right: only the endpoint is wrong
+        with pytest.raises(NotFoundError) as caught:
+            run(list_exports_at(root))
+    why = "its path does not end in /api/v2"
+    said = "no sandbox API here; they are under /_files/mammoth, /_sandbox, /api/v2"
+    assert caught.value.message == (
+        WRONG_ENDPOINT.format(url=root, why=why) + f" The server said: {said}"
+    )
+
+
+def test_behind_sandbox_serve_an_unknown_dataview_still_blames_the_ids(tmp_path: Path) -> None:
+    with (
+        behind_sandbox_serve(tmp_path / "sandbox.db") as (root, _),
+        pytest.raises(NotFoundError) as caught,
+    ):
+        run(list_exports_at(root + "/api/v2"))
+    assert caught.value.message == (
+        f"dataview {REF} not found (404) at {root}/api/v2: check its workspace_id, "
+        "project_id, dataset_id and dataview_id in the manifest."
+    )
 
 
 def test_unknown_export(sandbox: RunningSandbox) -> None:
