@@ -33,6 +33,7 @@ __all__ = [
     "SchemaProblem",
     "check",
     "did_you_mean",
+    "edit_distance",
     "secret_named",
 ]
 
@@ -102,11 +103,43 @@ def check(checker: SchemaChecker, instance: Any) -> list[SchemaProblem]:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """The closest choice to a misspelt ``word``, if one is close enough."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not matches and word.lower() in {c.lower() for c in choices}:
-        return next(c for c in choices if c.lower() == word.lower())
-    return matches[0] if matches else None
+    """The closest choice to a misspelt ``word``, if one is close enough.
+
+    Close enough is difflib's similarity of at least 0.6. Among the close
+    choices the fewest edits win, a swap of two adjacent letters counting as
+    one (``edit_distance``): difflib alone scores ``us-west-1`` and
+    ``us-east-1`` the same for ``us-esat-1`` and breaks the tie the wrong
+    way, yet a swap is the commonest typo. Equal distances keep difflib's
+    order. A word that is close to nothing but differs from a choice only in
+    case gets that choice; otherwise ``None``.
+    """
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=max(len(options), 1), cutoff=0.6)
+    if close:
+        return min(close, key=lambda choice: edit_distance(word, choice))
+    folded = word.lower()
+    return next((choice for choice in options if choice.lower() == folded), None)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """The optimal string alignment distance between ``a`` and ``b``.
+
+    Insertions, deletions, substitutions and swaps of two adjacent characters
+    each count as one edit; no substring is edited twice (Damerau's
+    restricted form, which is all a typo needs).
+    """
+    before: list[int] = []  # the row two back, for swaps
+    previous = list(range(len(b) + 1))
+    for i, left in enumerate(a, start=1):
+        current = [i]
+        for j, right in enumerate(b, start=1):
+            cost = 0 if left == right else 1
+            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and left == b[j - 2] and a[i - 2] == right:
+                best = min(best, before[j - 2] + 1)
+            current.append(best)
+        before, previous = previous, current
+    return previous[-1]
 
 
 def _reword(error: jsonschema.ValidationError, show: _Shower) -> list[SchemaProblem]:

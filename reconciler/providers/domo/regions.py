@@ -10,8 +10,9 @@ times a year, and a new one missing here is a one-line change.
 
 from __future__ import annotations
 
-import difflib
 import re
+
+from reconciler.manifest.schema_check import did_you_mean
 
 __all__ = ["AWS_REGIONS", "region_problem"]
 
@@ -83,7 +84,11 @@ def region_problem(region: str) -> str | None:
 
 
 def _nearest(region: str) -> str | None:
-    """The valid code closest to ``region``: same letters first, then by similarity."""
+    """The valid code closest to ``region``: same letters first, then the fewest edits.
+
+    The last step is the manifest's shared ``did_you_mean``, so a swapped pair
+    of letters (``us-esat-1``) names the code it was meant to be.
+    """
     cleaned = _SEPARATORS.sub("-", region.strip().lower())
     if cleaned in AWS_REGIONS:  # only case, spaces or separators were off
         return cleaned
@@ -94,5 +99,4 @@ def _nearest(region: str) -> str | None:
     numbered = [code for code in sorted(AWS_REGIONS) if code.startswith(cleaned + "-")]
     if numbered:  # "us-east" -> the region's first number
         return numbered[0]
-    close = difflib.get_close_matches(cleaned, sorted(AWS_REGIONS), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return did_you_mean(cleaned, sorted(AWS_REGIONS))

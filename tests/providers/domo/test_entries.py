@@ -52,6 +52,7 @@ def test_every_listed_region_is_valid(region: str) -> None:
         ("useast1", "us-east-1"),
         ("us_west_2", "us-west-2"),
         ("eu-wset-1", "eu-west-1"),
+        ("us-esat-1", "us-east-1"),
         ("ap-sotheast-2", "ap-southeast-2"),
         ("eu-central", "eu-central-1"),
     ],
