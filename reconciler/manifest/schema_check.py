@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from reconciler.fastcheck import Check, compile_schema
+from reconciler.manifest import envsubst
 from reconciler.manifest.paths import Path
 
 if TYPE_CHECKING:
@@ -187,7 +188,24 @@ def _type(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[
     names = [wanted] if isinstance(wanted, str) else list(wanted)
     expected = " or ".join(_TYPE_WORDS.get(n, n) for n in names)
     got = show(error.instance, path)
-    return [SchemaProblem(path, f"expected {expected}, got {got}")]
+    message = f"expected {expected}, got {got}"
+    if isinstance(error.instance, str) and envsubst.names_variable(error.instance):
+        message += _env_reference_hint(names)
+    return [SchemaProblem(path, message)]
+
+
+def _env_reference_hint(names: Sequence[str]) -> str:
+    """Why an ``${env:...}`` reference cannot fill a field that takes no string.
+
+    The schema is checked before references are resolved, and a resolved
+    reference is text anyway (``envsubst``), so ``port: ${env:PGPORT}`` can
+    never become the integer the field needs; only writing the value does.
+    """
+    literals = {_LITERAL_WORDS.get(name, "the value") for name in names}
+    literal = literals.pop() if len(literals) == 1 else "the value"
+    return (
+        f"; environment references always produce text, so write {literal} itself in the manifest"
+    )
 
 
 def _enum(error: jsonschema.ValidationError, path: Path, show: _Shower) -> list[SchemaProblem]:
@@ -262,6 +280,9 @@ _TYPE_WORDS = {
     "array": "a list",
     "null": "null",
 }
+
+# What to write instead of an ${env:...} reference, for a field of that type.
+_LITERAL_WORDS = {"integer": "the number", "number": "the number", "boolean": "true or false"}
 
 
 class _Shower:

@@ -1,12 +1,13 @@
-"""The wording helpers of schema problems: suggestions for a misspelt word."""
+"""How schema problems are worded: suggestions for a misspelt word, type mismatches."""
 
 import difflib
+import json
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.manifest.schema_check import did_you_mean, edit_distance
+from reconciler.manifest.schema_check import SchemaChecker, check, did_you_mean, edit_distance
 
 words = st.text(st.sampled_from("abcdeAB-1"), max_size=8)
 
@@ -60,3 +61,42 @@ def test_thresholds_and_ties_are_difflibs(word: str, choices: list[str]) -> None
         return
     fewest = min(edit_distance(word, choice) for choice in close)
     assert guess == next(choice for choice in close if edit_distance(word, choice) == fewest)
+
+
+SETTINGS = SchemaChecker.of(
+    {
+        "type": "object",
+        "properties": {
+            "port": {"type": "integer"},
+            "ratio": {"type": "number"},
+            "enabled": {"type": "boolean"},
+            "limits": {"type": ["integer", "boolean"]},
+        },
+    }
+)
+ENV_TEXT = "; environment references always produce text, so write {} itself in the manifest"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected", "literal"),
+    [
+        ("port", "an integer", "the number"),
+        ("ratio", "a number", "the number"),
+        ("enabled", "true or false", "true or false"),
+        ("limits", "an integer or true or false", "the value"),
+    ],
+)
+def test_an_env_reference_where_no_text_is_allowed_says_to_write_the_value(
+    field: str, expected: str, literal: str
+) -> None:
+    (problem,) = check(SETTINGS, {field: "${env:SETTING}"})
+    assert problem.path == (field,)
+    assert problem.message == (
+        f'expected {expected}, got "${{env:SETTING}}"' + ENV_TEXT.format(literal)
+    )
+
+
+@pytest.mark.parametrize("text", ["abc", "$${env:SETTING}", "${env"])
+def test_other_text_where_no_text_is_allowed_is_worded_as_before(text: str) -> None:
+    (problem,) = check(SETTINGS, {"port": text})
+    assert problem.message == f"expected an integer, got {json.dumps(text)}"
