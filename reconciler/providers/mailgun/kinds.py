@@ -41,6 +41,9 @@ EXPORT_LIFETIME_S = 24 * 3600
 # What a plan calls what a Mailgun export makes ("+ domains (csv)").
 SNAPSHOT_TYPE = "csv"
 
+# A first path segment that is a URL's origin: a scheme (RFC 3986), or a host and port.
+_SCHEME_OR_PORT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|[^:]+:\d+$")
+
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _DURATION_EXAMPLES = "e.g. 6h, 30m, 1h30m or 1d"
@@ -63,7 +66,8 @@ def normalize_url(url: str) -> str:
       case-sensitive, and a query changes what the list holds.
 
     Hence ``/v3/domains``, ``v3/domains``, ``domains`` and ``/domains/`` are
-    one URL, ``domains``. ``ValueError`` when nothing is left.
+    one URL, ``domains``. ``ValueError`` when nothing is left, or when the
+    URL starts with a scheme or host (``_origin_length``).
     """
     text = url.strip()
     path, mark, query = text.partition("?")
@@ -75,11 +79,48 @@ def normalize_url(url: str) -> str:
             f"url {url!r} names no API list: write the partial API URL to export, "
             "e.g. /v3/domains or /v3/example.com/bounces"
         )
+    origin = _origin_length(segments)
+    if origin:
+        raise ValueError(_origin_message(segments[origin:], mark + query))
     return "/".join(segments) + mark + query
 
 
+def _origin_length(segments: list[str]) -> int:
+    """How many leading segments name a scheme or host rather than a path; 0 for a path.
+
+    Read as a path, ``https://api.mailgun.net/v3/domains`` would silently
+    become ``https:/api.mailgun.net/v3/domains``, a list no account has. No
+    API path starts with a scheme (``https:``, its host next unless the
+    version is) or a host and port (``localhost:8080``), while an unresolved
+    ``${env:NAME}`` is neither. A dotted segment right before the version is a
+    host too (``api.mailgun.net/v3/domains``): a domain comes after it.
+    Checked on the segments, not the text, so normalizing twice agrees.
+    """
+    first = segments[0]
+    if _SCHEME_OR_PORT.match(first):
+        has_host = first.endswith(":") and segments[1:2] not in ([], [API_VERSION])
+        return 2 if has_host else 1
+    return 1 if "." in first and segments[1:2] == [API_VERSION] else 0
+
+
+def _origin_message(rest: list[str], query: str) -> str:
+    """Why a URL with a scheme or host is refused, and its path to write instead.
+
+    The URL itself is not quoted: it may carry a key (``https://api:KEY@...``).
+    """
+    try:
+        path = request_url("/".join(rest) + query)
+    except ValueError:  # nothing, or another host, follows: only an example helps
+        path = f"e.g. /{API_VERSION}/domains"
+    return (
+        f"url has a scheme or host; write the API path alone, {path}: exportctl sends it "
+        "to your Mailgun account's API host, which comes from MAILGUN_REGION or "
+        "MAILGUN_BASE_URL, not from the manifest"
+    )
+
+
 def url_identity(url: str) -> str | None:
-    """``normalize_url`` for a URL the server listed: ``None`` when it names nothing.
+    """``normalize_url`` for a URL the server listed: ``None`` when it is no API path.
 
     A server's odd record must not stop a plan; it just matches no snapshot.
     """

@@ -3,7 +3,8 @@
 The schema (``schemas/mailgun/snapshots.schema.json``) checks the shape, for
 editors and for located diagnostics. What a schema cannot say is checked
 here, each problem reported where it was written: a ``max_age`` over 24 hours
-(its string form), a ``url`` that names no list, and uniqueness across every
+(its string form), a ``url`` that names no list or names a scheme or host (the
+host is the account's, from the environment), and uniqueness across every
 file, of keys and of URLs. Two snapshots of one URL would compete for the
 single export Mailgun runs per URL, and would always agree anyway, since
 identity is the normalized URL.

@@ -136,6 +136,23 @@ def test_validate_reports_every_problem_where_it_was_written(workdir: Path) -> N
     ]
 
 
+def test_validate_refuses_a_full_url_at_the_url(workdir: Path) -> None:
+    """A host in the manifest would be ignored, or mangled into a path (https:/api...)."""
+    (workdir / "full.yaml").write_text(
+        MANIFEST.replace("/v3/domains", '"https://api.mailgun.net/v3/domains"'), encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["validate", "-f", "full.yaml"])
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        1,
+        [
+            "full.yaml:5:12: mailgun.snapshots[0].url: url has a scheme or host; write the "
+            "API path alone, /v3/domains: exportctl sends it to your Mailgun account's API "
+            "host, which comes from MAILGUN_REGION or MAILGUN_BASE_URL, not from the manifest",
+            "Invalid: 1 error.",
+        ],
+    )
+
+
 def test_a_first_plan_runs_every_snapshot(server: RunningMailgun, workdir: Path) -> None:
     result = exportctl(server, "plan", "-f", "mailgun.yaml", "--detailed-exitcode")
     assert (result.exit_code, result.stdout.splitlines()) == (

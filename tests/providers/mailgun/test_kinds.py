@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -87,6 +88,62 @@ def test_other_versions_case_and_queries_are_kept() -> None:
 def test_a_url_that_names_nothing_is_refused(empty: str) -> None:
     with pytest.raises(ValueError, match=r"names no API list.*e\.g\. /v3/domains"):
         normalize_url(empty)
+
+
+FROM_THE_ENVIRONMENT = (
+    r": exportctl sends it to your Mailgun account's API host, which comes from "
+    r"MAILGUN_REGION or MAILGUN_BASE_URL, not from the manifest$"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("https://api.mailgun.net/v3/domains", "/v3/domains"),
+        ("http://api.eu.mailgun.net:443/v3/example.com/bounces/", "/v3/example.com/bounces"),
+        ("https://api.mailgun.net/domains?limit=5", "/v3/domains?limit=5"),
+        ("https:/api.mailgun.net/v3/domains", "/v3/domains"),  # what the plan used to show
+        ("http:/v3/domains", "/v3/domains"),
+        ("//api.mailgun.net/v3/domains", "/v3/domains"),
+        ("api.mailgun.net/v3/domains", "/v3/domains"),
+        ("localhost:8080/v3/domains", "/v3/domains"),
+        ("127.0.0.1:8080/v3/domains", "/v3/domains"),
+        ("/v3/https://api.mailgun.net/v3/domains", "/v3/domains"),
+        ("https://api.mailgun.net", "e.g. /v3/domains"),
+        ("https://api.mailgun.net/v3/", "e.g. /v3/domains"),
+    ],
+)
+def test_a_url_with_a_scheme_or_host_is_refused_with_its_path(text: str, path: str) -> None:
+    with pytest.raises(ValueError, match=r"^url has a scheme or host; ") as caught:
+        normalize_url(text)
+    offered = f"write the API path alone, {re.escape(path)}{FROM_THE_ENVIRONMENT}"
+    assert re.search(offered, str(caught.value))
+
+
+def test_a_refused_url_is_not_quoted_as_it_may_hold_the_key() -> None:
+    with pytest.raises(ValueError) as caught:
+        normalize_url("https://api:key-3ax6xnjp29jd6fds4gc373sgvjxteol0@api.mailgun.net/v3/domains")
+    assert "key-3ax6" not in str(caught.value)
+    assert "/v3/domains:" in str(caught.value)
+
+
+@given(path)
+def test_any_path_behind_the_api_host_is_refused_and_offered_alone(p: str) -> None:
+    with pytest.raises(ValueError, match=f"alone, {re.escape(request_url(p))}: "):
+        normalize_url(f"https://api.mailgun.net/v3/{p}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mg.example.com/bounces",
+        "/v3/lists/dev@mg.example.com/members",
+        "domains?created=2026-01-01T00:00:00",
+        "${env:MAILGUN_LIST}",  # as it stays when the variable is unset
+    ],
+)
+def test_domains_addresses_queries_and_references_are_still_paths(text: str) -> None:
+    assert normalize_url(text) == text.removeprefix("/v3/")
 
 
 @pytest.mark.parametrize(
