@@ -51,7 +51,7 @@ Salts = Mapping[tuple[Scope, str], str]
 
 SKIPPED_AFTER_FAILURE = "skipped: an earlier change to this scope failed"
 SKIPPED_FAIL_FAST = "skipped: --fail-fast stopped the run after a failure"
-SKIPPED_INTERRUPTED = "skipped: interrupted (Ctrl-C) before it was sent"
+SKIPPED_INTERRUPTED = "skipped: interrupted (Ctrl-C or SIGTERM) before it was sent"
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ INTERRUPTED = (
 PROMPT = "Apply these changes? Only 'yes' is accepted."
 STOPPING = (
     "Interrupted: the requests in flight will finish, nothing new is sent. "
-    "Press Ctrl-C again to abort at once."
+    "Press Ctrl-C again (or send a second SIGTERM) to abort at once."
 )
 STOPPED = (
     "Apply interrupted: the changes listed as applied were sent and finished; the "
@@ -249,7 +249,7 @@ class _Session:
             progress = make_progress(self._progress_stream())
             interrupt = asyncio.Event()
             try:
-                with _first_ctrl_c_stops(interrupt):
+                with _first_stop_signal_stops(interrupt):
                     result = await apply_plan(
                         providers,
                         plan,
@@ -303,13 +303,21 @@ class _Session:
             self.out.write(line + "\n")
 
 
+# Ctrl-C, and what CI runners and schedulers send to cancel a job (GitLab, a
+# Kubernetes CronJob; GitHub Actions after its SIGINT): each stops an apply
+# gracefully the first time.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
-def _first_ctrl_c_stops(interrupt: asyncio.Event) -> Iterator[None]:
-    """The first Ctrl-C sets ``interrupt`` (nothing new is sent, requests in flight
-    finish); the second cancels the apply at once, as before.
+def _first_stop_signal_stops(interrupt: asyncio.Event) -> Iterator[None]:
+    """The first Ctrl-C or SIGTERM sets ``interrupt`` (nothing new is sent, requests
+    in flight finish, the report says what was sent); the second cancels the
+    apply at once. Killed by a SIGTERM's default action, an apply would end
+    silently with changes sent and none reported.
 
     # Limitation: only where the event loop can take signals (the main thread
-    # on POSIX); elsewhere the first Ctrl-C cancels, as before.
+    # on POSIX); elsewhere the first Ctrl-C cancels, and SIGTERM kills, as before.
     """
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
@@ -321,17 +329,20 @@ def _first_ctrl_c_stops(interrupt: asyncio.Event) -> Iterator[None]:
     def first() -> None:
         interrupt.set()
         click.echo(f"\n{STOPPING}", err=True)
-        loop.add_signal_handler(signal.SIGINT, second)
+        for number in _STOP_SIGNALS:
+            loop.add_signal_handler(number, second)
 
     try:
-        loop.add_signal_handler(signal.SIGINT, first)
+        for number in _STOP_SIGNALS:
+            loop.add_signal_handler(number, first)
     except (NotImplementedError, RuntimeError, ValueError):
         yield
         return
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGINT)
+        for number in _STOP_SIGNALS:
+            loop.remove_signal_handler(number)
 
 
 def approve(*, interactive: bool, ask: Callable[[], str]) -> None:

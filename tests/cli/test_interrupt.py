@@ -1,7 +1,9 @@
-"""The first Ctrl-C during apply lets requests in flight finish and sends nothing new.
+"""The first Ctrl-C (or SIGTERM) during apply lets requests in flight finish and sends
+nothing new.
 
 A real ``exportctl apply`` process against a slow sandbox on a real socket
-gets SIGINT once its first change is reported; it must end by itself, say what
+gets SIGINT (a person's Ctrl-C) or SIGTERM (a CI runner cancelling the job)
+once its first change is reported; it must end by itself, say what
 was sent, skip the rest, exit 1, and leave no duplicate: the next plan only
 adds what was skipped.
 """
@@ -22,8 +24,9 @@ from tests.conftest import SandboxFactory
 pytestmark = pytest.mark.usefixtures("credentials")
 
 
-def test_the_first_ctrl_c_finishes_what_is_in_flight_and_sends_nothing_new(
-    sandbox_factory: SandboxFactory, manifest: Path
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_the_first_stop_signal_finishes_what_is_in_flight_and_sends_nothing_new(
+    sandbox_factory: SandboxFactory, manifest: Path, stop: signal.Signals
 ) -> None:
     server = sandbox_factory(latency_ms=150)
     server.store.ensure_dataviews(DATAVIEWS)
@@ -37,11 +40,11 @@ def test_the_first_ctrl_c_finishes_what_is_in_flight_and_sends_nothing_new(
     while " created as export " not in first:  # the plan comes first, then progress
         first = process.stdout.readline()
         assert first, "apply ended before its first change"
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     rest, errors = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "Interrupted: the requests in flight will finish, nothing new is sent." in errors
-    assert "skipped: interrupted (Ctrl-C) before it was sent" in rest
+    assert "skipped: interrupted (Ctrl-C or SIGTERM) before it was sent" in rest
     assert errors.rstrip().endswith("applying again finishes the job.")
     created = export_ids(server.base_url)
     assert 1 <= len(created) < 3
