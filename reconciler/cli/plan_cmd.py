@@ -16,7 +16,7 @@ import click
 
 from reconciler.cli.options import STDIN, format_option, planning_options
 from reconciler.cli.session import json_on_error, load_and_plan
-from reconciler.errors import ConfigError
+from reconciler.errors import ApplyRefusedError, ConfigError
 from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.plan_json import PlanJson, plan_error_to_json, plan_to_json
@@ -83,7 +83,8 @@ def plan(
 
     \b
     Exit codes: 0 done; with --detailed-exitcode 0 no changes, 2 changes; 1 error,
-    or a change --preflight found the server would refuse.
+    a change apply will refuse (protect), or one --preflight found the server
+    would refuse.
     """
     if out_path is not None and STDIN in files:
         raise ConfigError(
@@ -116,9 +117,28 @@ def plan(
         if refused is not None:
             # A plan the server refuses is not worth applying: it is not saved.
             raise refused
+    refused = _refused(made)
+    if refused is not None:
+        raise refused  # not saved either: apply would stop at it
     if out_path is not None:
         _save(out_path, made, planned.desired, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
+
+
+def _refused(made: Plan) -> ApplyRefusedError | None:
+    """The error a plan with changes apply will refuse (``protect``) exits 1 with.
+
+    As Terraform's plan fails on ``prevent_destroy``: a pull request's check
+    must not pass a plan whose apply on merge would stop.
+    """
+    count = sum(1 for _, change in made.changes() if change.refused is not None)
+    if not count:
+        return None
+    changes = "1 change" if count == 1 else f"{count} changes"
+    return ApplyRefusedError(
+        f'Apply would refuse {changes} marked "! refused" in the plan: do what each '
+        "one's note says first, then plan again."
+    )
 
 
 def _show(plan_json: PlanJson, output_format: str, color: bool | None) -> None:

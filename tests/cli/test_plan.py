@@ -9,7 +9,7 @@ import click
 import pytest
 
 from reconciler.render.markdown import MARKER
-from tests.cli.support import invoke, lines
+from tests.cli.support import MANIFEST, invoke, lines
 from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
@@ -96,6 +96,32 @@ def test_plan_exit_codes(
     if applied:
         _apply(server, manifest)
     assert invoke(*_plan(server, manifest, *flags)).exit_code == code
+
+
+@pytest.mark.parametrize("flags", [(), ("--detailed-exitcode",)], ids=["plain", "detailed"])
+def test_a_plan_apply_would_refuse_fails_and_is_not_saved(
+    server: RunningSandbox, tmp_path: Path, flags: tuple[str, ...]
+) -> None:
+    """A pull request's check must not pass what the apply on merge will refuse."""
+    sales = "\n".join(
+        [
+            "      - key: sales",
+            "        handler_type: s3",
+            "        target_properties: {file: sales.csv}\n",
+        ]
+    )
+    assert sales in MANIFEST
+    protected = tmp_path / "protected.yaml"
+    protected.write_text(MANIFEST.replace(sales, sales + "        protect: true\n"))
+    _apply(server, protected)
+    removed = tmp_path / "removed.yaml"  # prune: a protected export would be deleted
+    removed.write_text(MANIFEST.replace(sales, ""))
+    saved = tmp_path / "refused.plan.json"
+    result = invoke(*_plan(server, removed, *flags), "--out", saved)
+    assert result.exit_code == 1
+    assert "! refused" in result.stdout  # the plan is shown, for the review
+    assert 'Apply would refuse 1 change marked "! refused" in the plan' in result.stderr
+    assert not saved.exists()
 
 
 def test_plan_json_follows_the_published_schema(server: RunningSandbox, manifest: Path) -> None:
