@@ -91,10 +91,13 @@ STATUSES: tuple[str, ...] = (
 MASK = "********"
 
 # Secret-looking names, for fields no handler schema declares (the open-ended
-# keys of bigquery and generic_rest_api_export, nested header maps).
+# keys of bigquery and generic_rest_api_export, nested header maps). Wide on
+# purpose: a plain value taken for a secret is only redacted in plans, a
+# secret taken for a plain value is printed in every plan and PR comment.
 _SECRET_NAME = re.compile(
-    r"password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key"
-    r"|account_?key|sas_?key|^key$",
+    r"password|passwd|pwd|passphrase|secret|token|credential|private_?key|api_?key"
+    r"|access_?key|account_?key|sas_?key|^key$|auth|cookie|bearer|signature"
+    r"|service_?account|key_?file",
     re.IGNORECASE,
 )
 

@@ -290,7 +290,7 @@ def _check_target(entry: Entry, handler: str, context: LoadContext) -> None:
         return
     replaced = handlers.replaced_fields(handler)
     old = {name for name in target if name in replaced}
-    for problem in check(target_validator(handler), target):
+    for problem in check(_hiding_sensitive(target_validator(handler), entry), target):
         if problem.at_key and len(problem.path) == 1 and problem.path[0] in old:
             continue  # said below, with the field that replaces it
         _report_target(entry, handler, problem, context)
@@ -299,6 +299,26 @@ def _check_target(entry: Entry, handler: str, context: LoadContext) -> None:
     for name in sorted(old):
         message = _replaced_message(handler, name, replaced[name])
         context.report_at(entry, ("target_properties", name), message, key=True)
+
+
+def _hiding_sensitive(checker: SchemaChecker, entry: Entry) -> SchemaChecker:
+    """The target's checker, also hiding in its messages the values of the fields the
+    export lists under ``sensitive`` (a wrong value is shown otherwise)."""
+    listed = entry.value.get("sensitive")
+    prefix = "target_properties."
+    hidden = {
+        tuple(item.removeprefix(prefix).split("."))
+        for item in (listed if isinstance(listed, list) else [])
+        if isinstance(item, str) and item.startswith(prefix)
+    }
+    if not hidden:
+        return checker
+    builtin = checker.secret_at
+
+    def secret_at(path: Path) -> bool:
+        return builtin(path) or any(tuple(path[: len(h)]) == h for h in hidden)
+
+    return replace(checker, secret_at=secret_at)
 
 
 def _replaced_message(handler: str, name: str, new: tuple[str, ...]) -> str:

@@ -78,9 +78,9 @@ def test_a_sensitive_path_of_the_manifest_is_redacted_like_a_secret() -> None:
 
 
 def test_secret_named_fields_inside_lists_are_taken_out_too() -> None:
-    normalized = EXPORTS.normalize_desired(spec(condition={"auth": [{"token": "t"}]}))
-    assert normalized.form["condition"] == {"auth": [{"token": SENSITIVE}]}
-    assert normalized.secrets == (("condition.auth.0.token", "t"),)
+    normalized = EXPORTS.normalize_desired(spec(condition={"rules": [{"token": "t"}]}))
+    assert normalized.form["condition"] == {"rules": [{"token": SENSITIVE}]}
+    assert normalized.secrets == (("condition.rules.0.token", "t"),)
 
 
 def test_ignore_changes_paths_are_not_compared() -> None:

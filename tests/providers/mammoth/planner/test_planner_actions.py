@@ -243,12 +243,12 @@ def test_a_value_marked_sensitive_when_written_stays_redacted_across_a_replace()
 
 
 def test_a_field_the_server_masks_is_redacted_on_both_sides_whatever_its_name() -> None:
-    desired = spec(target_properties={"file": "sales.csv", "signature": "sig-Value-7"})
-    masked = live(10, desired, target_properties={"file": "sales.csv", "signature": "********"})
+    desired = spec(target_properties={"file": "sales.csv", "hmac_value": "sig-Value-7"})
+    masked = live(10, desired, target_properties={"file": "sales.csv", "hmac_value": "********"})
     change = only(plan(state(desired), masked))
     assert "sig-Value-7" not in repr(change)
     assert change.fields == (
-        FieldChange("target_properties.signature", SENSITIVE, SENSITIVE, sensitive=True),
+        FieldChange("target_properties.hmac_value", SENSITIVE, SENSITIVE, sensitive=True),
     )
 
 
