@@ -14,7 +14,8 @@ it back into plain JSON for the wire and for diffing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
@@ -39,7 +40,10 @@ __all__ = [
     "Unmanaged",
     "common_noun",
     "freeze",
+    "headings",
+    "kind_notes",
     "loads_frozen",
+    "scope_titles",
     "thaw",
 ]
 
@@ -162,11 +166,43 @@ class Scope:
 
 def common_noun(scopes: Iterable[Scope], *, of_resources: bool = True) -> str:
     """What a message calls these scopes' resources (or the scopes): their one noun, or
-    "resource" ("scope") when they differ, so one provider's plans keep its words."""
+    "resource" ("scope") when they differ, so one provider's plans keep its words.
+
+    A count of scopes says "scope" too when two of them have one title: one
+    data-tools user's templates and snapshots are two scopes, and "2 data-tools
+    users" would count that one user twice.
+    """
+    scopes = list(scopes)
     nouns = {s.resource_noun if of_resources else s.noun for s in scopes}
-    if len(nouns) == 1:
+    shared = not of_resources and len({s.title for s in scopes}) < len(set(scopes))
+    if len(nouns) == 1 and not shared:
         return nouns.pop()
     return "resource" if of_resources else "scope"
+
+
+def kind_notes(named: Sequence[tuple[str, str, str]]) -> list[str]:
+    """What tells apart scopes that one title would head alike, from each one's
+    (noun, address, kind): ``" (templates)"`` after the title, else ``""``.
+
+    A provider may keep two kinds at one address: a data-tools user's templates
+    and snapshots are two scopes, both titled "data-tools user sandbox". Their
+    headings add the kind, as the manifest lists it, so no two read the same;
+    every other scope is headed by its title alone, as before.
+    """
+    titles = Counter((noun, address) for noun, address, _ in named)
+    return [f" ({kind})" if titles[noun, address] > 1 else "" for noun, address, kind in named]
+
+
+def headings(named: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Each scope's heading from its (noun, address, kind): its title, then its
+    ``kind_notes`` note: "dataview 1/1/123/456", "data-tools user sandbox (templates)"."""
+    notes = kind_notes(named)
+    return [f"{noun} {where}{note}" for (noun, where, _), note in zip(named, notes, strict=True)]
+
+
+def scope_titles(scopes: Sequence[Scope]) -> list[str]:
+    """``headings`` of scopes a message lists together."""
+    return headings([(s.noun, s.address, s.kind) for s in scopes])
 
 
 class Prune(Enum):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from reconciler.model import FrozenDict, Scope, common_noun, freeze, thaw
+from reconciler.model import FrozenDict, Scope, common_noun, freeze, scope_titles, thaw
 
 
 def test_freeze_makes_nested_json_immutable_and_thaw_restores_it() -> None:
@@ -36,3 +36,17 @@ def test_messages_use_the_scopes_one_noun_or_a_general_word() -> None:
     assert common_noun([exports, widgets]) == "resource"
     assert common_noun([runs, widgets], of_resources=False) == "account"
     assert common_noun([exports, runs], of_resources=False) == "scope"
+
+
+def test_scopes_of_one_title_are_told_apart_by_kind_and_counted_as_scopes() -> None:
+    templates = Scope("d", "templates", "sandbox", noun="user", resource_noun="template")
+    snapshots = Scope("d", "snapshots", "sandbox", noun="user", resource_noun="export job")
+    other = Scope("d", "templates", "alice", noun="user", resource_noun="template")
+    assert scope_titles([templates, snapshots, other]) == [
+        "user sandbox (templates)",
+        "user sandbox (snapshots)",
+        "user alice",
+    ]
+    assert scope_titles([templates, other]) == ["user sandbox", "user alice"]
+    assert common_noun([templates, snapshots], of_resources=False) == "scope"
+    assert common_noun([templates, templates, other], of_resources=False) == "user"

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import PlanFileError, StalePlanError
-from reconciler.model import DesiredState, Scope, common_noun
+from reconciler.model import DesiredState, Scope, common_noun, scope_titles
 from reconciler.normalize import canonical_json
 from reconciler.plan import Change, Plan, ScopePlan
 from reconciler.plan_json import plan_to_json
@@ -113,7 +113,7 @@ def replay_saved_plan(saved: SavedPlan, fresh: Plan, path: str) -> Plan:
 
 
 def _stale_message(path: str, saved: SavedPlan, stale: list[Scope]) -> str:
-    listed = "\n".join(f"  {scope.title}" for scope in stale)
+    listed = "\n".join(f"  {title}" for title in scope_titles(stale))
     resources, scopes = common_noun(stale), common_noun(stale, of_resources=False)
     return (
         f"Saved plan {path} is stale: the live {resources}s of these {scopes}s changed "

@@ -63,10 +63,17 @@ def _plural(count: int, word: str) -> str:
 
 
 def _summary(state: DesiredState) -> str:
-    """``Valid: 2 dataviews, 5 exports, 1 account, 2 snapshots in 1 file.``"""
+    """``Valid: 2 dataviews, 5 exports, 1 account, 2 snapshots in 1 file.``
+
+    Scopes are counted by title: one data-tools user's templates and snapshots
+    are two scopes, but the manifest names one user.
+    """
     counts: dict[str, int] = {}
+    titles: set[str] = set()
     for spec in state.scopes:
-        counts[spec.scope.noun] = counts.get(spec.scope.noun, 0) + 1
+        if spec.scope.title not in titles:
+            titles.add(spec.scope.title)
+            counts[spec.scope.noun] = counts.get(spec.scope.noun, 0) + 1
         noun = spec.scope.resource_noun
         counts[noun] = counts.get(noun, 0) + spec.entry_count()
     listed = ", ".join(_plural(count, noun) for noun, count in counts.items()) or "nothing"

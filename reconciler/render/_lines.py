@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.model import headings, kind_notes
 from reconciler.plan import SENSITIVE
 
 __all__ = [
@@ -25,7 +26,8 @@ __all__ = [
     "preflight_heading",
     "preflight_line",
     "preflight_verdicts",
-    "scope_title",
+    "scope_notes",
+    "scope_titles",
     "summary_line",
 ]
 
@@ -67,10 +69,20 @@ def no_changes(plan_json: Mapping[str, Any]) -> str:
     return f"No changes. Live {noun}s match the manifest."
 
 
-def scope_title(scope_plan: Mapping[str, Any]) -> str:
-    """How a scope is headed: ``dataview 1/1/123/456``."""
-    scope = scope_plan["scope"]
-    return f"{scope['noun']} {scope['address']}"
+def _named(document: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    return [(e["scope"]["noun"], e["scope"]["address"], e["kind"]) for e in document["scopes"]]
+
+
+def scope_notes(document: Mapping[str, Any]) -> list[str]:
+    """Per scope of a plan (or drift report), what tells it apart from a scope with
+    the same title: `` (snapshots)`` for one data-tools user's snapshots, else ``""``."""
+    return kind_notes(_named(document))
+
+
+def scope_titles(document: Mapping[str, Any]) -> list[str]:
+    """How each scope of a plan (or drift report) is headed: ``dataview 1/1/123/456``,
+    ``data-tools user sandbox (templates)`` beside the same user's snapshots."""
+    return headings(_named(document))
 
 
 def hidden_line(scope_plan: Mapping[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.apply.result import Failure, Outcome
+from reconciler.model import headings
 from reconciler.render._lines import preflight_line, preflight_verdicts
 
 __all__ = ["render_result_text"]
@@ -40,13 +41,14 @@ def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
 def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
     heading = "Apply complete" if data["ok"] else "Apply finished with failures"
     yield f"{heading}: {_counts(data['summary'])}."
+    scopes = list(zip(data["scopes"], _titles(data["scopes"]), strict=True))
     # A scope with nothing to do (only no-ops) would be noise in a 500-dataview log.
-    for scope in data["scopes"]:
+    for scope, title in scopes:
         if any(scope["summary"].values()):
-            yield f"  {_title(scope)}: {_counts(scope['summary'])}"
+            yield f"  {title}: {_counts(scope['summary'])}"
     failed = [
-        (_title(scope), a)
-        for scope in data["scopes"]
+        (title, a)
+        for scope, title in scopes
         for a in scope["actions"]
         if a["outcome"] == Outcome.FAILED.value
     ]
@@ -108,9 +110,10 @@ def _refused(failed: list[Mapping[str, Any]]) -> list[str]:
     return [f["key"] for f in failed if f["failure"] == Failure.REFUSED.value]
 
 
-def _title(scope: Mapping[str, Any]) -> str:
-    """``dataview 1/1/123/456``, from a scope's (or a preflight failure's) JSON."""
-    return f"{scope['noun']} {scope['address']}"
+def _titles(scopes: list[Mapping[str, Any]]) -> list[str]:
+    """``dataview 1/1/123/456`` per scope of the result; ``data-tools user sandbox
+    (templates)`` where one user's templates and snapshots would read alike."""
+    return headings([(s["noun"], s["address"], s["kind"]) for s in scopes])
 
 
 def _plural(count: int, word: str) -> str:

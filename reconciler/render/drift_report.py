@@ -10,7 +10,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.drift_json import DRIFT_KINDS, INFORMATION
-from reconciler.render._lines import change_title, common_word, field_line
+from reconciler.render._lines import (
+    change_title,
+    common_word,
+    field_line,
+    scope_notes,
+    scope_titles,
+)
 from reconciler.render.style import bold, paint
 
 __all__ = ["drift_headline", "render_drift_markdown", "render_drift_text"]
@@ -24,10 +30,10 @@ def drift_headline(report: Mapping[str, Any]) -> str:
     counts = report["counts"]
     noun = common_word(report, "noun", "scope")
     if report["in_sync"]:
-        total = counts["scopes"]
+        total = len(_named(report["scopes"]))
         verb = f"{noun} matches" if total == 1 else f"{noun}s match"
         return f"In sync: {total} {verb} the manifest."
-    drifted = [s["scope"]["address"] for s in report["scopes"] if not s["in_sync"]]
+    drifted = _named([s for s in report["scopes"] if not s["in_sync"]])
     noun = noun if len(drifted) == 1 else f"{noun}s"
     kinds = ", ".join(f"{counts[kind]} {words}" for kind, words in DRIFT_KINDS if counts[kind])
     return f"Drift detected in {len(drifted)} {noun}: {_first(drifted)} ({kinds})."
@@ -41,9 +47,8 @@ def render_drift_text(report: Mapping[str, Any], *, color: bool = False) -> str:
     """
     headline = drift_headline(report)
     lines = [bold(headline, color=color, fg=None if report["in_sync"] else "red")]
-    for scope in report["scopes"]:
+    for scope, title in zip(report["scopes"], scope_titles(report), strict=True):
         if not scope["in_sync"]:
-            title = f"{scope['scope']['noun']} {scope['scope']['address']}"
             lines += ["", bold(title, color=color)]
             lines.extend(_text_kinds(scope, color=color))
     lines.extend(_text_information(report))
@@ -91,7 +96,11 @@ def _text_kinds(scope: Mapping[str, Any], *, color: bool) -> Iterator[str]:
 def render_drift_markdown(report: Mapping[str, Any]) -> str:
     """The headline, then one bullet per drifted scope naming the keys concerned."""
     lines = [drift_headline(report)]
-    bullets = [_bullet(s) for s in report["scopes"] if not s["in_sync"]]
+    bullets = [
+        _bullet(scope, note)
+        for scope, note in zip(report["scopes"], scope_notes(report), strict=True)
+        if not scope["in_sync"]
+    ]
     if bullets:
         lines += ["", *bullets]
     information = _information_line(report)
@@ -100,13 +109,20 @@ def render_drift_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bullet(scope: Mapping[str, Any]) -> str:
+def _bullet(scope: Mapping[str, Any], note: str) -> str:
     parts = [
         f"{len(scope[kind])} {words} ({_keys(scope[kind])})"
         for kind, words in DRIFT_KINDS
         if scope[kind]
     ]
-    return f"- `{scope['scope']['address']}`: {'; '.join(parts)}"
+    return f"- `{scope['scope']['address']}`{note}: {'; '.join(parts)}"
+
+
+def _named(scopes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The addresses a headline counts and names, each once: one data-tools user's
+    templates and snapshots are two scopes, but one user to the reader."""
+    named = {(s["scope"]["noun"], s["scope"]["address"]): s["scope"]["address"] for s in scopes}
+    return list(named.values())
 
 
 def _keys(entries: Sequence[Mapping[str, Any]]) -> str:

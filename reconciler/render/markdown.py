@@ -26,6 +26,7 @@ from reconciler.render._lines import (
     no_changes,
     preflight_heading,
     preflight_line,
+    scope_notes,
     summary_line,
 )
 
@@ -57,7 +58,11 @@ class _Section:
 def render_markdown(plan_json: Mapping[str, Any], *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The comment, at most ``limit`` characters long."""
     columns = _columns(plan_json)
-    sections = [_section(sp, columns) for sp in plan_json["scopes"] if _worth_showing(sp)]
+    sections = [
+        _section(sp, note, columns)
+        for sp, note in zip(plan_json["scopes"], scope_notes(plan_json), strict=True)
+        if _worth_showing(sp)
+    ]
     hidden = len(plan_json["scopes"]) - len(sections)
     full = _assemble(plan_json, sections, [s.details for s in sections], hidden, note="")
     if len(full) <= limit:
@@ -84,7 +89,7 @@ def _summarised(
     note = _note(
         summarised=len(sections) - len(blocks),
         untabled=len(sections) - len(rows),
-        noun=common_word(plan_json, "noun", "scope"),
+        noun=_scope_word(plan_json),
     )
     return _assemble(plan_json, rows, blocks, hidden, note=note)
 
@@ -114,10 +119,11 @@ def _assemble(
         parts += ["", note]
     columns = _columns(plan_json)
     parts += ["", *_action_table(plan_json["summary"]["counts"], columns)]
-    noun = common_word(plan_json, "noun", "scope")
     if sections:
-        parts += ["", *_scope_table_head(noun, columns), *(s.row for s in sections)]
+        head = _scope_table_head(common_word(plan_json, "noun", "scope"), columns)
+        parts += ["", *head, *(s.row for s in sections)]
     if hidden:
+        noun = _scope_word(plan_json)
         noun = f"{noun} has" if hidden == 1 else f"{noun}s have"
         other = " other" if sections else ""
         parts += ["", f"{hidden}{other} {noun} nothing to change."]
@@ -175,11 +181,19 @@ def _scope_table_head(noun: str, columns: _Columns) -> list[str]:
     return [f"| {noun.capitalize()} | {headings} |", "| --- |" + " ---: |" * len(columns)]
 
 
+def _scope_word(plan_json: Mapping[str, Any]) -> str:
+    """What a count of the plan's scopes calls them: their one noun, but "scope" when
+    a note tells two apart, or one data-tools user would be counted as two users."""
+    if any(scope_notes(plan_json)):
+        return "scope"
+    return common_word(plan_json, "noun", "scope")
+
+
 def _worth_showing(scope_plan: Mapping[str, Any]) -> bool:
     return any(c["action"] not in _UNCHANGED for c in scope_plan["changes"])
 
 
-def _section(scope_plan: Mapping[str, Any], columns: _Columns) -> _Section:
+def _section(scope_plan: Mapping[str, Any], note: str, columns: _Columns) -> _Section:
     counts = _counts(scope_plan, columns)
     address = str(scope_plan["scope"]["address"])
     cells = " | ".join(str(counts[action]) for action, _ in columns)
@@ -191,12 +205,12 @@ def _section(scope_plan: Mapping[str, Any], columns: _Columns) -> _Section:
     # A reviewer must not have to unfold a scope to see that something is deleted.
     destroys = bool(counts.get("delete") or counts.get("replace"))
     return _Section(
-        row=f"| `{address}` | {cells} |",
+        row=f"| `{address}`{note} | {cells} |",
         details=_details(
-            address, summary, _diff_lines(scope_plan, with_fields=True), opened=destroys
+            address, note, summary, _diff_lines(scope_plan, with_fields=True), opened=destroys
         ),
         details_without_fields=_details(
-            address, summary, _diff_lines(scope_plan, with_fields=False), opened=destroys
+            address, note, summary, _diff_lines(scope_plan, with_fields=False), opened=destroys
         ),
     )
 
@@ -208,12 +222,12 @@ def _counts(scope_plan: Mapping[str, Any], columns: _Columns) -> dict[str, int]:
     return counts
 
 
-def _details(address: str, summary: str, lines: Iterable[str], *, opened: bool) -> str:
+def _details(address: str, note: str, summary: str, lines: Iterable[str], *, opened: bool) -> str:
     body = "\n".join(lines)
     fence = _fence(body)
     tag = "<details open>" if opened else "<details>"
     return (
-        f"{tag}<summary><code>{address}</code>: {summary}</summary>\n\n"
+        f"{tag}<summary><code>{address}</code>{note}: {summary}</summary>\n\n"
         f"{fence}diff\n{body}\n{fence}\n\n</details>"
     )
 

@@ -18,7 +18,7 @@ from reconciler.render._lines import (
     no_changes,
     preflight_heading,
     preflight_line,
-    scope_title,
+    scope_titles,
     summary_line,
 )
 from reconciler.render.style import bold, paint
@@ -31,19 +31,19 @@ _SYMBOL_WIDTH = 3  # "-/+" is the widest symbol; others are right-aligned to it.
 def render_text(plan_json: Mapping[str, Any], *, color: bool) -> str:
     """The whole plan as lines ending in a newline; ANSI colour only when ``color``."""
     lines: list[str] = []
-    for scope_plan in plan_json["scopes"]:
-        lines.extend(_scope_lines(scope_plan, color=color))
+    for scope_plan, title in zip(plan_json["scopes"], scope_titles(plan_json), strict=True):
+        lines.extend(_scope_lines(scope_plan, title, color=color))
     lines.extend(_unmanaged_lines(plan_json, color=color))
     lines.extend(_summary_lines(plan_json, color=color))
     lines.extend(_preflight_lines(plan_json, color=color))
     return "\n".join(lines) + "\n"
 
 
-def _scope_lines(scope_plan: Mapping[str, Any], *, color: bool) -> Iterator[str]:
+def _scope_lines(scope_plan: Mapping[str, Any], title: str, *, color: bool) -> Iterator[str]:
     changes = [c for c in scope_plan["changes"] if is_change(c)]
     if not changes:
         return
-    yield bold(scope_title(scope_plan), color=color)
+    yield bold(title, color=color)
     noun = scope_plan["scope"]["resource_noun"]
     for change in changes:
         yield from _change_lines(change, noun, color=color)

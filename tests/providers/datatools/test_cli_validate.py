@@ -20,7 +20,7 @@ def test_the_example_and_a_small_manifest_are_valid(tmp_path: Path) -> None:
     small.write([template("weekly", "Weekly")], [snapshot("sales", filters={"limit": 3})])
     result = small.validate()
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Valid: 2 data-tools users, 1 template, 1 export job in 1 file.\n"
+    assert result.stdout == "Valid: 1 data-tools user, 1 template, 1 export job in 1 file.\n"
 
 
 def test_every_problem_is_reported_at_its_file_line_and_column() -> None:
