@@ -40,6 +40,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -207,9 +208,15 @@ def _write_atomically(path: Path, text: str) -> None:
         raise PlanFileError(f"Cannot write saved plan {path}: {error.strerror}.") from None
 
 
-def load_plan(path: str | os.PathLike[str]) -> SavedPlan:
-    """Read and check a saved plan; every problem is a ``PlanFileError`` saying what to do."""
-    document = _read_document(Path(path))
+def load_plan(path: str | os.PathLike[str], *, manifest_hint: str | None = None) -> SavedPlan:
+    """Read and check a saved plan; every problem is a ``PlanFileError`` saying what to do.
+
+    A manifest (or a directory of them) passed where the plan goes is the
+    likeliest mistake (``apply exports.yaml``, forgetting ``-f``): it is named as
+    such, and ``manifest_hint``, the caller's command that reads it with ``-f``,
+    is suggested rather than a JSON parser's complaint.
+    """
+    document = _read_document(Path(path), manifest_hint)
     plan_json = document["plan"]
     plan = plan_from_checked_json(plan_json)
     return SavedPlan(
@@ -267,7 +274,9 @@ def locate_sources(saved: SavedPlan, planfile: str | os.PathLike[str]) -> list[s
     )
 
 
-def _read_document(path: Path) -> dict[str, Any]:
+def _read_document(path: Path, manifest_hint: str | None) -> dict[str, Any]:
+    if path.is_dir():
+        raise _not_a_plan(path, "a directory", manifest_hint)
     try:
         text = _read_bounded(path).decode("utf-8")
     except FileNotFoundError:
@@ -281,6 +290,8 @@ def _read_document(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
+        if _is_manifest(path, text):
+            raise _not_a_plan(path, "a manifest (YAML)", manifest_hint) from None
         raise PlanFileError(
             f"Saved plan {path} is not JSON (line {error.lineno}, column {error.colno}: "
             f"{error.msg}). Pass the file written by `exportctl plan --out`."
@@ -291,6 +302,25 @@ def _read_document(path: Path) -> dict[str, Any]:
             "`exportctl plan --out` wrote. Re-create it."
         ) from None
     return _checked(document, path)
+
+
+# The top-level key every manifest has, at the start of a line as YAML writes it.
+_MANIFEST_VERSION = re.compile(r"^version[ \t]*:", re.MULTILINE)
+
+
+def _is_manifest(path: Path, text: str) -> bool:
+    """Whether a file that is not JSON is a manifest: named like one, or with a
+    manifest's top-level ``version``. Every plan file is JSON, so this is asked
+    only once JSON failed (a plan saved as ``plan.yaml`` still loads); a search,
+    not a YAML parse, so a 200 MB file of something else costs no more than its read."""
+    return path.suffix.lower() in (".yaml", ".yml") or bool(_MANIFEST_VERSION.search(text))
+
+
+def _not_a_plan(path: Path, what: str, manifest_hint: str | None) -> PlanFileError:
+    advice = f" Pass manifests with -f: '{manifest_hint}'." if manifest_hint else ""
+    return PlanFileError(
+        f"{path} is {what}, not a saved plan (a file written by `exportctl plan --out`).{advice}"
+    )
 
 
 def _read_bounded(path: Path) -> bytes:

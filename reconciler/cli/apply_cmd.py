@@ -19,6 +19,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
+from shlex import quote
 from typing import Any, TextIO
 
 import click
@@ -35,6 +36,7 @@ from reconciler.apply.saved import (
 )
 from reconciler.cli.ahead import planned_ahead
 from reconciler.cli.options import (
+    DEFAULT_SANDBOX_DB,
     color_option,
     connection_options,
     format_option,
@@ -209,18 +211,29 @@ def _inputs(
             "--target and --exclude cannot narrow a saved plan: it applies exactly "
             "what it showed. Pass them to 'exportctl plan --out' instead."
         )
-    return _saved_inputs(planfile)
+    return _saved_inputs(planfile, sandbox_db)
 
 
-def _saved_inputs(planfile: str) -> _Inputs:
+def _saved_inputs(planfile: str, sandbox_db: str | None) -> _Inputs:
     """Load a saved plan and the manifest it records; refuse if either moved."""
-    saved = load_plan(planfile)
+    saved = load_plan(planfile, manifest_hint=_manifest_command(planfile, sandbox_db))
     desired = load_manifest(locate_sources(saved, planfile))
     check_manifest_version(saved, desired, planfile)
     covered = {sp.scope for sp in saved.plan.scopes}
     desired = replace(desired, scopes=tuple(s for s in desired.scopes if s.scope in covered))
     check_secrets(saved, current_secrets(desired), planfile)
     return _Inputs(desired, saved, planfile, (), ())
+
+
+def _manifest_command(planfile: str, sandbox_db: str | None) -> str:
+    """The command to suggest when PLANFILE is a manifest: this one, with -f and the
+    same sandbox, so it runs as it is written."""
+    sandbox = ""
+    if sandbox_db == DEFAULT_SANDBOX_DB:
+        sandbox = " --sandbox"
+    elif sandbox_db is not None:
+        sandbox = f" --sandbox={quote(sandbox_db)}"
+    return f"exportctl apply -f {quote(planfile)}{sandbox}"
 
 
 @dataclass

@@ -8,6 +8,7 @@ call as ``exportctl plan``, so the text is the one the reviewer saw.
 from __future__ import annotations
 
 import sys
+from shlex import quote
 
 import click
 
@@ -33,7 +34,8 @@ def show(planfile: str, output_format: str, color: bool | None) -> int:
       exportctl show exportctl.plan --no-color
       exportctl show exportctl.plan --format markdown > plan.md
     """
-    saved = load_plan(planfile)
+    # A manifest here wants the plan of it: plan renders what show would have.
+    saved = load_plan(planfile, manifest_hint=f"exportctl plan -f {quote(planfile)}")
     color_on = should_color(sys.stdout, color)
     sys.stdout.write(render_plan(saved.plan_json, output_format, color=color_on))
     return 0

@@ -212,6 +212,57 @@ def test_usage_errors_exit_1(args: tuple[str, ...], message: str) -> None:
     assert _run("apply", *args) == (1, f"Error: {message}\n")
 
 
+NOT_A_PLAN = "not a saved plan (a file written by `exportctl plan --out`). Pass manifests with -f"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "args", "message"),
+    [
+        (
+            "exports.yaml",
+            "version: 1\ndataviews: []\n",
+            (),
+            f"exports.yaml is a manifest (YAML), {NOT_A_PLAN}: 'exportctl apply -f exports.yaml'.",
+        ),
+        (  # named like a manifest, even one that does not parse
+            "broken.yml",
+            "version: [1\n",
+            ("--sandbox",),
+            f"broken.yml is a manifest (YAML), {NOT_A_PLAN}: "
+            "'exportctl apply -f broken.yml --sandbox'.",
+        ),
+        (  # YAML with a top-level version, whatever its name
+            "exports.txt",
+            "version: 1\n",
+            ("--sandbox", "scratch.db"),
+            f"exports.txt is a manifest (YAML), {NOT_A_PLAN}: "
+            "'exportctl apply -f exports.txt --sandbox=scratch.db'.",
+        ),
+        (
+            "manifests",
+            None,
+            (),
+            f"manifests is a directory, {NOT_A_PLAN}: 'exportctl apply -f manifests'.",
+        ),
+    ],
+)
+def test_a_manifest_given_as_planfile_is_named_with_the_command_it_needed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    content: str | None,
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if content is None:
+        (tmp_path / name).mkdir()
+    else:
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    assert _run("apply", name, *args) == (1, f"Error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no sandbox made
+
+
 @pytest.mark.parametrize(("answer", "applies"), [("yes", True), ("y", False), ("", False)])
 def test_on_a_terminal_only_yes_approves(answer: str, applies: bool) -> None:
     if applies:

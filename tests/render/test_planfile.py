@@ -224,10 +224,29 @@ def test_load_plan_of_a_missing_file(tmp_path: Path) -> None:
     )
 
 
-def test_load_plan_of_a_directory(tmp_path: Path) -> None:
+def test_load_plan_of_a_directory_names_it_with_the_callers_hint(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError) as caught:
-        load_plan(tmp_path)
-    assert caught.value.message == f"Cannot read saved plan {tmp_path}: Is a directory."
+        load_plan(tmp_path, manifest_hint="exportctl apply -f manifests/")
+    assert caught.value.message == (
+        f"{tmp_path} is a directory, not a saved plan (a file written by `exportctl plan "
+        "--out`). Pass manifests with -f: 'exportctl apply -f manifests/'."
+    )
+
+
+def test_a_manifest_is_named_as_one_and_a_plan_named_like_a_manifest_still_loads(
+    tmp_path: Path,
+) -> None:
+    manifest = tmp_path / "exports.yaml"
+    manifest.write_text("version: 1\ndataviews: []\n")
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(manifest)
+    assert caught.value.message == (
+        f"{manifest} is a manifest (YAML), not a saved plan (a file written by `exportctl "
+        "plan --out`)."
+    )
+    plan = tmp_path / "plan.yaml"  # --out takes any name; the file is JSON all the same
+    _save(plan)
+    assert load_plan(plan, manifest_hint="unused").sources == ("exports.yaml", "more/b.yaml")
 
 
 def test_save_plan_into_a_missing_directory(tmp_path: Path) -> None:
