@@ -101,7 +101,7 @@ def test_the_example_seed_knows_every_connection_the_example_manifest_uses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     examples = Path(__file__).resolve().parents[2] / "examples"
-    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(examples / "seed.yaml"))
+    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(examples / "sandbox" / "seed.yaml"))
     monkeypatch.delenv("PG_WRITER_PASSWORD", raising=False)
     args = ("-f", examples / "exports.yaml", f"--sandbox={tmp_path / 'e.db'}", "--preflight")
     result = invoke("plan", *args)

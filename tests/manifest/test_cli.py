@@ -30,6 +30,14 @@ def test_validate_prints_a_one_line_summary_and_exits_0(monkeypatch: pytest.Monk
     )
 
 
+def test_every_file_the_examples_directory_gives_to_f_is_a_manifest() -> None:
+    """``-f examples/`` reads the example manifests together; the sandbox seed, which is
+    no manifest, sits in a subdirectory that ``-f`` does not read."""
+    code, out, err = run("validate", "-f", str(ROOT / "examples"), "--skip-env")
+    assert (code, err) == (0, ""), err
+    assert out.endswith(" in 4 files.\n")
+
+
 def test_validate_lists_every_error_and_exits_1() -> None:
     code, out, err = run("validate", "-f", str(BROKEN / "many_errors_sorted.yaml"))
     assert (code, out) == (1, "")
