@@ -97,15 +97,25 @@ def test_a_broken_seed_is_named_with_the_variable(
     )
 
 
-def test_the_example_seed_knows_every_connection_the_example_manifest_uses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HAND_MADE = "  ? 1/1/123/456 s3:legacy.csv (s3, export 1): not managed by exportctl"
+
+
+def test_the_example_seed_serves_the_example_manifest_in_either_sandbox(
+    sandbox_factory: SandboxFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    examples = Path(__file__).resolve().parents[2] / "examples"
-    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(examples / "sandbox" / "seed.yaml"))
+    """What the seed's comment says: both of its commands plan examples/exports.yaml,
+    with the hand-made export listed as unmanaged, and preflight passes."""
+    seed = EXAMPLES / "sandbox" / "seed.yaml"
     monkeypatch.delenv("PG_WRITER_PASSWORD", raising=False)
-    args = ("-f", examples / "exports.yaml", f"--sandbox={tmp_path / 'e.db'}", "--preflight")
-    result = invoke("plan", *args)
-    assert result.exit_code == 0, result.stdout + result.stderr
-    assert result.stdout.endswith(
-        "Preflight passed: the server accepted 7 changes sent with validate_only.\n"
-    )
+    monkeypatch.setenv("MAMMOTH_API_KEY", "sandbox")
+    monkeypatch.setenv("MAMMOTH_API_SECRET", "sandbox")
+    served = sandbox_factory(seed_file=seed)  # makes only the dataviews the seed names
+    monkeypatch.setenv("EXPORTCTL_SANDBOX_SEED", str(seed))
+    for where in (("--endpoint", served.base_url), (f"--sandbox={tmp_path / 'e.db'}",)):
+        result = invoke("plan", "-f", EXAMPLES / "exports.yaml", *where, "--preflight")
+        assert result.exit_code == 0, result.stdout + result.stderr
+        assert any(line.startswith(HAND_MADE) for line in result.stdout.splitlines())
+        assert result.stdout.endswith(
+            "Preflight passed: the server accepted 7 changes sent with validate_only.\n"
+        )
