@@ -1,10 +1,13 @@
 """The command group: exit codes and the no-traceback promise."""
 
 import os
+import re
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
@@ -20,6 +23,34 @@ def test_help_teaches_the_first_command() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     assert "exportctl plan --sandbox -f examples/exports.yaml" in result.output
+
+
+def test_every_plan_file_a_help_example_saves_is_one_git_ignores() -> None:
+    """A plan file holds the plan's details: the name the help teaches must be one the
+    repository's .gitignore leaves out (``*.plan``, ``*.plan.json``), or following the
+    help leaves it for ``git add``."""
+    ignore = (Path(__file__).parents[1] / ".gitignore").read_text(encoding="utf-8")
+    patterns = [line for line in ignore.splitlines() if line and not line.startswith("#")]
+    with click.Context(cli) as ctx:
+        commands = cli.list_commands(ctx)
+    examples = {
+        name: [
+            line
+            for line in CliRunner().invoke(cli, [name, "--help"]).output.splitlines()
+            if line.lstrip().startswith("exportctl ")
+        ]
+        for name in commands
+    }
+    saved = {  # import's --out is a manifest: only plan's is a plan file
+        name: [
+            found for line in lines for found in re.findall(r"exportctl plan .*--out (\S+)", line)
+        ]
+        for name, lines in examples.items()
+    }
+    assert saved["plan"] and saved["apply"]
+    for command, names in saved.items():
+        for name in names:
+            assert any(fnmatch(name, pattern) for pattern in patterns), (command, name)
 
 
 def test_python_dash_m_runs_the_same_cli() -> None:

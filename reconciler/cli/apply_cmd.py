@@ -151,7 +151,7 @@ def apply(
     Examples:
       exportctl apply -f exports.yaml                # shows the plan, asks 'yes'
       exportctl apply -f exports.yaml --auto-approve # CI without a saved plan
-      exportctl plan -f exports.yaml --out plan.json && exportctl apply plan.json
+      exportctl plan -f exports.yaml --out exportctl.plan && exportctl apply exportctl.plan
     """
     out = sys.stdout
     try:
