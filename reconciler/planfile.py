@@ -77,8 +77,9 @@ __all__ = [
 # 2.0: one hash over all secrets (secret_addresses, secrets_hash) replaced the
 # per-secret secret_hashes of 1.x. 3.0: the plan inside is format 2 (scopes
 # of any provider). 3.1: manifest_sources_from_plan, the same files relative to
-# the plan file's directory. Older files are refused with "run plan again".
-PLAN_FILE_VERSION = "3.1"
+# the plan file's directory. 3.2: endpoints, each provider's API the plan was
+# made against. Older files are refused with "run plan again".
+PLAN_FILE_VERSION = "3.2"
 _KIND = "exportctl-plan-file"
 # PBKDF2 at this cost takes ~60 ms on a 2-core CI machine, once per plan file:
 # each guess at a secret from a leaked plan file costs as much.
@@ -105,6 +106,7 @@ class SavedPlan:
     created_at: str
     exportctl_version: str
     sources_from_plan: tuple[str, ...] | None = None  # None in files before 3.1
+    endpoints: Mapping[str, str] | None = None  # by provider; None in files before 3.2
 
     def secrets_match(self, values: Mapping[str, str]) -> bool:
         """Whether ``values`` hold every secret the plan was made with, unchanged.
@@ -152,12 +154,14 @@ def save_plan(
     *,
     secrets: Mapping[str, str],
     sources: Sequence[str],
+    endpoints: Mapping[str, str] | None = None,
     created_at: datetime | None = None,
 ) -> None:
     """Write atomically, readable by the owner only (it names endpoints and keys).
 
     ``secrets`` (address -> value, from ``secret_address``) are the values the
     plan relied on; the file keeps their addresses and one hash, never a value.
+    ``endpoints`` (provider -> its API, as shown) say where the plan was made.
     """
     hashed = secrets_hash(secrets, os.urandom(_SALT_BYTES)) if secrets else None
     document = {
@@ -169,6 +173,7 @@ def save_plan(
         "manifest_sources_from_plan": [
             _relative_to(source, Path(path).parent) for source in sources
         ],
+        "endpoints": dict(sorted((endpoints or {}).items())),
         "secret_addresses": sorted(secrets),
         "secrets_hash": hashed,
         "plan": plan_to_json(plan),
@@ -230,6 +235,7 @@ def load_plan(path: str | os.PathLike[str], *, manifest_hint: str | None = None)
         created_at=document["created_at"],
         exportctl_version=document["exportctl_version"],
         sources_from_plan=_optional_tuple(document.get("manifest_sources_from_plan")),
+        endpoints=document.get("endpoints"),
     )
 
 

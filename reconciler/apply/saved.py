@@ -36,6 +36,31 @@ def check_manifest_version(saved: SavedPlan, desired: DesiredState, path: str) -
     )
 
 
+def check_endpoints(saved: SavedPlan, now: Mapping[str, str], path: str) -> None:
+    """Refuse to apply a plan to other APIs than the ones it was made against.
+
+    A plan reviewed against a staging API (or the sandbox) and applied where
+    ``--endpoint`` or a base-URL variable now points elsewhere would write
+    there what nobody reviewed. Files from before 3.2 recorded no endpoint.
+    """
+    if saved.endpoints is None:
+        return
+    moved = [
+        (name, made, now[name])
+        for name, made in sorted(saved.endpoints.items())
+        if name in now and now[name] != made
+    ]
+    if not moved:
+        return
+    name, made, current = moved[0]
+    raise PlanFileError(
+        f"Saved plan {path} was made against the {name} API at {made}, but this apply "
+        f"would write to {current}. Point it at {made} again (--endpoint, --sandbox, or "
+        f"the provider's base URL variable), or plan again against {current}. Nothing "
+        "was changed."
+    )
+
+
 def current_secrets(desired: DesiredState) -> dict[str, str]:
     """Every secret value the manifest resolves to now, by ``secret_address``.
 

@@ -29,6 +29,7 @@ from reconciler.apply.execute import ExecuteOptions
 from reconciler.apply.result import ApplyResult
 from reconciler.apply.result_json import result_to_json
 from reconciler.apply.saved import (
+    check_endpoints,
     check_manifest_version,
     check_secrets,
     current_secrets,
@@ -292,6 +293,8 @@ class _Session:
                 yield planned
             return
         async with open_for(inputs.desired, endpoint, sandbox_db, parallelism) as providers:
+            if inputs.saved is not None and inputs.planfile is not None:
+                check_endpoints(inputs.saved, providers.endpoints(), inputs.planfile)
             fresh = await plan_live(providers, inputs.desired, inputs.targets, inputs.excludes)
             if inputs.saved is not None and inputs.planfile is not None:
                 fresh = replay_saved_plan(inputs.saved, fresh, inputs.planfile)

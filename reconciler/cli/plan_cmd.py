@@ -15,9 +15,8 @@ from collections.abc import Sequence
 import click
 
 from reconciler.cli.options import STDIN, format_option, planning_options
-from reconciler.cli.session import json_on_error, load_and_plan
+from reconciler.cli.session import Planned, json_on_error, load_and_plan
 from reconciler.errors import ApplyRefusedError, ConfigError
-from reconciler.model import DesiredState
 from reconciler.plan import Plan
 from reconciler.plan_json import PlanJson, plan_error_to_json, plan_to_json
 from reconciler.render.formats import render_plan
@@ -121,7 +120,7 @@ def plan(
     if refused is not None:
         raise refused  # not saved either: apply would stop at it
     if out_path is not None:
-        _save(out_path, made, planned.desired, files, sandbox_db)
+        _save(out_path, planned, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0
 
 
@@ -149,18 +148,16 @@ def _error_document(message: str) -> str:
     return render_plan(plan_error_to_json(message), "json", color=False)
 
 
-def _save(
-    path: str, made: Plan, desired: DesiredState, files: Sequence[str], sandbox_db: str | None
-) -> None:
-    """Write the plan with a hash of its secrets only, and tell the user how to apply it.
-
-    The plan file does not record where it was made, so a sandbox plan's hint
-    names the sandbox: without it, the suggested command asks for credentials.
+def _save(path: str, planned: Planned, files: Sequence[str], sandbox_db: str | None) -> None:
+    """Write the plan with a hash of its secrets only and the endpoints it was made
+    against, and tell the user how to apply it (a sandbox plan's hint names the
+    sandbox: without it, the suggested command asks for credentials).
     """
     from reconciler.apply.saved import current_secrets
     from reconciler.planfile import save_plan
 
-    save_plan(path, made, secrets=current_secrets(desired), sources=files)
+    secrets = current_secrets(planned.desired)
+    save_plan(path, planned.plan, secrets=secrets, sources=files, endpoints=planned.endpoints)
     command = ["exportctl", "apply", path]
     if sandbox_db is not None:
         command += ["--sandbox", sandbox_db]

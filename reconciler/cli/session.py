@@ -15,7 +15,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import click
@@ -152,6 +152,7 @@ class Planned:
     desired: DesiredState
     plan: Plan
     preflight: PreflightVerdict | None = None
+    endpoints: Mapping[str, str] = field(default_factory=dict)  # by provider, for --out
 
 
 def load_and_plan(
@@ -193,11 +194,12 @@ async def with_preflight(
     providers: Providers, desired: DesiredState, plan: Plan, preflight: bool
 ) -> Planned:
     """The plan made, with the server's verdict on its writes when ``preflight`` asks."""
+    endpoints = providers.endpoints()
     if not preflight:
-        return Planned(desired, plan, None)
+        return Planned(desired, plan, None, endpoints)
     from reconciler.cli.plan_preflight import check_writes  # the apply engine: only if asked
 
-    return Planned(desired, plan, await check_writes(providers, plan))
+    return Planned(desired, plan, await check_writes(providers, plan), endpoints)
 
 
 @contextmanager

@@ -60,7 +60,15 @@ __all__ = [
     "Written",
 ]
 
-ClientT = TypeVar("ClientT", bound=AbstractAsyncContextManager[Any])
+
+class EndpointClient(AbstractAsyncContextManager[Any], Protocol):
+    """What ``ClientBacked`` needs of its client: an async context, and where it points."""
+
+    @property
+    def endpoint(self) -> str: ...
+
+
+ClientT = TypeVar("ClientT", bound=EndpointClient)
 
 # Where the scope addresses a listing uses were written: what a 404 tells to check.
 IdsFrom = Literal["manifest", "command line"]
@@ -136,6 +144,14 @@ class Provider(Protocol):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+    @property
+    def endpoint(self) -> str:
+        """Where its API is, as shown to a user (a base URL without credentials).
+
+        A saved plan records it, so that apply writes where the plan was reviewed.
+        """
+        ...
 
     async def list(self, scope: Scope, *, ids_from: IdsFrom = "manifest") -> LiveScope:
         """Every live resource (or run) of ``scope``, including ones the API marks deleted."""
@@ -226,6 +242,10 @@ class Providers:
     def named(self, name: str) -> Provider:
         return self._opened[name]
 
+    def endpoints(self) -> dict[str, str]:
+        """Each open provider's ``endpoint``, by registry name."""
+        return {name: provider.endpoint for name, provider in self._opened.items()}
+
     def of(self, scope: Scope) -> Provider:
         return self._opened[scope.provider]
 
@@ -254,6 +274,10 @@ class ClientBacked(Generic[ClientT]):
     def __init__(self, client: ClientT, on_close: Callable[[], None] | None = None) -> None:
         self.client = client
         self._on_close = on_close
+
+    @property
+    def endpoint(self) -> str:
+        return self.client.endpoint
 
     async def __aenter__(self) -> Self:
         await self.client.__aenter__()

@@ -9,7 +9,8 @@ import click
 import pytest
 
 from reconciler.render.markdown import MARKER
-from tests.cli.support import MANIFEST, invoke, lines
+from tests.cli.support import DATAVIEWS, MANIFEST, export_ids, invoke, lines
+from tests.conftest import SandboxFactory
 from tests.render.schemas import errors
 from tests.sandboxes import RunningSandbox
 
@@ -162,6 +163,24 @@ def test_colour_only_when_asked_off_a_terminal(server: RunningSandbox, manifest:
     assert "\x1b[" not in plain.stdout
     assert "\x1b[32m" in coloured.stdout  # green "+"
     assert click.unstyle(coloured.stdout) == plain.stdout
+
+
+def test_a_saved_plan_is_applied_only_where_it_was_made(
+    server: RunningSandbox, manifest: Path, tmp_path: Path, sandbox_factory: SandboxFactory
+) -> None:
+    """Reviewed against one API, a plan must not write to another (staging, production)."""
+    planfile = tmp_path / "exportctl.plan"
+    assert invoke(*_plan(server, manifest, "--out", str(planfile))).exit_code == 0
+    other = sandbox_factory()
+    other.store.ensure_dataviews(DATAVIEWS)
+    elsewhere = invoke("apply", planfile, "--endpoint", other.base_url)
+    assert elsewhere.exit_code == 1
+    assert (
+        f"was made against the mammoth API at {server.base_url}, but this apply would write "
+        f"to {other.base_url}" in elsewhere.stderr
+    )
+    assert export_ids(other.base_url) == {}
+    assert invoke("apply", planfile, "--endpoint", server.base_url).exit_code == 0
 
 
 def test_out_saves_a_plan_that_show_renders_identically(

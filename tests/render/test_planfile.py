@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.apply.saved import check_endpoints
 from reconciler.errors import PlanFileError
 from reconciler.plan import SENSITIVE
 from reconciler.plan_json import plan_to_json
@@ -167,25 +168,25 @@ def _old_format(document: dict[str, Any]) -> dict[str, Any]:
         (
             _edited(format_version="4.0", exportctl_version="9.0.0"),
             "Saved plan {path} (written by exportctl 9.0.0) uses format_version 4.0, which "
-            "this exportctl cannot read (it reads 3.0 to 3.1). Use the exportctl version that "
+            "this exportctl cannot read (it reads 3.0 to 3.2). Use the exportctl version that "
             "wrote it, or re-create it with `exportctl plan --out`.",
         ),
         (
-            _edited(format_version="3.2", exportctl_version="9.0.0"),
-            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.2, which "
-            "this exportctl cannot read (it reads 3.0 to 3.1). Use the exportctl version that "
+            _edited(format_version="3.3", exportctl_version="9.0.0"),
+            "Saved plan {path} (written by exportctl 9.0.0) uses format_version 3.3, which "
+            "this exportctl cannot read (it reads 3.0 to 3.2). Use the exportctl version that "
             "wrote it, or re-create it with `exportctl plan --out`.",
         ),
         (
             _old_format,
             "Saved plan {path} (written by exportctl 0.1.0) uses format_version 1.0, written "
-            "by an older exportctl; this one reads 3.1. Run plan again to make a new one "
+            "by an older exportctl; this one reads 3.2. Run plan again to make a new one "
             "(`exportctl plan --out FILE`).",
         ),
         (
             _edited(format_version="2.0", exportctl_version="0.2.0"),
             "Saved plan {path} (written by exportctl 0.2.0) uses format_version 2.0, written "
-            "by an older exportctl; this one reads 3.1. Run plan again to make a new one "
+            "by an older exportctl; this one reads 3.2. Run plan again to make a new one "
             "(`exportctl plan --out FILE`).",
         ),
         (
@@ -300,3 +301,18 @@ def test_a_plan_file_larger_than_any_plan_is_refused_unread(tmp_path: Path) -> N
     with pytest.raises(PlanFileError) as caught:
         load_plan(path)
     assert "a plan file may be" in caught.value.message
+
+
+def test_a_file_from_before_endpoints_were_recorded_is_not_refused_for_them(
+    tmp_path: Path,
+) -> None:
+    older = _document(tmp_path)
+    del older["endpoints"]
+    older["format_version"] = "3.1"
+    saved = load_plan(_write(tmp_path, older))
+    assert saved.endpoints is None
+    check_endpoints(saved, {"mammoth": "https://elsewhere.example/api/v2"}, "plan.json")
+    recorded = load_plan(_write(tmp_path, {**older, "endpoints": {"mammoth": "https://a/api/v2"}}))
+    with pytest.raises(PlanFileError, match="made against the mammoth API at https://a/api/v2"):
+        check_endpoints(recorded, {"mammoth": "https://b/api/v2"}, "plan.json")
+    check_endpoints(recorded, {"mammoth": "https://a/api/v2", "domo": "https://d"}, "plan.json")

@@ -276,6 +276,10 @@ class AcmeProvider:
     def __init__(self, api: AcmeApi) -> None:
         self.api = api
 
+    @property
+    def endpoint(self) -> str:
+        return "acme://in-memory"
+
     async def __aenter__(self) -> Self:
         return self
 
