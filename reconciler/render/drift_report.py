@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.drift_json import DRIFT_KINDS, INFORMATION
+from reconciler.plan import Action
 from reconciler.render._lines import (
     change_title,
     common_word,
@@ -17,6 +18,7 @@ from reconciler.render._lines import (
     scope_notes,
     scope_titles,
 )
+from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, details_block, field_diff_lines
 from reconciler.render.style import bold, paint
 
 __all__ = ["drift_headline", "render_drift_markdown", "render_drift_text"]
@@ -94,19 +96,43 @@ def _text_kinds(scope: Mapping[str, Any], *, color: bool) -> Iterator[str]:
 
 
 def render_drift_markdown(report: Mapping[str, Any]) -> str:
-    """The headline, then one bullet per drifted scope naming the keys concerned."""
-    lines = [drift_headline(report)]
-    bullets = [
-        _bullet(scope, note)
+    """The headline, one bullet per drifted scope naming the keys concerned, then each
+    drifted scope's entries and changed fields folded, as the plan's Markdown does.
+
+    It is an issue's or a chat message's body: when the field diffs would not
+    fit in one (``GITHUB_COMMENT_LIMIT``), the entries are shown without
+    them, and failing that only the bullets.
+    """
+    drifted = [
+        (scope, note)
         for scope, note in zip(report["scopes"], scope_notes(report), strict=True)
         if not scope["in_sync"]
     ]
-    if bullets:
-        lines += ["", *bullets]
+    head = [drift_headline(report)]
+    if drifted:
+        head += ["", *(_bullet(scope, note) for scope, note in drifted)]
     information = _information_line(report)
-    if information is not None:
-        lines += ["", information]
-    return "\n".join(lines) + "\n"
+    tail = [] if information is None else ["", information]
+    for with_fields in (True, False):
+        blocks = [_details(scope, note, with_fields=with_fields) for scope, note in drifted]
+        text = "\n".join([*head, *(line for b in blocks for line in ("", b)), *tail]) + "\n"
+        if len(text) <= GITHUB_COMMENT_LIMIT:
+            return text
+    return "\n".join([*head, *tail]) + "\n"
+
+
+def _details(scope: Mapping[str, Any], note: str, *, with_fields: bool) -> str:
+    noun = scope["scope"]["resource_noun"]
+    lines: list[str] = []
+    for kind, words in DRIFT_KINDS:
+        if scope[kind]:
+            lines.append(f"# {words}")
+        for entry in scope[kind]:
+            lines.append(f"{Action(entry['action']).symbol} {change_title(entry, noun)}")
+            if with_fields:
+                lines.extend(field_diff_lines(entry["fields"]))
+    summary = "; ".join(f"{len(scope[kind])} {words}" for kind, words in DRIFT_KINDS if scope[kind])
+    return details_block(scope["scope"]["address"], note, summary, lines, opened=False)
 
 
 def _bullet(scope: Mapping[str, Any], note: str) -> str:

@@ -30,7 +30,7 @@ from reconciler.render._lines import (
     summary_line,
 )
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "MARKER", "render_markdown"]
+__all__ = ["GITHUB_COMMENT_LIMIT", "MARKER", "details_block", "field_diff_lines", "render_markdown"]
 
 MARKER = "<!-- exportctl-plan -->"
 GITHUB_COMMENT_LIMIT = 65536
@@ -206,10 +206,10 @@ def _section(scope_plan: Mapping[str, Any], note: str, columns: _Columns) -> _Se
     destroys = bool(counts.get("delete") or counts.get("replace"))
     return _Section(
         row=f"| `{address}`{note} | {cells} |",
-        details=_details(
+        details=details_block(
             address, note, summary, _diff_lines(scope_plan, with_fields=True), opened=destroys
         ),
-        details_without_fields=_details(
+        details_without_fields=details_block(
             address, note, summary, _diff_lines(scope_plan, with_fields=False), opened=destroys
         ),
     )
@@ -222,7 +222,11 @@ def _counts(scope_plan: Mapping[str, Any], columns: _Columns) -> dict[str, int]:
     return counts
 
 
-def _details(address: str, note: str, summary: str, lines: Iterable[str], *, opened: bool) -> str:
+def details_block(
+    address: str, note: str, summary: str, lines: Iterable[str], *, opened: bool
+) -> str:
+    """A folded ``<details>`` of diff lines under a one-line summary (the plan's and
+    the drift report's)."""
     body = "\n".join(lines)
     fence = _fence(body)
     tag = "<details open>" if opened else "<details>"
@@ -246,7 +250,7 @@ def _diff_lines(scope_plan: Mapping[str, Any], *, with_fields: bool) -> Iterator
             continue
         yield f"{change['symbol']} {change_title(change, noun)}"
         if with_fields and is_change(change):
-            yield from _field_diff_lines(change["fields"])
+            yield from field_diff_lines(change["fields"])
         if change["refused"] is not None:
             yield f"! refused: {change['refused']}"
     hidden = hidden_line(scope_plan)
@@ -254,7 +258,7 @@ def _diff_lines(scope_plan: Mapping[str, Any], *, with_fields: bool) -> Iterator
         yield f"# {hidden}"
 
 
-def _field_diff_lines(fields: Sequence[Mapping[str, Any]]) -> Iterator[str]:
+def field_diff_lines(fields: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     """A changed field as a ``-`` old line and a ``+`` new line, indented under its export."""
     for field in fields:
         symbol, old, new = field_parts(field)

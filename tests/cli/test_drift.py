@@ -117,12 +117,17 @@ def test_drift_separates_hand_changes_from_unapplied_ones(
     )
 
 
-def test_drift_markdown_names_the_keys_by_kind(server: RunningSandbox, drifted: Path) -> None:
+def test_drift_markdown_names_the_keys_by_kind_then_shows_what_differs(
+    server: RunningSandbox, drifted: Path
+) -> None:
     result = invoke(*_drift(server, drifted, "--format", "markdown"))
-    assert lines(result.stdout)[2:] == [
+    assert lines(result.stdout)[2:4] == [
         "- `1/1/123/456`: 1 changed by hand (`sales`); 1 missing (`extra`)",
         "- `1/1/123/457`: 1 not yet applied (`summary`); 1 unmanaged (`s3:legacy.csv`)",
     ]
+    details = result.stdout.split("<details>")[1:]
+    assert len(details) == 2 and "# changed by hand\n~ sales (s3, export" in details[0]
+    assert '-     trigger_type: "pipeline"\n+     trigger_type: "none"' in details[0]
     assert result.exit_code == 2
 
 

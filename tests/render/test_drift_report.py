@@ -9,6 +9,7 @@ from reconciler.render.drift_report import (
     render_drift_markdown,
     render_drift_text,
 )
+from reconciler.render.markdown import GITHUB_COMMENT_LIMIT
 from tests.render.plans import dataview, every_action_plan, huge_plan, in_sync_plan
 from tests.render.schemas import errors
 
@@ -42,6 +43,38 @@ Drift detected in 2 dataviews: 1/1/123/456, 1/1/123/789 (1 changed by hand, 3 no
 
 - `1/1/123/456`: 1 changed by hand (`weekly`); 1 missing (`monthly-sales`); 1 unmanaged (`s3:other.csv`)
 - `1/1/123/789`: 3 not yet applied (`orders`, `legacy`, `found`)
+
+<details><summary><code>1/1/123/456</code>: 1 changed by hand; 1 missing; 1 unmanaged</summary>
+
+```diff
+# changed by hand
+~ weekly (s3, export 12): changed by hand
+-     target_properties.file: "a.csv"
++     target_properties.file: "b.csv"
+-     condition: {"status": "active"}
+-     target_properties.password: (sensitive)
++     target_properties.password: (sensitive)
+# missing
++ monthly-sales (s3): not in live yet
+# unmanaged
+? s3:other.csv (s3, export 16): unmarked and matches nothing in the manifest
+```
+
+</details>
+
+<details><summary><code>1/1/123/789</code>: 3 not yet applied</summary>
+
+```diff
+# not yet applied
+-/+ orders (postgres, export 13): handler_type changed
+-     handler_type: "s3"
++     handler_type: "postgres"
+- legacy (s3, export 14): key left the manifest
+<= found (s3, export 15): unmarked export with the same destination
++     sequence: 2
+```
+
+</details>
 """  # noqa: E501
 
 
@@ -113,6 +146,23 @@ def test_the_headline_stays_short_when_many_dataviews_drift() -> None:
     assert first == (
         "Drift detected in 40 dataviews: 1/1/100/1000, 1/1/100/1001, 1/1/100/1002, "
         "1/1/100/1003, 1/1/100/1004 and 35 more (280 not yet applied)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("dataviews", "details", "fields"),
+    [(2, True, True), (15, True, False), (30, False, False)],
+    ids=["everything", "entries without their fields", "bullets only"],
+)
+def test_markdown_leaves_out_what_would_not_fit_in_one_comment(
+    dataviews: int, details: bool, fields: bool
+) -> None:
+    markdown = render_drift_markdown(_report(huge_plan(dataviews=dataviews, exports=40)))
+    assert len(markdown) <= GITHUB_COMMENT_LIMIT
+    assert markdown.splitlines()[2].startswith("- `1/1/100/1000`: 40 not yet applied")
+    assert ("<details>" in markdown, '+     target_properties.file: "new-0.csv"' in markdown) == (
+        details,
+        fields,
     )
 
 
