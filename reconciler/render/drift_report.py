@@ -55,8 +55,23 @@ def render_drift_text(report: Mapping[str, Any], *, color: bool = False) -> str:
             lines.extend(_text_kinds(scope, color=color))
     lines.extend(_text_information(report))
     if not report["in_sync"]:
-        lines += ["", "Run `exportctl plan` to see what apply would do about it."]
+        lines += ["", _next_step(report)]
     return "\n".join(lines) + "\n"
+
+
+def _next_step(report: Mapping[str, Any]) -> str:
+    """What to do: a plan shows what apply would do, except for unmanaged entries
+    alone, which apply leaves where they are (that plan would say "No changes")."""
+    counts = report["counts"]
+    if any(counts[kind] for kind, _ in DRIFT_KINDS if kind != "unmanaged"):
+        return "Run `exportctl plan` to see what apply would do about it."
+    noun = common_word(report, "noun", "scope")
+    resource = common_word(report, "resource_noun", "resource")
+    return (
+        f"Unmanaged {resource}s are not exportctl's, and apply leaves them alone: add an "
+        f"entry writing to one's destination to adopt it, set `prune: all` on its {noun} "
+        "to delete them, or `unmanaged: information` to stop reporting them as drift."
+    )
 
 
 def _information_line(report: Mapping[str, Any]) -> str | None:

@@ -11,6 +11,7 @@ import pytest
 from tests.apply.helpers import REF2, dump, seed
 from tests.cli.support import (
     MANIFEST,
+    add_by_hand,
     export_ids,
     hand_edit,
     invoke,
@@ -212,3 +213,20 @@ def test_no_color_wins_over_a_terminal(server: RunningSandbox, drifted: Path) ->
     assert "\x1b[" in on_a_terminal
     assert "Drift detected" in with_no_color
     assert "\x1b[" not in with_no_color
+
+
+def test_unmanaged_exports_alone_point_to_adopting_them_not_to_a_plan(
+    server: RunningSandbox, manifest: Path
+) -> None:
+    """A plan would say "No changes": apply leaves unmanaged exports alone."""
+    _apply(server, manifest)
+    add_by_hand(server.base_url, REF2, "theirs.csv")
+    result = invoke(*_drift(server, manifest))
+    assert result.exit_code == 2
+    assert lines(result.stdout)[-1] == (
+        "Unmanaged exports are not exportctl's, and apply leaves them alone: add an entry "
+        "writing to one's destination to adopt it, set `prune: all` on its dataview to "
+        "delete them, or `unmanaged: information` to stop reporting them as drift."
+    )
+    planned = invoke("plan", "-f", manifest, "--endpoint", server.base_url)
+    assert lines(planned.stdout)[-1] == "No changes. Live exports match the manifest."
