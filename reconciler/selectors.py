@@ -16,7 +16,13 @@ A selector naming a scope the manifest does not have is an error: a typo in a
 cron job's ``--target`` would otherwise report "in sync" forever. So is a
 ``--target`` by key or type that matches no entry of the plan: keys and types
 are checked once the scopes are listed, as a key may exist only live (a
-resource to delete).
+resource to delete). Such a message names the closest key there is, so
+``key=monthly-sale`` points at ``monthly-sales``.
+
+An ``--exclude`` by key that matches nothing is refused only when a key of
+the plan is one typo away: the exclude was meant for that entry, and the run
+would otherwise change exactly what the user held back. One far from every
+key is accepted, as a guard may name an entry that is not there (yet).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.errors import ConfigError
+from reconciler.manifest.schema_check import did_you_mean
 from reconciler.model import DesiredState, LiveRun, Scope, common_noun
 from reconciler.plan import Change, Plan
 from reconciler.providers import factory
@@ -101,14 +108,26 @@ def parse_selector(text: str, providers: Sequence[str]) -> Selector:
         known = {t for owner in factories for t in owner.types}
         if known and value not in known:
             word = "type" if name == "type" else f"{name} type"
-            raise _bad(text, f"unknown {word} {value!r}", factories)
+            raise _bad(text, f"unknown {word} {value!r}{_guess(value, known)}", factories)
         return Selector(text, type=value)
-    raise _bad(text, f"unknown selector {name!r}", factories)
+    names = ["key", "provider", "type"]
+    names += [n for owner in factories for n in (owner.scope_selector, owner.type_selector) if n]
+    raise _bad(text, f"unknown selector {name!r}{_guess(name, names)}", factories)
+
+
+def _guess(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` (sorted, so the pick
+    does not depend on set order), or ``""`` when none is close."""
+    guess = did_you_mean(word, sorted(set(choices)))
+    return f"; did you mean {guess!r}?" if guess is not None else ""
 
 
 def _bad(text: str, problem: str, factories: Sequence[ProviderFactory]) -> ConfigError:
     forms = [*(form for owner in factories for form in owner.selector_forms), *_GENERIC_FORMS]
-    return ConfigError(f"invalid selector {text!r}: {problem}. Accepted forms: {', '.join(forms)}")
+    end = "" if problem.endswith("?") else "."  # a "did you mean ...?" ends the sentence
+    return ConfigError(
+        f"invalid selector {text!r}: {problem}{end} Accepted forms: {', '.join(forms)}"
+    )
 
 
 def select_plan(plan: Plan, targets: Sequence[str], excludes: Sequence[str]) -> Plan:
@@ -116,6 +135,7 @@ def select_plan(plan: Plan, targets: Sequence[str], excludes: Sequence[str]) -> 
     providers = list(dict.fromkeys(sp.scope.provider for sp in plan.scopes))
     wanted, unwanted = _parse_all(targets, providers), _parse_all(excludes, providers)
     _require_matches(wanted, plan)
+    _refuse_misspelt_excludes(unwanted, plan)
     scopes = []
     for scope_plan in plan.scopes:
         changes = tuple(
@@ -172,16 +192,47 @@ def _require_matches(targets: Sequence[Selector], plan: Plan) -> None:
     for target in targets:
         if target.key is None and target.type is None:
             continue  # a scope selector, checked before listing
-        if any(target.matches(scope, change) for scope, change in plan.changes()):
+        if _matches_any(target, plan):
             continue
-        scopes = [sp.scope for sp in plan.scopes if target.matches_scope(sp.scope)]
-        noun = common_noun(scopes)
         what = f"key {target.key!r}" if target.key is not None else f"type {target.type!r}"
-        raise ConfigError(
-            f"--target {target.text!r} matches nothing: no {noun} of the selected "
-            f"{common_noun(scopes, of_resources=False)}s, in the manifest or live, has "
-            f"{what}. Check the spelling, or leave the --target out."
-        )
+        raise _matches_nothing("--target", target, plan, what, _closest(target, plan))
+
+
+def _refuse_misspelt_excludes(excludes: Sequence[Selector], plan: Plan) -> None:
+    """Refuse an exclude by key that matches nothing but is one typo from a key there is."""
+    for exclude in excludes:
+        if exclude.key is None or _matches_any(exclude, plan):
+            continue
+        guess = _closest(exclude, plan)
+        if guess:
+            what = f"key {exclude.key!r}"
+            raise _matches_nothing("--exclude", exclude, plan, what, guess)
+
+
+def _matches_any(selector: Selector, plan: Plan) -> bool:
+    return any(selector.matches(scope, change) for scope, change in plan.changes())
+
+
+def _closest(selector: Selector, plan: Plan) -> str:
+    """``"; did you mean 'KEY'?"`` for the key (or type) of the selector's scopes
+    closest to the one it names, or ``""``."""
+    changes = [c for scope, c in plan.changes() if selector.matches_scope(scope)]
+    if selector.key is not None:
+        return _guess(selector.key, (c.key for c in changes))
+    assert selector.type is not None
+    return _guess(selector.type, (t for c in changes for t in _types(c)))
+
+
+def _matches_nothing(
+    option: str, selector: Selector, plan: Plan, what: str, guess: str
+) -> ConfigError:
+    scopes = [sp.scope for sp in plan.scopes if selector.matches_scope(sp.scope)]
+    noun = common_noun(scopes)
+    return ConfigError(
+        f"{option} {selector.text!r} matches nothing: no {noun} of the selected "
+        f"{common_noun(scopes, of_resources=False)}s, in the manifest or live, has "
+        f"{what}{guess or '.'} Check the spelling, or leave the {option} out."
+    )
 
 
 def _parse_all(texts: Iterable[str], providers: Sequence[str]) -> list[Selector]:

@@ -28,8 +28,14 @@ def _run(command: str, server: RunningSandbox, manifest: Path, *extra: str) -> l
         (
             "key=slaes",
             "Error: --target 'key=slaes' matches nothing: no export of the selected "
-            "dataviews, in the manifest or live, has key 'slaes'. Check the spelling, or "
-            "leave the --target out.",
+            "dataviews, in the manifest or live, has key 'slaes'; did you mean 'sales'? "
+            "Check the spelling, or leave the --target out.",
+        ),
+        (
+            "key=quarterly-report",
+            "Error: --target 'key=quarterly-report' matches nothing: no export of the "
+            "selected dataviews, in the manifest or live, has key 'quarterly-report'. "
+            "Check the spelling, or leave the --target out.",
         ),
         (
             "handler=bigquery",

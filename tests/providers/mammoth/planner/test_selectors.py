@@ -130,3 +130,46 @@ def test_a_selector_naming_a_dataview_the_manifest_lacks_is_an_error(option: str
 def test_a_key_selector_is_not_checked_against_the_manifest() -> None:
     desired = DesiredState((dataview_spec(DataviewRef(1, 1, 123, 456), ()),))
     assert select_scopes(desired, ("key=only-live",), ()).scopes == desired.scopes
+
+
+SALES = DesiredState(
+    (dataview_spec(REF, (spec("monthly-sales", "m.csv"), spec("weekly-sales", "w.csv"))),)
+)
+SALES_PLAN = make_plan(SALES, {REF.scope: LiveScope(REF.scope, ())})
+
+
+@pytest.mark.parametrize("option", ["targets", "excludes"])
+def test_a_key_one_typo_from_a_key_of_the_plan_names_that_key(option: str) -> None:
+    """An exclude too: it would otherwise let the run change the entry it was meant to hold."""
+    selectors: dict[str, list[str]] = {"targets": [], "excludes": []}
+    selectors[option].append("key=monthly-sale")
+    with pytest.raises(ConfigError) as caught:
+        select_plan(SALES_PLAN, selectors["targets"], selectors["excludes"])
+    flag = {"targets": "--target", "excludes": "--exclude"}[option]
+    assert caught.value.message == (
+        f"{flag} 'key=monthly-sale' matches nothing: no export of the selected dataviews, "
+        "in the manifest or live, has key 'monthly-sale'; did you mean 'monthly-sales'? "
+        f"Check the spelling, or leave the {flag} out."
+    )
+
+
+def test_an_exclude_far_from_every_key_is_still_accepted() -> None:
+    """A guard such as --exclude key=legacy may name an entry that is not there."""
+    assert select_plan(SALES_PLAN, [], ["key=quarterly-report"]) == SALES_PLAN
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("kye=a", "unknown selector 'kye'; did you mean 'key'?"),
+        ("handlr=s3", "unknown selector 'handlr'; did you mean 'handler'?"),
+        (
+            "handler=internal_datset",
+            "unknown handler type 'internal_datset'; did you mean 'internal_dataset'?",
+        ),
+    ],
+)
+def test_a_misspelt_selector_name_or_type_names_the_closest(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_selector(text, PROVIDERS)
+    assert error.value.message == f"invalid selector {text!r}: {problem} {FORMS}"
