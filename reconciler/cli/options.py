@@ -25,6 +25,7 @@ __all__ = [
     "color_option",
     "connection_options",
     "format_option",
+    "import_connection_options",
     "manifest_option",
     "manifest_sources",
     "optional_manifest_option",
@@ -80,35 +81,79 @@ def manifest_sources(files: Sequence[str | ManifestText]) -> list[str | Manifest
     return [ManifestText(STDIN_NAME, sys.stdin.buffer.read()) if f == STDIN else f for f in files]
 
 
+_SANDBOX_HELP = (
+    f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
+    "needs no credentials"
+)
+_SANDBOX_SEED_HELP = (
+    " Set EXPORTCTL_SANDBOX_SEED=FILE to start it from a 'sandbox serve --seed' file, so "
+    "it refuses what that server refuses (e.g. unknown connections)."
+)
+
+
 def connection_options(command: F) -> F:
-    """--endpoint, --sandbox and --parallelism: where the API is and how hard to use it."""
-    command = click.option(
-        "--parallelism",
-        type=click.IntRange(1, 64),
-        default=DEFAULT_PARALLELISM,
-        show_default=True,
-        help="Requests in flight at once (and scopes, e.g. dataviews, worked on at once).",
+    """--endpoint, --sandbox and --parallelism of the commands that read a manifest.
+
+    Their manifest may mix providers, so the help speaks of "the provider's own
+    variable"; one provider's ``import`` uses ``import_connection_options``.
+    """
+    return _connection_options(
+        endpoint_help="Base URL of the API, instead of the one the provider's own variable "
+        "names (e.g. MAMMOTH_BASE_URL); only for a manifest of one provider. Credentials "
+        "come from each provider's environment variables only.",
+        sandbox_help=f"{_SANDBOX_HELP} and creates what the manifest names (e.g. dataviews) "
+        f"on first use.{_SANDBOX_SEED_HELP}",
+        parallelism_help="Requests in flight at once (and scopes, e.g. dataviews, worked on "
+        "at once).",
     )(command)
-    command = click.option(
-        "--sandbox",
-        "sandbox_db",
-        is_flag=False,
-        flag_value=DEFAULT_SANDBOX_DB,
-        default=None,
-        callback=_checked_sandbox_db,
-        metavar="[DB]",
-        help=f"Use the embedded sandbox API, stored in DB (default {DEFAULT_SANDBOX_DB}); "
-        "needs no credentials and creates what the manifest names (e.g. dataviews) on "
-        "first use. Set EXPORTCTL_SANDBOX_SEED=FILE to start it from a 'sandbox serve "
-        "--seed' file, so it refuses what that server refuses (e.g. unknown connections).",
-    )(command)
-    return click.option(
-        "--endpoint",
-        metavar="URL",
-        help="Base URL of the API, instead of the one the provider's own variable names "
-        "(e.g. MAMMOTH_BASE_URL); only for a manifest of one provider. Credentials come "
-        "from each provider's environment variables only.",
-    )(command)
+
+
+def import_connection_options(
+    *, base_url_variable: str, sandbox_lists: str, seedable: bool = False
+) -> Callable[[F], F]:
+    """The connection options of one provider's ``import``, in that provider's words.
+
+    Import reads no manifest and speaks to one provider, so --endpoint names
+    that provider's ``base_url_variable`` (not Mammoth's as an example), and
+    --sandbox says what import finds there (``sandbox_lists``, a sentence)
+    instead of what a manifest would create. ``seedable``: the provider's
+    sandbox reads EXPORTCTL_SANDBOX_SEED.
+    """
+    return _connection_options(
+        endpoint_help=f"Base URL of the API, instead of the one {base_url_variable} gives. "
+        "Credentials come from environment variables only.",
+        sandbox_help=f"{_SANDBOX_HELP}. {sandbox_lists}" + (_SANDBOX_SEED_HELP if seedable else ""),
+        parallelism_help="Requests in flight at once.",
+    )
+
+
+def _connection_options(
+    *, endpoint_help: str, sandbox_help: str, parallelism_help: str
+) -> Callable[[F], F]:
+    """The three options, with the given help: their names, types and defaults are the
+    same on every command."""
+
+    def decorate(command: F) -> F:
+        command = click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=DEFAULT_PARALLELISM,
+            show_default=True,
+            help=parallelism_help,
+        )(command)
+        command = click.option(
+            "--sandbox",
+            "sandbox_db",
+            is_flag=False,
+            flag_value=DEFAULT_SANDBOX_DB,
+            default=None,
+            callback=_checked_sandbox_db,
+            metavar="[DB]",
+            help=sandbox_help,
+        )(command)
+        return click.option("--endpoint", metavar="URL", help=endpoint_help)(command)
+
+    return decorate
 
 
 def _checked_sandbox_db(ctx: click.Context, param: click.Parameter, db: str | None) -> str | None:

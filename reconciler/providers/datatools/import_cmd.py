@@ -20,7 +20,11 @@ from typing import Any
 import click
 import yaml
 
-from reconciler.cli.options import connection_options, import_out_option, write_manifest
+from reconciler.cli.options import (
+    import_connection_options,
+    import_out_option,
+    write_manifest,
+)
 from reconciler.identity import MARKER_FIELD
 from reconciler.model import DesiredState, thaw
 from reconciler.providers.base import Connection
@@ -104,7 +108,11 @@ def render_section(
 
 @click.command("import")
 @import_out_option
-@connection_options
+@import_connection_options(
+    base_url_variable="DATATOOLS_BASE_URL",
+    sandbox_lists="Import lists the templates and export jobs that earlier commands with "
+    "the same DB made.",
+)
 def import_(
     out_path: str | None, endpoint: str | None, sandbox_db: str | None, parallelism: int
 ) -> None:

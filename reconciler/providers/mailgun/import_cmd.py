@@ -15,7 +15,11 @@ from typing import Any
 import click
 import yaml
 
-from reconciler.cli.options import connection_options, import_out_option, write_manifest
+from reconciler.cli.options import (
+    import_connection_options,
+    import_out_option,
+    write_manifest,
+)
 from reconciler.model import DesiredState
 from reconciler.providers.base import Connection
 from reconciler.providers.mailgun.kinds import url_identity
@@ -63,7 +67,11 @@ def render_manifest(exports: list[Export], *, source: str) -> tuple[str, int]:
 
 @click.command("import")
 @import_out_option
-@connection_options
+@import_connection_options(
+    base_url_variable="MAILGUN_BASE_URL (or MAILGUN_REGION)",
+    sandbox_lists="Import lists the exports that earlier commands with the same DB "
+    "requested in the last 24 hours.",
+)
 def import_(
     out_path: str | None, endpoint: str | None, sandbox_db: str | None, parallelism: int
 ) -> None:

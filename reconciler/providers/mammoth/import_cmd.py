@@ -15,7 +15,11 @@ import os
 
 import click
 
-from reconciler.cli.options import connection_options, import_out_option, write_manifest
+from reconciler.cli.options import (
+    import_connection_options,
+    import_out_option,
+    write_manifest,
+)
 from reconciler.errors import ConfigError
 from reconciler.live import fetch_live
 from reconciler.model import DesiredState, LiveScope, Scope
@@ -72,7 +76,12 @@ def _parse_refs(
     "Use --dataview for each.",
 )
 @import_out_option
-@connection_options
+@import_connection_options(
+    base_url_variable="MAMMOTH_BASE_URL",
+    sandbox_lists="Import lists the exports of each --dataview, creating the dataview "
+    "if the DB does not have it yet.",
+    seedable=True,
+)
 def import_(
     dataviews: tuple[DataviewRef, ...],
     all_in_project: str | None,
