@@ -16,19 +16,38 @@ import click
 from reconciler.errors import ConfigError
 from reconciler.providers import factory, provider_names
 
-__all__ = ["bundled_manifest_schema", "schema"]
+__all__ = ["bundled_manifest_schema", "schema", "type_schema", "types_with_schema"]
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
+class _TypeOption(click.Option):
+    """An option whose help ends with the types that have a schema.
+
+    Found when the help is shown, not when the module loads: listing them
+    loads every provider (plugins too), and loading the command to complete
+    or parse its options should not, nor fail when a plugin does.
+    """
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        names, text = record
+        return names, f"{text} TYPE is one of: {', '.join(types_with_schema())}."
+
+
 @click.command()
 @click.option(
+    "--type",
     "--target",
     "type_name",
+    cls=_TypeOption,
     default=None,
     metavar="TYPE",
     help="Print the schema of one type's settings instead (Mammoth: a handler type's "
-    "target_properties), e.g. s3.",
+    "target_properties), e.g. s3. --target is the older name of this option: here it "
+    "takes a type, not a selector as on plan, drift and apply.",
 )
 def schema(type_name: str | None) -> None:
     """Print the manifest JSON Schema (self-contained).
@@ -45,16 +64,22 @@ def schema(type_name: str | None) -> None:
 
 def type_schema(type_name: str) -> dict[str, Any]:
     """The first provider's schema for ``type_name``; ``ConfigError`` listing the known ones."""
-    known: list[str] = []
     for name in provider_names():
-        owner = factory(name)
-        found = owner.type_schema(type_name)
+        found = factory(name).type_schema(type_name)
         if found is not None:
             return found
-        known += [t for t in owner.types if owner.type_schema(t) is not None]
+    # NAME=VALUE is a selector, what --target takes on the other commands.
+    mixup = " schema --type (or --target) takes a type, not a selector." if "=" in type_name else ""
     raise ConfigError(
-        f"No provider has a type {type_name!r}. Types with a schema: {', '.join(known)}."
+        f"No provider has a type {type_name!r}.{mixup} Types with a schema: "
+        f"{', '.join(types_with_schema())}."
     )
+
+
+def types_with_schema() -> list[str]:
+    """Every provider's types that ``schema --type`` can print, in registry order."""
+    owners = [factory(name) for name in provider_names()]
+    return [t for owner in owners for t in owner.types if owner.type_schema(t) is not None]
 
 
 def bundled_manifest_schema() -> dict[str, Any]:

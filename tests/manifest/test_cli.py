@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from reconciler._resources import load_schema
 from reconciler.cli.main import cli
+from reconciler.cli.schema_cmd import types_with_schema
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "exports.yaml"
@@ -94,6 +95,29 @@ def test_schema_target_prints_one_handler_schema() -> None:
     code, out, _ = run("schema", "--target", "bigquery")
     assert code == 0
     assert json.loads(out)["x-exportctl-address"] == ["selected_profile", "database", "table"]
+
+
+def test_schema_type_and_its_older_name_target_print_the_same() -> None:
+    assert run("schema", "--type", "s3") == run("schema", "--target", "s3")
+
+
+def test_schema_help_says_target_takes_a_type_and_lists_them() -> None:
+    """--target is a selector on plan, drift and apply; here it is a type, which help says."""
+    code, out, _ = run("schema", "--help")
+    text = " ".join(out.split())
+    listed = text.split("TYPE is one of: ")[1].split(". ")[0].rstrip(".").split(", ")
+    assert (code, "takes a type, not a selector" in text) == (0, True), text
+    assert listed == types_with_schema()
+    assert {"s3", "bigquery"} <= set(listed)
+
+
+def test_schema_given_a_selector_says_it_takes_a_type() -> None:
+    code, _, err = run("schema", "--target", "key=monthly-sales")
+    assert code == 1
+    assert err.startswith(
+        "Error: No provider has a type 'key=monthly-sales'. schema --type (or --target) "
+        "takes a type, not a selector. Types with a schema: postgres, "
+    )
 
 
 def test_validate_skip_env_accepts_unset_variables_but_still_checks_their_syntax(
