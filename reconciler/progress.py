@@ -37,7 +37,11 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class Progress(Protocol):
-    """Told about every change as it finishes; ``close`` once at the end."""
+    """Told how many changes there are, then about every change as it finishes;
+    ``close`` once at the end."""
+
+    def started(self, total: int) -> None:
+        """Told once, before any change is sent, how many changes will be applied."""
 
     def finished(self, result: ActionResult, done: int, total: int) -> None: ...
 
@@ -61,6 +65,9 @@ class LineProgress:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
+    def started(self, total: int) -> None:
+        """Nothing: each finished change's line carries the total."""
+
     def finished(self, result: ActionResult, done: int, total: int) -> None:
         self._stream.write(format_line(result, done, total) + "\n")
         self._stream.flush()
@@ -79,6 +86,11 @@ class TerminalProgress:
         self._stream = stream
         self._outcomes: Counter[Outcome] = Counter()
         self._done = self._total = 0
+
+    def started(self, total: int) -> None:
+        # Jobs can keep the first change from finishing for minutes: until then the
+        # waiting line needs the total from here, or it reads "0/0 done".
+        self._total = total
 
     def finished(self, result: ActionResult, done: int, total: int) -> None:
         self._outcomes[result.outcome] += 1

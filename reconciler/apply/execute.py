@@ -173,6 +173,7 @@ async def execute(
     """
     total = sum(1 for _, change in plan.changes() if change.action.is_change)
     run = _Run(providers, salts, options, progress, total, interrupt)
+    progress.started(total)
     try:
         return tuple(await asyncio.gather(*(_run_scope(run, sp) for sp in plan.scopes)))
     finally:

@@ -31,9 +31,12 @@ def test_a_status_line_is_drawn_on_a_terminal_only() -> None:
 
 
 def test_waiting_on_jobs_redraws_the_summary_with_the_count_and_time() -> None:
+    """Before the first change finishes the total is already known: never "0/0 done"."""
     screen = _Terminal()
-    TerminalProgress(screen).waiting(3, 40.2)
-    assert screen.getvalue() == "\r\x1b[KApplying... 0/0 done; still waiting on 3 jobs, 40 s"
+    progress = TerminalProgress(screen)
+    progress.started(7)
+    progress.waiting(3, 40.2)
+    assert screen.getvalue() == "\r\x1b[KApplying... 0/7 done; still waiting on 3 jobs, 40 s"
 
 
 def test_a_terminal_sees_listing_preflight_and_job_progress(
@@ -46,7 +49,8 @@ def test_a_terminal_sees_listing_preflight_and_job_progress(
     assert "Listing... 2/2 dataviews" in planned
     assert "Preflight: 3 dry runs (validate_only) sent, waiting for the API..." in planned
     applied = on_a_terminal(["apply", *where, "--auto-approve"], stderr=True)
-    assert "still waiting on " in applied
+    assert "/3 done; still waiting on " in applied
+    assert "0/0 done" not in applied
 
 
 def test_a_log_gets_no_status_lines(server: RunningSandbox, manifest: Path) -> None:
