@@ -44,7 +44,13 @@ from reconciler.cli.options import (
     optional_manifest_option,
     selector_options,
 )
-from reconciler.cli.session import load_desired, open_for, plan_live
+from reconciler.cli.session import (
+    JsonErrorCommand,
+    json_on_error,
+    load_desired,
+    open_for,
+    plan_live,
+)
 from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
 from reconciler.manifest import load_manifest
 from reconciler.model import DesiredState, common_noun
@@ -98,7 +104,12 @@ class _Inputs:
     files: tuple[str, ...] = ()
 
 
-@click.command("apply")
+def _error_document(message: str) -> str:
+    """The result of an apply that stopped before or outside its changes, with ``error``."""
+    return _as_json(result_to_json(ApplyResult(()), error=message))
+
+
+@click.command("apply", cls=JsonErrorCommand, error_document=_error_document)
 @click.argument("planfile", required=False, metavar="[PLANFILE]")
 @optional_manifest_option
 @connection_options
@@ -155,7 +166,8 @@ def apply(
       exportctl plan -f exports.yaml --out exportctl.plan && exportctl apply exportctl.plan
     """
     out = sys.stdout
-    try:
+    # A script reading stdout gets a document either way; stderr has the message.
+    with json_on_error(output_format, _error_document):
         inputs = _inputs(planfile, files, targets, excludes, sandbox_db)
         options = ApplyOptions(
             max_deletes=max_deletes,
@@ -171,15 +183,15 @@ def apply(
             color=should_color(out, color),
             out=out,
         )
-        result = asyncio.run(session.run(endpoint, sandbox_db, parallelism))
-    except ExportctlError as error:
-        # A script reading stdout gets a document either way; stderr has the message.
-        if output_format == "json":
-            _render(ApplyResult(()), output_format, out, error=error.message)
-        raise
+        try:
+            result = asyncio.run(session.run(endpoint, sandbox_db, parallelism))
+        except KeyboardInterrupt:
+            # Ctrl-C outside the changes (while planning): no bare "Aborted.".
+            click.echo(err=True)
+            raise ExportctlError(INTERRUPTED) from None
     if result is None:
         return 0
-    _render(result, output_format, out)
+    _render(result, output_format, out, interrupted=session.interrupted)
     if session.interrupted:
         click.echo(STOPPED, err=True)
         return 1
@@ -314,7 +326,7 @@ class _Session:
 
     def _say(self, line: str) -> None:
         if self.output_format == "json":
-            self.out.write(json.dumps(result_to_json(ApplyResult(())), indent=2) + "\n")
+            self.out.write(_as_json(result_to_json(ApplyResult(()))))
         else:
             self.out.write(line + "\n")
 
@@ -374,6 +386,9 @@ def approve(*, interactive: bool, ask: Callable[[], str]) -> None:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         answer = ask()
+    except click.Abort:  # Ctrl-C or Ctrl-D: no 'yes' either, and nothing was sent yet
+        click.echo(err=True)  # end the prompt's line
+        raise ApplyRefusedError(CANCELLED) from None
     finally:
         signal.signal(signal.SIGINT, previous)
     if answer.strip() != "yes":
@@ -392,11 +407,13 @@ def _ask(*, err: bool) -> str:
     return answer
 
 
-def _render(
-    result: ApplyResult, output_format: str, out: TextIO, *, error: str | None = None
-) -> None:
-    data: dict[str, Any] = result_to_json(result, error=error)
+def _render(result: ApplyResult, output_format: str, out: TextIO, *, interrupted: bool) -> None:
+    data: dict[str, Any] = result_to_json(result)
     if output_format == "json":
-        out.write(json.dumps(data, indent=2) + "\n")
+        out.write(_as_json(data))
     else:
-        out.write(render_result_text(data))
+        out.write(render_result_text(data, interrupted=interrupted))
+
+
+def _as_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2) + "\n"

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli.deadline import start_deadline
+from reconciler.cli.deadline import misplaced_timeout, start_deadline
 
 __all__ = ["cli"]
 
@@ -45,7 +45,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class ExportctlGroup(click.Group):
-    """A group that loads commands lazily and never exits 2 on a usage error."""
+    """A group that loads commands lazily and never exits 2 on a usage error.
+
+    A subcommand given the group's own ``--timeout`` is told where it goes
+    (``deadline.misplaced_timeout``), not offered a lookalike of its options.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in _COMMANDS if _module_exists(_COMMANDS[name][0])]
@@ -70,7 +74,8 @@ class ExportctlGroup(click.Group):
         try:
             code = super().main(args, prog_name, standalone_mode=False, **extra)
         except click.UsageError as error:
-            error.show()
+            given = sys.argv[1:] if args is None else list(args)
+            misplaced_timeout(error, given).show()
             sys.exit(1)
         except click.ClickException as error:
             error.show()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from reconciler.cli.options import STDIN, format_option, planning_options
-from reconciler.cli.session import Planned, json_on_error, load_and_plan
+from reconciler.cli.session import JsonErrorCommand, Planned, json_on_error, load_and_plan
 from reconciler.errors import ApplyRefusedError, ConfigError
 from reconciler.plan import Plan
 from reconciler.plan_json import PlanJson, plan_error_to_json, plan_to_json
@@ -27,7 +27,11 @@ __all__ = ["plan"]
 CHANGES_PRESENT = 2
 
 
-@click.command("plan")
+def _error_document(message: str) -> str:
+    return render_plan(plan_error_to_json(message), "json", color=False)
+
+
+@click.command("plan", cls=JsonErrorCommand, error_document=_error_document)
 @planning_options(
     format_option("text", "json", "markdown"),
     click.option(
@@ -142,10 +146,6 @@ def _refused(made: Plan) -> ApplyRefusedError | None:
 
 def _show(plan_json: PlanJson, output_format: str, color: bool | None) -> None:
     sys.stdout.write(render_plan(plan_json, output_format, color=should_color(sys.stdout, color)))
-
-
-def _error_document(message: str) -> str:
-    return render_plan(plan_error_to_json(message), "json", color=False)
 
 
 def _save(path: str, planned: Planned, files: Sequence[str], sandbox_db: str | None) -> None:

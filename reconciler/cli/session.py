@@ -14,13 +14,20 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler import redaction
+from reconciler.cli.deadline import last_words, misplaced_timeout
 from reconciler.cli.options import manifest_sources
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ConfigError, ExportctlError
@@ -40,15 +47,20 @@ if TYPE_CHECKING:
     from reconciler.cli.plan_preflight import PreflightVerdict
 
 __all__ = [
+    "INTERRUPTED",
+    "JsonErrorCommand",
     "Planned",
     "json_on_error",
     "load_and_plan",
     "load_desired",
+    "on_error",
     "open_for",
     "plan_live",
     "show_warning",
     "with_preflight",
 ]
+
+INTERRUPTED = "Interrupted: nothing was changed."
 
 
 def load_desired(
@@ -172,7 +184,36 @@ def load_and_plan(
     also sends the plan's writes as dry runs, which change nothing. Against
     real APIs the listings leave while the manifest is still being checked
     (``reconciler.cli.ahead``).
+
+    Ctrl-C ends it with ``INTERRUPTED``, an error like any other, rather than
+    click's bare "Aborted.": these commands only read, so the user can be
+    told nothing was changed, and ``--format json`` still gets its document.
     """
+    try:
+        return _load_and_plan(
+            files,
+            targets=targets,
+            excludes=excludes,
+            endpoint=endpoint,
+            sandbox_db=sandbox_db,
+            parallelism=parallelism,
+            preflight=preflight,
+        )
+    except KeyboardInterrupt:
+        click.echo(err=True)  # end the line the terminal's ^C was echoed on
+        raise ExportctlError(INTERRUPTED) from None
+
+
+def _load_and_plan(
+    files: Sequence[str],
+    *,
+    targets: Sequence[str],
+    excludes: Sequence[str],
+    endpoint: str | None,
+    sandbox_db: str | None,
+    parallelism: int,
+    preflight: bool,
+) -> Planned:
     if sandbox_db is None:
         from reconciler.cli.ahead import load_and_plan_ahead  # it builds on this module
 
@@ -203,16 +244,86 @@ async def with_preflight(
 
 
 @contextmanager
-def json_on_error(output_format: str, document: Callable[[str], str]) -> Iterator[None]:
+def on_error(say: Callable[[str], None]) -> Iterator[None]:
+    """``say`` hears the message of an error that ends the command inside, then it ends.
+
+    The ``--timeout`` deadline ends the process without raising, so ``say``
+    is told its message too (``reconciler.cli.deadline.last_words``).
+    """
+    with last_words(say):
+        try:
+            yield
+        except ExportctlError as error:
+            say(error.message)
+            raise
+
+
+def json_on_error(
+    output_format: str, document: Callable[[str], str]
+) -> AbstractContextManager[None]:
     """With ``--format json``, a failing command still prints a document on stdout.
 
     ``document`` turns the error's message into that document's text (a plan,
     a drift report); the message goes to stderr as usual, so a script reading
-    stdout and a person reading the log both learn what went wrong.
+    stdout and a person reading the log both learn what went wrong. Wrap only
+    the part before the command writes its own document: stdout must hold one.
     """
-    try:
-        yield
-    except ExportctlError as error:
-        if output_format == "json":
-            sys.stdout.write(document(error.message))
-        raise
+    if output_format != "json":
+        return nullcontext()
+    return on_error(lambda message: _print(document(message)))
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()  # the deadline ends the process with os._exit, which flushes nothing
+
+
+class JsonErrorCommand(click.Command):
+    """A command with ``--format json`` that keeps its promise for a mistake in its arguments.
+
+    Such a mistake (a bad ``--sandbox`` value, an unknown option) is found
+    while click parses them, before the command's own ``json_on_error`` runs,
+    and before ``--format`` itself may have been read. So the arguments are
+    read again, leniently, only to learn whether JSON was asked for.
+    ``error_document`` is the command's own ``json_on_error`` document.
+    """
+
+    def __init__(self, *args: Any, error_document: Callable[[str], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error_document = error_document
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        given = list(args)  # click's parser consumes the list it is given
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            clearer = misplaced_timeout(error, given)
+            self._say_in_json(clearer.format_message(), given, parent)
+            if clearer is error:
+                raise
+            raise clearer from None
+        except ExportctlError as error:
+            self._say_in_json(error.message, given, parent)
+            raise
+
+    def _say_in_json(self, message: str, args: list[str], parent: click.Context | None) -> None:
+        if self._asks_for_json(args, parent):
+            _print(self.error_document(message))
+
+    def _asks_for_json(self, args: list[str], parent: click.Context | None) -> bool:
+        """Whether ``args`` say ``--format json``, read by click's own parser so every
+        spelling counts (``--format=json``, the last of two), unknown options ignored."""
+        ctx = self.context_class(
+            self, info_name=self.name, parent=parent, ignore_unknown_options=True
+        )
+        try:
+            opts, _, _ = self.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:  # e.g. --format with no value: no JSON was asked for
+            return False
+        return bool(opts.get("output_format") == "json")

@@ -21,11 +21,15 @@ _OUTCOMES = tuple(o.value for o in Outcome)
 APPLY_AGAIN = "Run exportctl apply again to finish: it plans only what is left."
 
 
-def render_result_text(data: Mapping[str, Any]) -> str:
-    """The closing summary: failed dry runs or per-scope counts, then failures."""
+def render_result_text(data: Mapping[str, Any], *, interrupted: bool = False) -> str:
+    """The closing summary: failed dry runs or per-scope counts, then failures.
+
+    ``interrupted``: a Ctrl-C or SIGTERM stopped the apply, so its heading
+    must not read "complete" over the changes it skipped.
+    """
     if data["preflight_failures"]:
         return "\n".join(_preflight_lines(data["preflight_failures"])) + "\n"
-    return "\n".join(_summary_lines(data)) + "\n"
+    return "\n".join(_summary_lines(data, interrupted=interrupted)) + "\n"
 
 
 def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
@@ -38,9 +42,8 @@ def _preflight_lines(failures: list[Mapping[str, Any]]) -> Iterator[str]:
     yield _next_step(failures, _PREFLIGHT_ADVICE)
 
 
-def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
-    heading = "Apply complete" if data["ok"] else "Apply finished with failures"
-    yield f"{heading}: {_counts(data['summary'])}."
+def _summary_lines(data: Mapping[str, Any], *, interrupted: bool) -> Iterator[str]:
+    yield f"{_heading(data, interrupted=interrupted)}: {_counts(data['summary'])}."
     scopes = list(zip(data["scopes"], _titles(data["scopes"]), strict=True))
     # A scope with nothing to do (only no-ops) would be noise in a 500-dataview log.
     for scope, title in scopes:
@@ -57,6 +60,12 @@ def _summary_lines(data: Mapping[str, Any]) -> Iterator[str]:
         for title, a in failed:
             yield f"  {title}: {a['symbol']} {a['key']} ({a['type']}) {a['message']}"
         yield _next_step([a for _, a in failed], _EXECUTION_ADVICE)
+
+
+def _heading(data: Mapping[str, Any], *, interrupted: bool) -> str:
+    if interrupted:
+        return "Apply interrupted" if data["ok"] else "Apply interrupted, with failures"
+    return "Apply complete" if data["ok"] else "Apply finished with failures"
 
 
 @dataclass(frozen=True)

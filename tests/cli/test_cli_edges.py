@@ -185,3 +185,16 @@ def test_a_saved_plan_whose_manifest_is_gone_says_where_it_looked(
             "the directory plan ran in), or plan again."
         ],
     )
+
+
+def test_a_failed_drift_writes_its_error_document_to_the_report_too(
+    server: RunningSandbox, manifest: Path, tmp_path: Path
+) -> None:
+    """Alerting that reads the report must not find the last run's "in sync" there."""
+    report = tmp_path / "drift.json"
+    result = invoke(*_run("drift", server, manifest, "--report", str(report), "--target", "key=x"))
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert result.exit_code == 1
+    assert errors("drift-report.schema.json", document) == []
+    assert (document["in_sync"], document["scopes"]) == (False, [])
+    assert document["error"] == lines(result.stderr)[0].removeprefix("Error: ")

@@ -179,7 +179,7 @@ def test_ctrl_c_stops_a_plan_waiting_on_an_api_that_never_answers(
     finally:
         process.kill()
     assert process.returncode == 1
-    assert stderr.decode().strip() == "Aborted."
+    assert stderr.decode().strip() == "Error: Interrupted: nothing was changed."
 
 
 def test_ctrl_c_to_the_process_alone_ends_the_manifest_check_in_the_child_too(
@@ -209,5 +209,8 @@ def test_ctrl_c_to_the_process_alone_ends_the_manifest_check_in_the_child_too(
         stopped = time.monotonic() - start
     finally:
         process.kill()
-    assert (process.returncode, stderr.decode().strip()) == (1, "Aborted.")
+    assert (process.returncode, stderr.decode().strip()) == (
+        1,
+        "Error: Interrupted: nothing was changed.",
+    )
     assert stopped < 2  # the check of 40,000 exports alone takes longer than that

@@ -8,12 +8,14 @@ leaves the file exactly as it was.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from reconciler.sandbox.files import SQLITE_HEADER
 from tests.cli.support import MANIFEST, invoke
+from tests.render.schemas import errors
 
 pytestmark = pytest.mark.usefixtures("credentials")
 
@@ -139,3 +141,30 @@ def test_a_missing_empty_or_sqlite_file_is_a_sandbox_database(workdir: Path, exi
         "Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy, 0 to adopt.\n"
     )
     assert db.read_bytes().startswith(SQLITE_HEADER)
+
+
+@pytest.mark.parametrize(
+    ("args", "schema"),
+    [
+        (["apply", "--sandbox", "plan.json", "--format", "json"], "apply-result.schema.json"),
+        (
+            ["plan", "--format=json", "-f", "exports.yaml", "--sandbox", "plan.json"],
+            "plan.schema.json",
+        ),
+        (
+            ["drift", "-f", "exports.yaml", "--sandbox", "plan.json", "--format", "json"],
+            "drift-report.schema.json",
+        ),
+    ],
+)
+def test_with_format_json_the_mistake_is_also_a_document_on_stdout(
+    workdir: Path, args: list[str], schema: str
+) -> None:
+    """Found while the options are parsed, before --format itself may have been read."""
+    assert invoke("plan", "-f", "exports.yaml", "--sandbox", "--out", "plan.json").exit_code == 0
+    result = invoke(*args)
+    message = _refusal("plan.json", "looks like a saved plan (JSON)", PLAN_ADVICE)
+    assert (result.exit_code, result.stderr) == (1, message)
+    document = json.loads(result.stdout)
+    assert errors(schema, document) == []
+    assert document["error"] == message.removeprefix("Error: ").rstrip("\n")
