@@ -189,46 +189,31 @@ def load_and_plan(
     click's bare "Aborted.": these commands only read, so the user can be
     told nothing was changed, and ``--format json`` still gets its document.
     """
+    with _nothing_changed_on_ctrl_c():
+        if sandbox_db is None:
+            from reconciler.cli.ahead import load_and_plan_ahead  # it builds on this module
+
+            connection = Connection(endpoint=endpoint, parallelism=parallelism)
+            return asyncio.run(
+                load_and_plan_ahead(files, targets, excludes, connection, preflight=preflight)
+            )
+        desired = load_desired(files, targets, excludes)
+
+        async def run() -> Planned:
+            async with open_for(desired, endpoint, sandbox_db, parallelism) as providers:
+                plan = await plan_live(providers, desired, targets, excludes)
+                return await with_preflight(providers, desired, plan, preflight)
+
+        return asyncio.run(run())
+
+
+@contextmanager
+def _nothing_changed_on_ctrl_c() -> Iterator[None]:
     try:
-        return _load_and_plan(
-            files,
-            targets=targets,
-            excludes=excludes,
-            endpoint=endpoint,
-            sandbox_db=sandbox_db,
-            parallelism=parallelism,
-            preflight=preflight,
-        )
+        yield
     except KeyboardInterrupt:
         click.echo(err=True)  # end the line the terminal's ^C was echoed on
         raise ExportctlError(INTERRUPTED) from None
-
-
-def _load_and_plan(
-    files: Sequence[str],
-    *,
-    targets: Sequence[str],
-    excludes: Sequence[str],
-    endpoint: str | None,
-    sandbox_db: str | None,
-    parallelism: int,
-    preflight: bool,
-) -> Planned:
-    if sandbox_db is None:
-        from reconciler.cli.ahead import load_and_plan_ahead  # it builds on this module
-
-        connection = Connection(endpoint=endpoint, parallelism=parallelism)
-        return asyncio.run(
-            load_and_plan_ahead(files, targets, excludes, connection, preflight=preflight)
-        )
-    desired = load_desired(files, targets, excludes)
-
-    async def run() -> Planned:
-        async with open_for(desired, endpoint, sandbox_db, parallelism) as providers:
-            plan = await plan_live(providers, desired, targets, excludes)
-            return await with_preflight(providers, desired, plan, preflight)
-
-    return asyncio.run(run())
 
 
 async def with_preflight(
