@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "MIN_CREDENTIAL_LENGTH",
     "MIN_LENGTH",
     "REDACTED",
+    "echoed_forms",
     "forget_credentials",
     "hide",
     "hide_headers",
@@ -67,10 +69,33 @@ def watch(desired: DesiredState) -> None:
     _known = None
 
 
+def echoed_forms(secret: str) -> tuple[str, ...]:
+    """A secret as a server may echo it: as sent, inside a JSON string (escaped, ``/``
+    too as some encoders do), or in a form or URL (percent-encoded)."""
+    escaped = json.dumps(secret)[1:-1]
+    return tuple(
+        dict.fromkeys(
+            (
+                secret,
+                escaped,
+                json.dumps(secret, ensure_ascii=False)[1:-1],
+                escaped.replace("/", "\\/"),
+                urllib.parse.quote(secret, safe=""),
+                urllib.parse.quote_plus(secret),
+            )
+        )
+    )
+
+
 def hide(credentials: Iterable[str]) -> None:
     """Scrub these credentials from server text for the rest of the process."""
     global _known
-    new = {c for c in credentials if len(c) >= MIN_CREDENTIAL_LENGTH} - _credentials
+    new = {
+        form
+        for credential in credentials
+        if len(credential) >= MIN_CREDENTIAL_LENGTH
+        for form in echoed_forms(credential)
+    } - _credentials
     if new:
         _credentials.update(new)
         _known = None
@@ -116,7 +141,13 @@ def scrub(text: str) -> str:
     if not text or not (_sources or _credentials):
         return text
     if _known is None:
-        values = {v for source in _sources for v in source() if len(v) >= MIN_LENGTH}
+        values = {
+            form
+            for source in _sources
+            for value in source()
+            if len(value) >= MIN_LENGTH
+            for form in echoed_forms(value)
+        }
         _known = sorted(values | _credentials, key=len, reverse=True)
     for value in _known:
         if value in text:

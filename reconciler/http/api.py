@@ -128,9 +128,11 @@ class StandardWording:
 
 
 def body_detail(response: httpx.Response, fields: tuple[str, ...]) -> str:
-    """The first of ``fields`` that an error body holds as text, else a short piece of it."""
-    # Limitation: the detail is the server's text, shown as is; a server that
-    # echoes a submitted secret in an error would have it shown.
+    """The first of ``fields`` that an error body holds as text, else a short piece of it.
+
+    The piece is cut after the secrets are scrubbed (``redaction``): cut first,
+    a secret straddling the cut would no longer match, and its start would show.
+    """
     try:
         body = response.json()
     except ValueError:
@@ -139,7 +141,7 @@ def body_detail(response: httpx.Response, fields: tuple[str, ...]) -> str:
         for name in fields:
             if isinstance(body.get(name), str) and body[name]:
                 return str(body[name])
-    text = response.text.strip()
+    text = redaction.scrub(response.text.strip())
     return text[:DETAIL_LIMIT] if text else response.reason_phrase or "no detail"
 
 

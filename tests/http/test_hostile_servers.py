@@ -9,11 +9,12 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler import redaction
 from reconciler.errors import ApiError, ApiUnreachableError
-from reconciler.http.api import ApiSession, Call, StandardWording
+from reconciler.http.api import DETAIL_LIMIT, ApiSession, Call, StandardWording, body_detail
 from reconciler.http.retry import RetryPolicy
 from reconciler.http.transport import MAX_ANSWER_BYTES
 from reconciler.model import DesiredState
@@ -147,3 +148,30 @@ def test_a_basic_credential_is_hidden_in_each_form_a_server_may_echo() -> None:
     assert redaction.scrub(echoed) == "Accept=application/json; ***; ***; ***"
     redaction.hide(["short"])  # below MIN_CREDENTIAL_LENGTH: the sandbox's "sandbox" stays
     assert redaction.scrub("exportctl sandbox serve short") == "exportctl sandbox serve short"
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        'password":"Pg\\"quote\\\\back/x"',  # inside a JSON string, as sent
+        'password":"Pg\\"quote\\\\back\\/x"',  # with / escaped too
+        "password=Pg%22quote%5Cback%2Fx",  # a form or a query string
+        "password=Pg%22quote%5Cback%2Fx&next=1",
+    ],
+)
+def test_a_secret_echoed_in_the_encoding_it_was_sent_in_is_scrubbed(
+    monkeypatch: pytest.MonkeyPatch, echoed: str
+) -> None:
+    secret = 'Pg"quote\\back/x'
+    monkeypatch.setattr(redaction, "_secrets_of", lambda desired: iter([secret]))
+    redaction.watch(DesiredState((), digest="d"))
+    assert redaction.scrub(echoed).startswith(('password":"***"', "password=***"))
+
+
+def test_a_secret_cut_by_the_detail_limit_is_scrubbed_before_the_cut() -> None:
+    secret = "msSECRETVAL456-long"
+    redaction.hide([secret])
+    for pad in range(DETAIL_LIMIT - len(secret), DETAIL_LIMIT):
+        answer = httpx.Response(400, text="x" * pad + secret + " and more")
+        detail = body_detail(answer, ("detail",))
+        assert secret[:4] not in detail.removeprefix("x" * pad)

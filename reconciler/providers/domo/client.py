@@ -26,7 +26,6 @@ error body is replaced by ``***`` before the text reaches a message
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections import Counter
 from collections.abc import Collection, Iterator
@@ -49,12 +48,12 @@ from reconciler.providers.domo.wire import (
     parse_records,
     request_body,
 )
+from reconciler.redaction import REDACTED, echoed_forms
 
 __all__ = ["EXPORT_PATH", "TOKEN_HEADER", "DomoClient", "StartedExport"]
 
 EXPORT_PATH = "api/query/v1/export"  # under the instance root, for POST and GET alike
 TOKEN_HEADER = "X-DOMO-Developer-Token"
-REDACTED = "***"
 # What Domo may answer a POST while another export of the DataSet runs.
 _MAYBE_BUSY = frozenset({400, 409})
 
@@ -104,24 +103,9 @@ class _Redactor:
         # Longest first, so a secret containing another is replaced whole; each
         # also in the forms a server may echo it in (JSON- or URL-escaped).
         for secret in sorted(self._secrets, key=len, reverse=True):
-            for form in _echoed_forms(secret):
+            for form in echoed_forms(secret):
                 text = text.replace(form, REDACTED)
         return text
-
-
-def _echoed_forms(secret: str) -> tuple[str, ...]:
-    escaped = json.dumps(secret)[1:-1]
-    return tuple(
-        dict.fromkeys(
-            (
-                secret,
-                escaped,
-                escaped.replace("/", "\\/"),
-                urllib.parse.quote(secret, safe=""),
-                urllib.parse.quote_plus(secret),
-            )
-        )
-    )
 
 
 class _DomoWording(StandardWording):

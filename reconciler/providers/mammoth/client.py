@@ -79,7 +79,6 @@ PATCH_PATHS = {
     "restore": "command",
     "discard": "command",
 }
-DETAIL_LIMIT = 500  # characters of a non-JSON error body worth showing
 KEYED_ATTEMPTS = 4  # sends of one keyed write to a server known to honour keys
 API_ROOT_SUFFIX = "/api/v2"  # the spec's server path: every API URL starts with it
 
