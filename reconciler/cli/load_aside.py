@@ -107,9 +107,11 @@ def _fork_checker(sources: list[str | ManifestText]) -> tuple[int, int]:
 def _check_and_send(sources: list[str | ManifestText], writable: int) -> None:
     code = 1
     try:
-        # A Ctrl-C reaches the whole process group: the child just ends.
+        # A Ctrl-C reaches the whole process group, and the parent ends the child
+        # with SIGTERM: either way the child just ends.
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         with os.fdopen(writable, "wb") as pipe:
 
             def ahead(scopes: list[Scope]) -> None:

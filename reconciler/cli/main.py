@@ -14,6 +14,7 @@ import atexit
 import importlib
 import importlib.util
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -145,8 +146,9 @@ def run() -> None:
     files, worker threads) and ends with ``os._exit``, as mypy does. Tests
     calling ``cli`` directly (click's runner) exit as usual. A reader that
     closed the pipe early (``exportctl plan | head``) ends it with status 1
-    and no complaint about the unflushed rest.
+    and no complaint about the unflushed rest. SIGTERM stops it as Ctrl-C does.
     """
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli(prog_name="exportctl")
         status = 0
@@ -159,6 +161,14 @@ def run() -> None:
         status = status or 1
     atexit._run_exitfuncs()
     os._exit(status)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM, how a CI runner or a scheduler cancels a job, ends a command as Ctrl-C
+    does (plan and drift: "nothing was changed", and ``--format json`` still gets its
+    document; apply installs its own graceful stop while it writes), not at once with
+    nothing said."""
+    raise KeyboardInterrupt
 
 
 def _exit_status(code: object) -> int:

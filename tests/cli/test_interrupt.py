@@ -88,8 +88,9 @@ def _listing_that_never_answers() -> Iterator[tuple[str, threading.Event]]:
 @pytest.mark.parametrize(
     ("command", "schema"), [("plan", "plan.schema.json"), ("drift", "drift-report.schema.json")]
 )
-def test_ctrl_c_while_planning_says_nothing_changed_and_json_still_gets_a_document(
-    manifest: Path, command: str, schema: str
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_stop_while_planning_says_nothing_changed_and_json_still_gets_a_document(
+    manifest: Path, command: str, schema: str, stop: signal.Signals
 ) -> None:
     with _listing_that_never_answers() as (base_url, asked):
         where = ["-f", str(manifest), "--endpoint", base_url, "--format", "json"]
@@ -101,7 +102,7 @@ def test_ctrl_c_while_planning_says_nothing_changed_and_json_still_gets_a_docume
             env=os.environ,
         )
         assert asked.wait(30), f"{command} never asked the API"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert err.strip().splitlines()[-1] == "Error: Interrupted: nothing was changed."
