@@ -55,9 +55,9 @@ def check_endpoints(saved: SavedPlan, now: Mapping[str, str], path: str) -> None
     name, made, current = moved[0]
     raise PlanFileError(
         f"Saved plan {path} was made against the {name} API at {made}, but this apply "
-        f"would write to {current}. Point it at {made} again (--endpoint, --sandbox, or "
-        f"the provider's base URL variable), or plan again against {current}. Nothing "
-        "was changed."
+        f"would write to {current}. Apply it where it was made (--sandbox DB for an "
+        f"embedded sandbox, else --endpoint or the provider's base URL variable), or plan "
+        f"again against {current}. Nothing was changed."
     )
 
 

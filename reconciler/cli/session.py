@@ -117,7 +117,7 @@ async def open_for(
             if name not in opened:
                 unopened = factory(name).open(connection, desired)
                 opened[name] = await stack.enter_async_context(unopened)
-        yield Providers(opened)
+        yield Providers(opened, sandbox=sandbox_db)
 
 
 async def plan_live(

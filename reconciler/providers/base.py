@@ -233,8 +233,10 @@ class Providers:
     provider that started them.
     """
 
-    def __init__(self, opened: Mapping[str, Provider]) -> None:
+    def __init__(self, opened: Mapping[str, Provider], sandbox: str | None = None) -> None:
+        """``sandbox`` is the embedded sandbox's database, when the providers are its."""
         self._opened = dict(opened)
+        self._sandbox = sandbox
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._opened)
@@ -243,7 +245,14 @@ class Providers:
         return self._opened[name]
 
     def endpoints(self) -> dict[str, str]:
-        """Each open provider's ``endpoint``, by registry name."""
+        """Each open provider's ``endpoint``, by registry name.
+
+        Every embedded sandbox answers at the same made-up URL, so there the
+        database names the place: a plan made in one is not applied to another.
+        """
+        if self._sandbox is not None:
+            where = f"the embedded sandbox {Path(self._sandbox).resolve()}"
+            return dict.fromkeys(self._opened, where)
         return {name: provider.endpoint for name, provider in self._opened.items()}
 
     def of(self, scope: Scope) -> Provider:

@@ -183,6 +183,20 @@ def test_a_saved_plan_is_applied_only_where_it_was_made(
     assert invoke("apply", planfile, "--endpoint", server.base_url).exit_code == 0
 
 
+def test_a_plan_made_in_one_embedded_sandbox_is_not_applied_to_another(
+    manifest: Path, tmp_path: Path
+) -> None:
+    planfile, first, second = tmp_path / "p.plan", tmp_path / "a.db", tmp_path / "b.db"
+    planned = invoke("plan", "-f", manifest, "--sandbox", first, "--out", planfile)
+    assert planned.exit_code == 0, planned.stderr
+    elsewhere = invoke("apply", planfile, "--sandbox", second)
+    assert elsewhere.exit_code == 1
+    assert f"the embedded sandbox {first}, but this apply would write to the embedded " in (
+        elsewhere.stderr
+    )
+    assert invoke("apply", planfile, "--sandbox", first).exit_code == 0
+
+
 def test_out_saves_a_plan_that_show_renders_identically(
     server: RunningSandbox, manifest: Path, tmp_path: Path
 ) -> None:
