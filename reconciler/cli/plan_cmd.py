@@ -108,21 +108,21 @@ def plan(
         )
     made = planned.plan
     plan_json = plan_to_json(made)
-    if planned.preflight is None:
-        _show(plan_json, output_format, color)
-    else:
+    refused = None
+    if planned.preflight is not None:
         # Trick (speed): the dry-run and plan-file machinery is imported only
         # when asked for; a plain plan does not wait for it before listing.
         from reconciler.cli.plan_preflight import refusal, with_verdict
 
-        _show(with_verdict(plan_json, planned.preflight), output_format, color)
+        plan_json = with_verdict(plan_json, planned.preflight)
         refused = refusal(planned.preflight)
-        if refused is not None:
-            # A plan the server refuses is not worth applying: it is not saved.
-            raise refused
-    refused = _refused(made)
+    refused = refused or _refused(made)
     if refused is not None:
-        raise refused  # not saved either: apply would stop at it
+        # Shown for the review, with the reason a script sees in ``error``; not
+        # saved: apply would stop at it.
+        _show({**plan_json, "error": refused.message}, output_format, color)
+        raise refused
+    _show(plan_json, output_format, color)
     if out_path is not None:
         _save(out_path, planned, files, sandbox_db)
     return CHANGES_PRESENT if detailed_exitcode and made.has_changes else 0

@@ -114,8 +114,8 @@ def resolve(text: str, environ: Mapping[str, str]) -> str | list[EnvProblem]:
 def _empty(name: str) -> str:
     return (
         f"environment variable {name} is set but empty (a CI secret that does not exist "
-        f"is passed as an empty string); give it a value, or write ${{env:{name}:-}} "
-        "if empty is meant"
+        f"is passed as an empty string); give it a value (where an empty value is meant "
+        f"and the field takes one, write ${{env:{name}:-}})"
     )
 
 

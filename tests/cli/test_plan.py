@@ -123,6 +123,10 @@ def test_a_plan_apply_would_refuse_fails_and_is_not_saved(
     assert "! refused" in result.stdout  # the plan is shown, for the review
     assert 'Apply would refuse 1 change marked "! refused" in the plan' in result.stderr
     assert not saved.exists()
+    as_json = invoke(*_plan(server, removed, "--format", "json"))
+    document = json.loads(as_json.stdout)
+    assert (as_json.exit_code, errors("plan.schema.json", document)) == (1, [])
+    assert document["error"].startswith("Apply would refuse 1 change")
 
 
 def test_plan_json_follows_the_published_schema(server: RunningSandbox, manifest: Path) -> None:
