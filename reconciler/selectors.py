@@ -95,7 +95,8 @@ def parse_selector(text: str, providers: Sequence[str]) -> Selector:
         return Selector(text, key=value)
     if name == "provider":
         if value not in providers:
-            raise _bad(text, f"the manifest uses no provider {value!r}", factories)
+            problem = f"the manifest uses no provider {value!r}{_guess(value, providers)}"
+            raise _bad(text, problem, factories)
         return Selector(text, provider=value)
     for owner in factories:
         if name == owner.scope_selector:

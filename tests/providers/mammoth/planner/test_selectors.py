@@ -78,6 +78,14 @@ def test_bad_selectors_name_the_problem_and_the_accepted_forms(text: str, proble
     assert error.value.message == f"invalid selector {text!r}: {problem}. {FORMS}"
 
 
+def test_a_misspelt_provider_names_the_one_meant() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_selector("provider=mamoth", PROVIDERS)
+    assert "the manifest uses no provider 'mamoth'; did you mean 'mammoth'?" in (
+        error.value.message
+    )
+
+
 @pytest.mark.parametrize(
     ("targets", "excludes", "expected"),
     [
