@@ -71,6 +71,7 @@ NEEDS_APPROVAL = (
     "--out FILE', then 'exportctl apply FILE'."
 )
 CANCELLED = "Apply cancelled: only 'yes' approves. Nothing was changed."
+NOTHING_SENT = "Apply interrupted before it sent anything: nothing was changed."
 INTERRUPTED = (
     "Apply interrupted. Changes already sent may have been applied. Run 'exportctl plan' "
     "to see where things stand; applying again finishes the job without duplicates."
@@ -186,9 +187,10 @@ def apply(
         try:
             result = asyncio.run(session.run(endpoint, sandbox_db, parallelism))
         except KeyboardInterrupt:
-            # Ctrl-C outside the changes (while planning): no bare "Aborted.".
+            # Ctrl-C or SIGTERM outside the writing (while planning): no bare "Aborted.",
+            # and no "changes may have been sent" before any could be.
             click.echo(err=True)
-            raise ExportctlError(INTERRUPTED) from None
+            raise ExportctlError(INTERRUPTED if session.writing else NOTHING_SENT) from None
     if result is None:
         return 0
     _render(result, output_format, out, interrupted=session.interrupted)
@@ -260,6 +262,7 @@ class _Session:
     color: bool
     out: TextIO
     interrupted: bool = False
+    writing: bool = False  # set once the plan is handed to the engine, which may send
 
     async def run(
         self, endpoint: str | None, sandbox_db: str | None, parallelism: int
@@ -274,6 +277,7 @@ class _Session:
             approve = self._approve if self.inputs.saved is None else None
             progress = make_progress(self._progress_stream())
             interrupt = asyncio.Event()
+            self.writing = True
             try:
                 with _first_stop_signal_stops(interrupt):
                     result = await apply_plan(

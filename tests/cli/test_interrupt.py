@@ -135,3 +135,25 @@ def test_ctrl_d_at_the_prompt_cancels_the_apply_and_says_nothing_changed(
     assert done.stderr.splitlines()[-1] == f"Error: {cancelled}"
     assert json.loads(done.stdout)["error"] == cancelled
     assert export_ids(server.base_url) == {}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_stop_while_apply_still_plans_says_nothing_was_sent(
+    manifest: Path, stop: signal.Signals
+) -> None:
+    with _listing_that_never_answers() as (base_url, asked):
+        where = ["-f", str(manifest), "--endpoint", base_url, "--auto-approve"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "apply", *where],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ,
+        )
+        assert asked.wait(30), "apply never asked the API"
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.strip().splitlines()[-1] == (
+        "Error: Apply interrupted before it sent anything: nothing was changed."
+    )
