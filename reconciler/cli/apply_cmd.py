@@ -16,9 +16,9 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from shlex import quote
 from typing import Any, TextIO
 
@@ -26,7 +26,7 @@ import click
 
 from reconciler.apply.engine import ApplyOptions, apply_plan
 from reconciler.apply.execute import ExecuteOptions
-from reconciler.apply.result import ApplyResult
+from reconciler.apply.result import ActionResult, ApplyResult, ScopeResult
 from reconciler.apply.result_json import result_to_json
 from reconciler.apply.saved import (
     check_endpoints,
@@ -53,11 +53,11 @@ from reconciler.cli.session import (
 )
 from reconciler.errors import ApplyRefusedError, ConfigError, ExportctlError
 from reconciler.manifest import load_manifest
-from reconciler.model import DesiredState, common_noun
+from reconciler.model import DesiredState, Scope, common_noun
 from reconciler.plan import Plan
 from reconciler.plan_json import plan_to_json
 from reconciler.planfile import SavedPlan, load_plan, locate_sources
-from reconciler.progress import make_progress
+from reconciler.progress import Progress, make_progress
 from reconciler.providers.base import Connection, Providers
 from reconciler.render.apply_report import render_result_text
 from reconciler.render.style import should_color
@@ -105,9 +105,37 @@ class _Inputs:
     files: tuple[str, ...] = ()
 
 
-def _error_document(message: str) -> str:
-    """The result of an apply that stopped before or outside its changes, with ``error``."""
-    return _as_json(result_to_json(ApplyResult(()), error=message))
+def _error_document(message: str, so_far: Sequence[ActionResult] = ()) -> str:
+    """The result of an apply that stopped, with ``error``: the changes that finished
+    before it stopped (``so_far``, in the order they finished), none if it stopped
+    before or outside its changes."""
+    scopes: dict[Scope, list[ActionResult]] = {}
+    for action in so_far:
+        scopes.setdefault(action.scope, []).append(action)
+    result = ApplyResult(tuple(ScopeResult(scope, tuple(a)) for scope, a in scopes.items()))
+    return _as_json(result_to_json(result, error=message))
+
+
+class _Recording:
+    """A ``Progress`` that also keeps each finished change, so that an apply cut short
+    (the ``--timeout`` deadline, a second Ctrl-C) reports in JSON what it did."""
+
+    def __init__(self, inner: Progress, finished: list[ActionResult]) -> None:
+        self._inner = inner
+        self._finished = finished
+
+    def started(self, total: int) -> None:
+        self._inner.started(total)
+
+    def finished(self, result: ActionResult, done: int, total: int) -> None:
+        self._finished.append(result)
+        self._inner.finished(result, done, total)
+
+    def waiting(self, jobs: int, seconds: float) -> None:
+        self._inner.waiting(jobs, seconds)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 @click.command("apply", cls=JsonErrorCommand, error_document=_error_document)
@@ -168,7 +196,8 @@ def apply(
     """
     out = sys.stdout
     # A script reading stdout gets a document either way; stderr has the message.
-    with json_on_error(output_format, _error_document):
+    finished: list[ActionResult] = []  # filled as changes finish, for an error's document
+    with json_on_error(output_format, lambda message: _error_document(message, finished)):
         inputs = _inputs(planfile, files, targets, excludes, sandbox_db)
         options = ApplyOptions(
             max_deletes=max_deletes,
@@ -183,6 +212,7 @@ def apply(
             output_format=output_format,
             color=should_color(out, color),
             out=out,
+            finished=finished,
         )
         try:
             result = asyncio.run(session.run(endpoint, sandbox_db, parallelism))
@@ -261,6 +291,7 @@ class _Session:
     output_format: str
     color: bool
     out: TextIO
+    finished: list[ActionResult] = field(default_factory=list)
     interrupted: bool = False
     writing: bool = False  # set once the plan is handed to the engine, which may send
 
@@ -275,7 +306,7 @@ class _Session:
                 return None
             # A saved plan was reviewed when it was made: it needs no second approval.
             approve = self._approve if self.inputs.saved is None else None
-            progress = make_progress(self._progress_stream())
+            progress = _Recording(make_progress(self._progress_stream()), self.finished)
             interrupt = asyncio.Event()
             self.writing = True
             try:

@@ -327,6 +327,40 @@ def test_a_second_ctrl_c_aborts_at_once_and_says_what_may_have_changed(
     )
 
 
+def test_an_apply_cut_short_reports_in_json_the_changes_it_made(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """A second Ctrl-C (or the --timeout deadline) ends apply at once; its JSON must
+    still count what was applied, not claim nothing was."""
+    server = sandbox_factory(db_path=tmp_path / "sandbox.db", latency_ms=40)
+    server.store.ensure_dataviews([REF])
+    manifest = _manifest(tmp_path / "exports.yaml", count=12)
+    command = [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest), "--format"]
+    command += ["json", "--endpoint", server.base_url, "--auto-approve", "--parallelism", "1"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **ENV},
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # in JSON mode the progress goes to stderr
+        if line.endswith("[1/12]\n"):
+            server.set_faults(latency_ms=1_500)
+        if line.endswith("[2/12]\n"):
+            break
+    process.send_signal(signal.SIGINT)
+    assert process.stderr.readline() == "\n"
+    assert process.stderr.readline().startswith("Interrupted: the requests in flight will finish")
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=10)
+    document = json.loads(out)
+    jsonschema.Draft202012Validator(load_schema("apply-result.schema.json")).validate(document)
+    assert document["error"].startswith("Apply interrupted.")
+    assert document["summary"]["applied"] == 2
+
+
 def test_on_a_terminal_the_prompt_keeps_out_of_the_json_on_stdout(
     server: RunningSandbox, tmp_path: Path
 ) -> None:
