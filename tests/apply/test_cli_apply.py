@@ -291,16 +291,17 @@ def test_ctrl_c_at_the_prompt_interrupts_at_once_inside_the_event_loop() -> None
     assert answered == []
 
 
-def test_a_second_ctrl_c_aborts_at_once_and_says_what_may_have_changed(
-    sandbox_factory: SandboxFactory, tmp_path: Path
-) -> None:
-    """The first Ctrl-C waits for requests in flight (tests/cli/test_interrupt.py);
-    a second one, while a slow request is still out, stops at once."""
+def _stopped_twice_after_two_changes(
+    sandbox_factory: SandboxFactory, tmp_path: Path, *, as_json: bool
+) -> tuple[int, str, str]:
+    """An apply of 12 changes, one at a time, Ctrl-C'd twice while its third is out:
+    its exit status, stdout and what it wrote to stderr after the first Ctrl-C."""
     server = sandbox_factory(db_path=tmp_path / "sandbox.db", latency_ms=40)
     server.store.ensure_dataviews([REF])
     manifest = _manifest(tmp_path / "exports.yaml", count=12)
     command = [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest)]
     command += ["--endpoint", server.base_url, "--auto-approve", "--parallelism", "1"]
+    command += ["--format", "json"] if as_json else []
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -309,7 +310,8 @@ def test_a_second_ctrl_c_aborts_at_once_and_says_what_may_have_changed(
         env={**os.environ, **ENV},
     )
     assert process.stdout is not None and process.stderr is not None
-    for line in process.stdout:
+    progress = process.stderr if as_json else process.stdout  # JSON keeps stdout for itself
+    for line in progress:
         if line.endswith("[1/12]\n"):
             server.set_faults(latency_ms=1_500)  # the third request stays out a while
         if line.endswith("[2/12]\n"):
@@ -318,8 +320,17 @@ def test_a_second_ctrl_c_aborts_at_once_and_says_what_may_have_changed(
     assert process.stderr.readline() == "\n"
     assert process.stderr.readline().startswith("Interrupted: the requests in flight will finish")
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=10)
-    assert (process.returncode, stderr) == (
+    out, err = process.communicate(timeout=10)
+    return process.returncode, out, err
+
+
+def test_a_second_ctrl_c_aborts_at_once_and_says_what_may_have_changed(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    """The first Ctrl-C waits for requests in flight (tests/cli/test_interrupt.py);
+    a second one, while a slow request is still out, stops at once."""
+    status, _, stderr = _stopped_twice_after_two_changes(sandbox_factory, tmp_path, as_json=False)
+    assert (status, stderr) == (
         1,
         "Error: Apply interrupted. Changes already sent may have been applied. Run "
         "'exportctl plan' to see where things stand; applying again finishes the job "
@@ -332,33 +343,11 @@ def test_an_apply_cut_short_reports_in_json_the_changes_it_made(
 ) -> None:
     """A second Ctrl-C (or the --timeout deadline) ends apply at once; its JSON must
     still count what was applied, not claim nothing was."""
-    server = sandbox_factory(db_path=tmp_path / "sandbox.db", latency_ms=40)
-    server.store.ensure_dataviews([REF])
-    manifest = _manifest(tmp_path / "exports.yaml", count=12)
-    command = [sys.executable, "-m", "reconciler", "apply", "-f", str(manifest), "--format"]
-    command += ["json", "--endpoint", server.base_url, "--auto-approve", "--parallelism", "1"]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **ENV},
-    )
-    assert process.stderr is not None
-    for line in process.stderr:  # in JSON mode the progress goes to stderr
-        if line.endswith("[1/12]\n"):
-            server.set_faults(latency_ms=1_500)
-        if line.endswith("[2/12]\n"):
-            break
-    process.send_signal(signal.SIGINT)
-    assert process.stderr.readline() == "\n"
-    assert process.stderr.readline().startswith("Interrupted: the requests in flight will finish")
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=10)
+    status, out, _ = _stopped_twice_after_two_changes(sandbox_factory, tmp_path, as_json=True)
     document = json.loads(out)
     jsonschema.Draft202012Validator(load_schema("apply-result.schema.json")).validate(document)
+    assert (status, document["summary"]["applied"]) == (1, 2)
     assert document["error"].startswith("Apply interrupted.")
-    assert document["summary"]["applied"] == 2
 
 
 def test_on_a_terminal_the_prompt_keeps_out_of_the_json_on_stdout(
