@@ -98,8 +98,9 @@ def guess_scopes(paths: Sequence[str | FsPath | ManifestText]) -> list[Scope]:
             raw = path.read_bytes()
         except OSError:
             return guessed
-        owners = section_owners(_top_level_keys(raw))
-        named = [owners[section] for section in owners if _starts_a_line(section, raw)]
+        written = _top_level_keys(raw)
+        owners = section_owners(written)
+        named = [owners[section] for section in owners if section in written]
         for provider in dict.fromkeys(named):
             loader = section_loader(provider)
             if isinstance(loader, ScopesInText):
@@ -112,15 +113,10 @@ def guess_scopes(paths: Sequence[str | FsPath | ManifestText]) -> list[Scope]:
 _LINE_KEY = re.compile(rb"\n([A-Za-z_][\w.-]*)[ \t]*:")
 
 
-def _top_level_keys(raw: bytes) -> list[str]:
+def _top_level_keys(raw: bytes) -> frozenset[str]:
     """The sections a file seems to write at its top level (``version`` aside)."""
     keys = {match.decode() for match in _LINE_KEY.findall(b"\n" + raw)}
-    return sorted(keys - {VERSION_FIELD})
-
-
-def _starts_a_line(section: str, raw: bytes) -> bool:
-    name = section.encode()
-    return raw.startswith(name + b":") or b"\n" + name + b":" in raw
+    return frozenset(keys - {VERSION_FIELD})
 
 
 def check_manifest(
